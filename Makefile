@@ -1,0 +1,31 @@
+# The two commands a new user needs (both set up .venv themselves):
+#   make example   fit the bundled flagship model (mixed-effects logistic regression) and print its report
+#   make test      run the test suite
+PY := .venv/bin/python
+
+.PHONY: example test test-all lint bench docs validate bootstrap
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+example: bootstrap
+	$(PY) -m bayesmixed fit --model contraception --out runs/contraception --force
+
+test: bootstrap
+	$(PY) -m ruff check bayesmixed tests benchmarks examples
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow"
+
+test-all: bootstrap
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "slow or not slow"
+
+lint: bootstrap
+	$(PY) -m ruff check .
+
+bench: bootstrap
+	$(PY) -m benchmarks.run
+
+docs: bootstrap
+	$(PY) -m mkdocs build --strict
+
+validate: bootstrap
+	$(PY) -m bayesmixed.validate.run_all --out docs/validation.md

@@ -1,0 +1,68 @@
+"""bayesmixed: Bayesian multilevel (mixed-effects) regression.
+
+>>> import bayesmixed as bm
+>>> fit = bm.fit("y ~ x + (1 + x | school)", data=df, family="bernoulli")  # doctest: +SKIP
+
+Heavy modules (PyMC, nutpie) are imported lazily, on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from bayesmixed.errors import (
+    BayesmixedError,
+    DataError,
+    FamilyError,
+    FormulaError,
+    PredictionError,
+    PriorError,
+    RunFolderError,
+    SamplerError,
+    SpecError,
+)
+from bayesmixed.spec.priors import Prior, prior
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "fit": ("bayesmixed.api", "fit"),
+    "make_spec": ("bayesmixed.api", "make_spec"),
+    "prepare": ("bayesmixed.api", "prepare"),
+    "prior_predictive": ("bayesmixed.api", "prior_predictive"),
+    "Fit": ("bayesmixed.fit", "Fit"),
+    "ModelSpec": ("bayesmixed.spec.terms", "ModelSpec"),
+    "parse_formula": ("bayesmixed.spec.formula", "parse_formula"),
+    "datasets": ("bayesmixed.datasets", None),
+}
+
+__all__ = [
+    "BayesmixedError",
+    "DataError",
+    "FamilyError",
+    "FormulaError",
+    "PredictionError",
+    "Prior",
+    "PriorError",
+    "RunFolderError",
+    "SamplerError",
+    "SpecError",
+    "__version__",
+    "prior",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        mod = importlib.import_module(module)
+        value = mod if attr is None else getattr(mod, attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'bayesmixed' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

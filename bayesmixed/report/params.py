@@ -1,0 +1,84 @@
+"""Read named parameters out of a posterior, the brms/lme4 way.
+
+The report layer knows the model only through ``meta`` (the JSON description the builder
+stores with the posterior) and the posterior draws; it never builds a model.
+
+Row names: fixed effects by column name (``Intercept``, ``x``, ``treatment[B]``),
+``sd(term|factor)``, ``cor(term1,term2|factor)``, ``sigma``, ``alpha``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["fixed_names", "parameter_dataset", "parameter_kinds"]
+
+
+def _post(idata) -> xr.Dataset:
+    post = idata["posterior"]
+    return post.to_dataset() if hasattr(post, "to_dataset") else post
+
+
+def fixed_names(meta: dict) -> list[str]:
+    """Population-level coefficient names in design order."""
+    return list(meta["x_names"])
+
+
+def fixed_draws(idata, meta: dict) -> xr.DataArray:
+    """Population-level coefficients on the user's scale, dims (chain, draw, coef)."""
+    post = _post(idata)
+    parts = []
+    for name in meta["x_names"]:
+        if name == "Intercept":
+            parts.append(post["Intercept"])
+        else:
+            parts.append(post["b"].sel(coef=name, drop=True))
+    da = xr.concat(parts, dim="coef") if parts else xr.DataArray(np.zeros((0,)), dims="coef")
+    return da.assign_coords(coef=list(meta["x_names"])).transpose("chain", "draw", "coef")
+
+
+def parameter_dataset(idata, meta: dict, *, fixed: bool = True, exponentiate: bool = False) -> xr.Dataset:
+    """All summary parameters as one Dataset of (chain, draw) variables named by row name."""
+    post = _post(idata)
+    out: dict[str, xr.DataArray] = {}
+    if fixed:
+        for name in meta["x_names"]:
+            da = post["Intercept"] if name == "Intercept" else post["b"].sel(coef=name, drop=True)
+            out[name] = np.exp(da) if exponentiate else da
+    for blk in meta["blocks"]:
+        L, f = blk["label"], blk["factor"]
+        sd = post[f"sd__{L}"]
+        for t in blk["terms"]:
+            out[f"sd({t}|{f})"] = sd.sel({f"{L}__term": t}, drop=True)
+        if blk["correlated"]:
+            cor = post[f"cor__{L}"]
+            terms = blk["terms"]
+            for i in range(len(terms)):
+                for j in range(i + 1, len(terms)):
+                    out[f"cor({terms[i]},{terms[j]}|{f})"] = cor.isel(
+                        {f"{L}__term": i, f"{L}__term_b": j}, drop=True
+                    )
+    for aux in ("sigma", "alpha"):
+        if aux in post:
+            out[aux] = post[aux]
+    return xr.Dataset({k: v.reset_coords(drop=True) for k, v in out.items()})
+
+
+def parameter_kinds(meta: dict) -> dict[str, str]:
+    """Row name -> ``"fixed"``, ``"sd"``, ``"cor"`` or ``"aux"``."""
+    kinds = {n: "fixed" for n in meta["x_names"]}
+    for blk in meta["blocks"]:
+        f = blk["factor"]
+        for t in blk["terms"]:
+            kinds[f"sd({t}|{f})"] = "sd"
+        if blk["correlated"]:
+            ts = blk["terms"]
+            for i in range(len(ts)):
+                for j in range(i + 1, len(ts)):
+                    kinds[f"cor({ts[i]},{ts[j]}|{f})"] = "cor"
+    if meta["family"] == "gaussian":
+        kinds["sigma"] = "aux"
+    if meta["family"] == "negbinomial":
+        kinds["alpha"] = "aux"
+    return kinds

@@ -1,0 +1,84 @@
+"""The summary table: posterior mean, sd, 95% interval, R-hat and ESS per parameter."""
+
+from __future__ import annotations
+
+import warnings
+
+import arviz_stats as azs
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayesmixed.report.params import parameter_dataset, parameter_kinds
+
+__all__ = ["convergence", "summarize", "summary_table"]
+
+COLUMNS = ["mean", "sd", "2.5%", "97.5%", "r_hat", "ess_bulk", "ess_tail"]
+
+
+def convergence(ds: xr.Dataset) -> pd.DataFrame:
+    """R-hat (rank-normalized), bulk and tail ESS of every variable of ``ds``."""
+    rows = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rhat = azs.rhat(ds)
+        bulk = azs.ess(ds, method="bulk")
+        tail = azs.ess(ds, method="tail")
+    for name in ds.data_vars:
+        rows[name] = {
+            "r_hat": float(rhat[name].max()) if rhat[name].size else np.nan,
+            "ess_bulk": float(bulk[name].min()) if bulk[name].size else np.nan,
+            "ess_tail": float(tail[name].min()) if tail[name].size else np.nan,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def summarize(ds: xr.Dataset, prob: float = 0.95) -> pd.DataFrame:
+    """Summary rows for every (chain, draw) variable of ``ds``."""
+    lo, hi = (1 - prob) / 2, 1 - (1 - prob) / 2
+    rows = {}
+    for name, da in ds.data_vars.items():
+        v = np.asarray(da.values, dtype=float).reshape(-1)
+        rows[name] = {
+            "mean": v.mean(),
+            "sd": v.std(ddof=1),
+            f"{100 * lo:g}%": np.quantile(v, lo),
+            f"{100 * hi:g}%": np.quantile(v, hi),
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    conv = convergence(ds)
+    table = table.join(conv)
+    for col in ("ess_bulk", "ess_tail"):
+        table[col] = table[col].round().astype("Int64")
+    return table
+
+
+def summary_table(idata, meta: dict, *, exponentiate: bool = False, prob: float = 0.95) -> pd.DataFrame:
+    """The summary DataFrame of a fit.
+
+    Parameters
+    ----------
+    idata
+        Posterior DataTree.
+    meta
+        Model description stored with the fit.
+    exponentiate
+        Report ``exp`` of the population-level coefficients (odds ratios for logit links, rate
+        ratios for log links). Intervals are transformed draw by draw.
+    prob
+        Interval probability (0.95 gives the 2.5% and 97.5% columns).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: parameter names; columns: mean, sd, quantiles, r_hat, ess_bulk, ess_tail; the
+        column ``kind`` tells fixed, sd, cor or aux.
+    """
+    ds = parameter_dataset(idata, meta, exponentiate=exponentiate)
+    table = summarize(ds, prob=prob)
+    kinds = parameter_kinds(meta)
+    table.insert(0, "kind", [kinds.get(n, "aux") for n in table.index])
+    if exponentiate:
+        label = {"logit": "OR", "log": "RR"}.get(meta["link"], "exp")
+        table = table.rename(index={n: f"{label}({n})" for n in meta["x_names"]})
+    return table

@@ -1,0 +1,116 @@
+"""Render a fit's summary as text (the brms layout) and as HTML for notebooks."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+__all__ = ["format_fit", "format_table", "html_fit"]
+
+_HEAD = ["Estimate", "Est.Error", "l-95% CI", "u-95% CI", "Rhat", "Bulk_ESS", "Tail_ESS"]
+
+
+def _rows(table: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(
+        {
+            "Estimate": table["mean"],
+            "Est.Error": table["sd"],
+            "l-95% CI": table["2.5%"],
+            "u-95% CI": table["97.5%"],
+            "Rhat": table["r_hat"],
+            "Bulk_ESS": table["ess_bulk"],
+            "Tail_ESS": table["ess_tail"],
+        }
+    )
+    return out
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """Fixed-width text of summary rows."""
+    if table.empty:
+        return "  (none)"
+    rows = _rows(table)
+    fmt = {c: (lambda v: f"{v:.2f}") for c in ["Estimate", "Est.Error", "l-95% CI", "u-95% CI"]}
+    fmt["Rhat"] = lambda v: f"{v:.2f}" if pd.notna(v) else "NA"
+    fmt["Bulk_ESS"] = fmt["Tail_ESS"] = lambda v: f"{int(v)}" if pd.notna(v) else "NA"
+    return rows.to_string(formatters=fmt)
+
+
+def _sections(fit) -> list[tuple[str, pd.DataFrame]]:
+    table = fit.summary()
+    meta = fit.meta
+    out = []
+    for blk_factor, n_levels in fit.levels.items():
+        names = [n for n in table.index if n.endswith(f"|{blk_factor})")]
+        sub = table.loc[names].rename(index=lambda n: n.replace(f"|{blk_factor})", ")"))
+        out.append((f"~{blk_factor} (Number of levels: {n_levels})", sub))
+    fixed = table[table["kind"] == "fixed"]
+    out.append(("Regression Coefficients:", fixed))
+    aux = table[table["kind"] == "aux"]
+    if len(aux):
+        out.append(("Further Distributional Parameters:", aux))
+    del meta
+    return out
+
+
+def format_fit(fit) -> str:
+    """The brms-style printed summary of a fit."""
+    meta = fit.meta
+    cfg = fit.config
+    lines = [
+        f" Family: {meta['family']} ",
+        f"  Links: mu = {meta['link']}",
+        f"Formula: {meta['formula']}",
+        f"   Data: {meta['n_obs']} observations" + (f" ({meta.get('n_rows_original')} rows aggregated)"
+                                                   if meta.get("n_rows_original") else ""),
+    ]
+    if cfg:
+        lines.append(
+            f"  Draws: {cfg['chains']} chains, each with iter = {cfg['draws'] + cfg['tune']}; "
+            f"warmup = {cfg['tune']}; total post-warmup draws = {cfg['chains'] * cfg['draws']} "
+            f"(backend {cfg['backend']}, seed {cfg['seed']})"
+        )
+    if meta["parameterization"]:
+        parts = []
+        for f, c in meta["parameterization"].items():
+            kind = "centered" if c["centered"] else "non-centered"
+            why = f"auto, information ratio {c['ratio']:.2f}" if c["rule"] == "auto" else "user"
+            parts.append(f"{f}: {kind} ({why})")
+        lines.append("Parameterization: " + "; ".join(parts))
+    sections = _sections(fit)
+    if meta["blocks"]:
+        lines += ["", "Multilevel Hyperparameters:"]
+    for title, sub in sections:
+        if title.startswith("~"):
+            lines += [title, format_table(sub), ""]
+        else:
+            lines += ["", title, format_table(sub)]
+    if meta.get("reference_levels"):
+        refs = ", ".join(f"{k} = {v!r}" for k, v in meta["reference_levels"].items())
+        lines += ["", f"Reference levels: {refs}"]
+    if meta.get("response_note"):
+        lines.append(f"Response: {meta['response_note']}")
+    diag = fit.diagnostics()
+    lines += ["", str(diag)]
+    return "\n".join(lines)
+
+
+def html_fit(fit) -> str:
+    """HTML version of :func:`format_fit` for notebooks."""
+    meta = fit.meta
+    parts = [
+        "<div class='bayesmixed-fit'>",
+        f"<p><b>Family</b>: {html.escape(meta['family'])} (link {html.escape(meta['link'])})<br>"
+        f"<b>Formula</b>: <code>{html.escape(meta['formula'])}</code><br>"
+        f"<b>Observations</b>: {meta['n_obs']}</p>",
+        fit.diagnostics()._repr_html_(),
+    ]
+    for title, sub in _sections(fit):
+        parts.append(f"<h4>{html.escape(title)}</h4>")
+        parts.append(_rows(sub).round(3).to_html(na_rep="NA"))
+    if meta.get("reference_levels"):
+        refs = ", ".join(f"{k} = {v!r}" for k, v in meta["reference_levels"].items())
+        parts.append(f"<p>Reference levels: {html.escape(refs)}</p>")
+    parts.append("</div>")
+    return "\n".join(parts)

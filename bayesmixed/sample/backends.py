@@ -1,0 +1,185 @@
+"""NUTS backends behind one interface: ``run(built, config) -> (DataTree, timings)``.
+
+- ``nutpie`` (default): nutpie's Rust NUTS on a numba-compiled logp. Compiled models are
+  cached by model structure and swapped to new data with ``with_data``, so refitting the same
+  structure (tests, simulation studies, K-fold) does not compile again.
+- ``pymc``: PyMC's own NUTS, chains in parallel processes.
+- ``numpyro`` / ``blackjax`` (alias ``jax``): JAX-based NUTS through PyMC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections import OrderedDict
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from bayesmixed.errors import SamplerError
+
+__all__ = ["BACKENDS", "SamplerConfig", "clear_cache", "run"]
+
+BACKENDS = ("nutpie", "pymc", "numpyro", "blackjax")
+_ALIASES = {"jax": "numpyro", "nuts": "pymc"}
+
+
+@dataclass(frozen=True)
+class SamplerConfig:
+    """Sampler options, validated on creation.
+
+    Parameters
+    ----------
+    backend
+        ``"nutpie"``, ``"pymc"``, ``"numpyro"`` (or ``"jax"``) or ``"blackjax"``.
+    chains, draws, tune
+        Number of chains, kept draws per chain and warm-up draws per chain.
+    target_accept
+        Target acceptance rate of NUTS step-size adaptation, in (0, 1).
+    seed
+        Integer seed; the same seed gives the same draws on the same backend.
+    progress
+        Show a progress bar.
+    max_treedepth
+        Maximum NUTS tree depth.
+    """
+
+    backend: str = "nutpie"
+    chains: int = 4
+    draws: int = 1000
+    tune: int = 1000
+    target_accept: float = 0.8
+    seed: int | None = None
+    progress: bool = True
+    max_treedepth: int = 10
+
+    def __post_init__(self) -> None:
+        backend = _ALIASES.get(str(self.backend).lower(), str(self.backend).lower())
+        if backend not in BACKENDS:
+            raise SamplerError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
+        object.__setattr__(self, "backend", backend)
+        for name, low in (("chains", 1), ("draws", 1), ("tune", 0), ("max_treedepth", 1)):
+            val = getattr(self, name)
+            if isinstance(val, bool) or not isinstance(val, int | np.integer) or val < low:
+                raise SamplerError(f"{name} must be an integer >= {low}, got {val!r}")
+        ta = self.target_accept
+        if isinstance(ta, bool) or not isinstance(ta, int | float) or not 0 < float(ta) < 1:
+            raise SamplerError(f"target_accept must be a number strictly between 0 and 1, got {ta!r}")
+        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) or self.seed < 0):
+            raise SamplerError(f"seed must be a non-negative integer or None, got {self.seed!r}")
+        if backend in ("numpyro", "blackjax"):
+            import importlib.util
+
+            if importlib.util.find_spec(backend) is None or importlib.util.find_spec("jax") is None:
+                raise SamplerError(
+                    f"backend {backend!r} needs the packages jax and {backend}: "
+                    "pip install 'bayesmixed[jax]'"
+                )
+
+    def with_seed(self) -> SamplerConfig:
+        """This config with a concrete seed (drawn at random when ``seed`` is None)."""
+        if self.seed is not None:
+            return self
+        seed = int(np.random.default_rng().integers(0, 2**31 - 1))
+        return SamplerConfig(**{**asdict(self), "seed": seed})
+
+
+_CACHE: OrderedDict[str, object] = OrderedDict()
+_CACHE_SIZE = 16
+
+
+def clear_cache() -> None:
+    """Forget compiled models."""
+    _CACHE.clear()
+
+
+def _structure_key(built) -> str:
+    meta = built.meta()
+    meta.pop("n_obs", None)
+    shapes = {v.name: list(v.get_value().shape) for v in built.model.data_vars}
+    coords = {k: list(map(str, v)) for k, v in built.model.coords.items()}
+    blob = json.dumps({"meta": meta, "shapes": shapes, "coords": coords}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _compiled_nutpie(built):
+    import nutpie
+
+    key = _structure_key(built)
+    data = {v.name: v.get_value() for v in built.model.data_vars}
+    hit = _CACHE.get(key)
+    if hit is not None:
+        _CACHE.move_to_end(key)
+        return hit.with_data(**data), True
+    compiled = nutpie.compile_pymc_model(built.model)
+    _CACHE[key] = compiled
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return compiled, False
+
+
+def _cores(chains: int) -> int:
+    return max(1, min(chains, os.cpu_count() or 1))
+
+
+def run(built, config: SamplerConfig):
+    """Sample the posterior of ``built.model``.
+
+    Returns
+    -------
+    (DataTree, dict)
+        The posterior (with ``sample_stats``) and timings in seconds
+        (``compile``, ``sample``, ``cached``).
+    """
+    timings: dict[str, float | bool] = {}
+    if config.backend == "nutpie":
+        import nutpie
+
+        t0 = time.perf_counter()
+        compiled, cached = _compiled_nutpie(built)
+        timings["compile"] = time.perf_counter() - t0
+        timings["cached"] = cached
+        t0 = time.perf_counter()
+        idata = nutpie.sample(
+            compiled,
+            draws=config.draws,
+            tune=max(config.tune, 1),
+            chains=config.chains,
+            cores=_cores(config.chains),
+            seed=int(config.seed),
+            progress_bar=config.progress,
+            target_accept=float(config.target_accept),
+            maxdepth=config.max_treedepth,
+            save_warmup=False,
+        )
+        timings["sample"] = time.perf_counter() - t0
+        return idata, timings
+
+    import pymc as pm
+
+    t0 = time.perf_counter()
+    kwargs = {}
+    if config.backend == "pymc":
+        kwargs["cores"] = _cores(config.chains)
+        kwargs["target_accept"] = float(config.target_accept)
+        kwargs["max_treedepth"] = config.max_treedepth
+    else:
+        kwargs["nuts_sampler_kwargs"] = {"chain_method": "sequential"} if config.backend == "numpyro" else {}
+        kwargs["target_accept"] = float(config.target_accept)
+    with built.model:
+        idata = pm.sample(
+            draws=config.draws,
+            tune=config.tune,
+            chains=config.chains,
+            random_seed=int(config.seed),
+            progressbar=config.progress,
+            nuts_sampler=config.backend,
+            compute_convergence_checks=False,
+            **kwargs,
+        )
+    timings["compile"] = 0.0
+    timings["sample"] = time.perf_counter() - t0
+    timings["cached"] = False
+    return idata, timings

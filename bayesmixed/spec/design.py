@@ -1,0 +1,301 @@
+"""Spec + data -> numeric design: response, fixed-effects matrix, random-effects blocks.
+
+Random effects are represented by an integer level index per row and a small ``(n, k)`` matrix
+of the varying terms' columns: never a dense one-hot matrix over group levels. Everything here
+is numpy/pandas; formulae builds the population-level and varying-term columns and remembers
+how to rebuild them for new data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import formulae as fm
+import numpy as np
+import pandas as pd
+
+from bayesmixed.errors import DataError, FormulaError, PredictionError
+from bayesmixed.families import Family, get_family, resolve_link
+from bayesmixed.spec.evaluate import evaluate
+from bayesmixed.spec.terms import ModelSpec
+from bayesmixed.spec.validate import check_columns, clean_rows, response_data
+
+__all__ = ["Design", "GroupBlock", "build_design", "factor_codes", "safe_label"]
+
+
+@dataclass
+class GroupBlock:
+    """One random-effects block, ready for the builder.
+
+    Attributes
+    ----------
+    factor
+        Grouping factor as written (``"school"``, ``"batch:cask"``).
+    label
+        Identifier-safe unique name used for model variables and dims.
+    levels
+        Level labels, in index order.
+    index
+        Level index of every row (``int64``, shape ``(n,)``).
+    Z
+        Varying-term columns, shape ``(n, k)``.
+    terms
+        Names of the varying terms (``("Intercept", "x")``).
+    correlated
+        Whether the block's effects are correlated.
+    """
+
+    factor: str
+    label: str
+    levels: tuple[str, ...]
+    index: np.ndarray
+    Z: np.ndarray
+    terms: tuple[str, ...]
+    correlated: bool
+    expr: str
+    matrix: object = field(repr=False, default=None)
+
+    @property
+    def n_levels(self) -> int:
+        """Number of levels of the factor."""
+        return len(self.levels)
+
+    @property
+    def n_terms(self) -> int:
+        """Number of varying terms."""
+        return len(self.terms)
+
+
+@dataclass
+class Design:
+    """Numeric design of a model on one data set."""
+
+    spec: ModelSpec
+    family: Family
+    link: str
+    y: np.ndarray
+    trials: np.ndarray | None
+    offset: np.ndarray | None
+    X: np.ndarray
+    x_names: tuple[str, ...]
+    blocks: tuple[GroupBlock, ...]
+    reference_levels: dict[str, str]
+    response_note: str | None
+    n_dropped: int
+    data: pd.DataFrame = field(repr=False)
+    fixed_matrix: object = field(repr=False, default=None)
+
+    @property
+    def n_obs(self) -> int:
+        """Number of rows used."""
+        return int(self.y.shape[0])
+
+    @property
+    def has_intercept(self) -> bool:
+        """Whether the population-level part has an intercept."""
+        return "Intercept" in self.x_names
+
+    @property
+    def slopes(self) -> tuple[str, ...]:
+        """Population-level coefficient names other than the intercept."""
+        return tuple(n for n in self.x_names if n != "Intercept")
+
+    def levels_per_factor(self) -> dict[str, int]:
+        """Number of levels of each grouping factor."""
+        return {b.factor: b.n_levels for b in self.blocks}
+
+
+def safe_label(text: str) -> str:
+    """Identifier-safe version of a factor or term name.
+
+    Examples
+    --------
+    >>> safe_label("batch:cask")
+    'batch__cask'
+    """
+    return re.sub(r"\W", "_", text.replace(":", "__"))
+
+
+def _level_strings(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cats = list(values.cat.categories)
+        codes = values.cat.codes.to_numpy()
+        used = sorted(set(codes.tolist()))
+        remap = {c: i for i, c in enumerate(used)}
+        return np.array([remap[c] for c in codes]), [str(cats[c]) for c in used]
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes, [str(u) for u in uniques]
+
+
+def factor_codes(data: pd.DataFrame, factor: str) -> tuple[np.ndarray, list[str]]:
+    """Integer codes and level labels of a (possibly interaction) grouping factor.
+
+    Levels of an interaction factor ``a:b`` are labelled ``"a_level:b_level"``.
+    """
+    cols = [c.strip() for c in factor.split(":")]
+    if len(cols) == 1:
+        return _level_strings(data[cols[0]])
+    parts = [_level_strings(data[c]) for c in cols]
+    keys = pd.MultiIndex.from_arrays([p[0] for p in parts])
+    codes, uniques = pd.factorize(keys, sort=True)
+    labels = [":".join(parts[j][1][k] for j, k in enumerate(u)) for u in uniques]
+    return codes, labels
+
+
+def _matrix(rhs: str, data: pd.DataFrame, where: str):
+    try:
+        return fm.design_matrices(rhs, data, na_action="error").common
+    except Exception as exc:
+        raise FormulaError(f"cannot build the columns of {where}: {exc}") from None
+
+
+def _reference_levels(matrix, data: pd.DataFrame) -> dict[str, str]:
+    refs: dict[str, str] = {}
+    for name, term in matrix.terms.items():
+        if getattr(term, "kind", None) != "categoric" or not hasattr(term, "levels"):
+            continue
+        var = term.var_names.copy().pop() if len(term.var_names) == 1 else None
+        if var is None or var not in data.columns or getattr(term, "spans_intercept", False):
+            continue
+        s = data[var]
+        all_levels = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(
+            s.dropna().unique().tolist())
+        rest = [lv for lv in all_levels if str(lv) not in {str(x) for x in term.levels}]
+        if len(rest) == 1:
+            refs[name] = str(rest[0])
+    return refs
+
+
+def build_design(
+    spec: ModelSpec,
+    data: pd.DataFrame | dict,
+    *,
+    dropna: bool = False,
+) -> Design:
+    """Validate ``data`` against ``spec`` and build the numeric design.
+
+    Parameters
+    ----------
+    spec
+        The model specification.
+    data
+        The data (a DataFrame or a dict of columns).
+    dropna
+        Drop rows with missing values in used columns (and warn how many) instead of raising.
+
+    Returns
+    -------
+    Design
+
+    Raises
+    ------
+    DataError, FormulaError, FamilyError
+        Before anything is compiled, naming the column, term or value at fault.
+    """
+    if isinstance(data, dict):
+        data = pd.DataFrame(data)
+    family = get_family(spec.family)
+    link = resolve_link(family, spec.link)
+    used = check_columns(spec, data)
+    data, n_dropped = clean_rows(data, used, dropna)
+    data = data.reset_index(drop=True) if n_dropped else data
+    resp = response_data(spec, family, link, data)
+
+    fixed = _matrix(spec.fixed, data, f"the population-level terms {spec.fixed!r}")
+    X = np.asarray(fixed.design_matrix, dtype=float)
+    x_names = tuple(fixed.as_dataframe().columns)
+    offset = None
+    if spec.offset:
+        try:
+            offset = evaluate(spec.offset, data, "offset").astype(float)
+        except (TypeError, ValueError):
+            raise DataError(f"offset {spec.offset!r} must be numeric") from None
+        if not np.isfinite(offset).all():
+            raise DataError(f"offset {spec.offset!r} has non-finite values (log of zero?)")
+
+    blocks = []
+    labels_seen: dict[str, int] = {}
+    for g in spec.groups:
+        codes, levels = factor_codes(data, g.factor)
+        if len(levels) < 2:
+            raise DataError(
+                f"grouping factor {g.factor!r} has a single level ({levels[0]!r}); a random effect "
+                "needs at least two groups"
+            )
+        zm = _matrix(g.expr, data, f"random-effects block {g}")
+        terms = tuple(zm.as_dataframe().columns)
+        if not terms:
+            raise FormulaError(f"random-effects block {g} has no terms")
+        base = safe_label(g.factor)
+        k = labels_seen.get(base, 0)
+        labels_seen[base] = k + 1
+        label = base if k == 0 else f"{base}_{k + 1}"
+        blocks.append(
+            GroupBlock(
+                factor=g.factor,
+                label=label,
+                levels=tuple(levels),
+                index=np.asarray(codes, dtype=np.int64),
+                Z=np.asarray(zm.design_matrix, dtype=float),
+                terms=terms,
+                correlated=g.correlated and len(terms) > 1,
+                expr=g.expr,
+                matrix=zm,
+            )
+        )
+    _check_duplicate_terms(blocks)
+    return Design(
+        spec=spec,
+        family=family,
+        link=link,
+        y=resp.y,
+        trials=resp.trials,
+        offset=offset,
+        X=X,
+        x_names=x_names,
+        blocks=tuple(blocks),
+        reference_levels=_reference_levels(fixed, data),
+        response_note=resp.note,
+        n_dropped=n_dropped,
+        data=data,
+        fixed_matrix=fixed,
+    )
+
+
+def _check_duplicate_terms(blocks: list[GroupBlock]) -> None:
+    seen: set[tuple[str, str]] = set()
+    for b in blocks:
+        for t in b.terms:
+            if (b.factor, t) in seen:
+                raise FormulaError(
+                    f"term {t!r} varies by {b.factor!r} in two random-effects blocks; "
+                    "write it in one block only"
+                )
+            seen.add((b.factor, t))
+
+
+def new_data_matrices(design: Design, newdata: pd.DataFrame) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """Population-level matrix and per-block (index, Z) for new data.
+
+    Level indexes of levels not seen in fitting are ``-1``.
+    """
+    try:
+        X = np.asarray(design.fixed_matrix.evaluate_new_data(newdata), dtype=float)
+    except Exception as exc:
+        raise PredictionError(f"cannot build the population-level columns for new data: {exc}") from None
+    out = []
+    for b in design.blocks:
+        for c in b.factor.split(":"):
+            if c not in newdata.columns:
+                raise PredictionError(f"new data lack grouping column {c!r} of factor {b.factor!r}")
+        try:
+            Z = np.asarray(b.matrix.evaluate_new_data(newdata), dtype=float)
+        except Exception as exc:
+            raise PredictionError(f"cannot build the columns of block ({b.expr} | {b.factor}) for new data: {exc}") from None
+        cols = [c.strip() for c in b.factor.split(":")]
+        keys = newdata[cols].astype(str).agg(":".join, axis=1) if len(cols) > 1 else newdata[cols[0]].astype(str)
+        pos = {lv: i for i, lv in enumerate(b.levels)}
+        idx = np.array([pos.get(k, -1) for k in keys], dtype=np.int64)
+        out.append((idx, Z))
+    return X, out

@@ -1,0 +1,131 @@
+"""The model specification as plain, immutable data.
+
+A :class:`ModelSpec` is what a formula or a YAML/dict spec resolves to. It holds strings and
+numbers only, so it can be written to YAML, compared, hashed and shown; nothing here knows about
+PyMC or about any particular data set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from bayesmixed.spec.priors import Prior
+
+__all__ = ["GroupTerm", "ModelSpec", "Response"]
+
+Centering = bool | Literal["auto"]
+
+
+@dataclass(frozen=True)
+class Response:
+    """The left-hand side of a formula.
+
+    Parameters
+    ----------
+    expr
+        Expression of the response (the successes for aggregated binomial data).
+    kind
+        ``"single"`` for one column; ``"cbind"`` for ``cbind(successes, failures)`` as lme4 writes
+        it; ``"trials"`` for successes out of trials (``s | trials(n)`` as brms writes it).
+    other
+        The failures (``cbind``) or trials (``trials``) expression.
+    """
+
+    expr: str
+    kind: Literal["single", "cbind", "trials"] = "single"
+    other: str | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "cbind":
+            return f"cbind({self.expr}, {self.other})"
+        if self.kind == "trials":
+            return f"{self.expr} | trials({self.other})"
+        return self.expr
+
+
+@dataclass(frozen=True)
+class GroupTerm:
+    """One random-effects block, ``(expr | factor)`` or ``(expr || factor)``.
+
+    Parameters
+    ----------
+    factor
+        Grouping factor: a column name, or columns joined by ``:`` for an interaction factor
+        (nested ``(1 | a/b)`` expands to ``(1 | a) + (1 | a:b)``).
+    expr
+        The varying terms, as in lme4 (``"1"``, ``"1 + x"``, ``"0 + x"``).
+    correlated
+        Whether the effects of this block are correlated (``|``) or independent (``||``).
+    """
+
+    factor: str
+    expr: str = "1"
+    correlated: bool = True
+
+    def __str__(self) -> str:
+        bar = "|" if self.correlated else "||"
+        return f"({self.expr} {bar} {self.factor})"
+
+    @property
+    def factor_columns(self) -> tuple[str, ...]:
+        """The data columns the factor is made of."""
+        return tuple(p.strip() for p in self.factor.split(":"))
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A complete multilevel model specification.
+
+    Parameters
+    ----------
+    response
+        The response.
+    fixed
+        Right-hand side of the population-level part in formulae syntax (``"1 + x + treatment"``,
+        ``"0 + x"``), without offsets and without random-effects blocks.
+    groups
+        Random-effects blocks.
+    family, link
+        Response family and link (``None``: the family's default link).
+    offset
+        Offset expression added to the linear predictor, or ``None``.
+    priors
+        Prior overrides by parameter or class name (see :mod:`bayesmixed.spec.priors`).
+    centered
+        Per grouping factor: ``True`` (centered), ``False`` (non-centered) or ``"auto"``.
+    """
+
+    response: Response
+    fixed: str = "1"
+    groups: tuple[GroupTerm, ...] = ()
+    family: str = "gaussian"
+    link: str | None = None
+    offset: str | None = None
+    priors: dict[str, Prior] = field(default_factory=dict, compare=False, hash=False)
+    centered: dict[str, Centering] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def formula(self) -> str:
+        """The lme4-style formula this spec stands for."""
+        rhs = [self.fixed]
+        if self.offset:
+            rhs.append(f"offset({self.offset})")
+        rhs.extend(str(g) for g in self.groups)
+        return f"{self.response} ~ {' + '.join(rhs)}"
+
+    @property
+    def factors(self) -> tuple[str, ...]:
+        """Distinct grouping factors, in order of first appearance."""
+        seen: dict[str, None] = {}
+        for g in self.groups:
+            seen.setdefault(g.factor, None)
+        return tuple(seen)
+
+    def with_options(self, **changes) -> ModelSpec:
+        """Return a copy with some fields replaced."""
+        return replace(self, **changes)
+
+    def __str__(self) -> str:
+        link = f", link={self.link}" if self.link else ""
+        return f"{self.formula}  [family={self.family}{link}]"

@@ -1,0 +1,199 @@
+"""Check a spec against data before anything is built, naming the culprit of every problem.
+
+Guards PyMC's silent traps: NaN in an observed variable would be imputed, and float counts
+would be truncated by a discrete likelihood. Both are refused here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import formulae as fm
+import numpy as np
+import pandas as pd
+
+from bayesmixed.errors import DataError, FormulaError
+from bayesmixed.families import Family
+from bayesmixed.spec.evaluate import evaluate, names_in
+from bayesmixed.spec.terms import ModelSpec
+
+__all__ = ["ResponseData", "check_columns", "clean_rows", "response_data", "used_columns"]
+
+
+def _formula_vars(rhs: str) -> set[str]:
+    try:
+        return {v for v in fm.model_description(rhs).var_names if v}
+    except Exception as exc:
+        raise FormulaError(f"cannot parse {rhs!r}: {exc}") from None
+
+
+def used_columns(spec: ModelSpec, columns: pd.Index) -> dict[str, str]:
+    """Map every column the spec uses to the term that uses it (for error messages)."""
+    used: dict[str, str] = {}
+    resp = spec.response
+    for expr in (resp.expr, resp.other):
+        if expr:
+            for n in names_in(expr, columns):
+                used.setdefault(n, f"response {resp}")
+    if spec.offset:
+        for n in names_in(spec.offset, columns):
+            used.setdefault(n, f"offset({spec.offset})")
+    for n in sorted(_formula_vars(spec.fixed)):
+        used.setdefault(n, f"term {spec.fixed!r}")
+    for g in spec.groups:
+        for n in sorted(_formula_vars(g.expr)):
+            used.setdefault(n, f"term {g}")
+        for c in g.factor_columns:
+            used.setdefault(c, f"grouping factor of {g}")
+    return used
+
+
+def check_columns(spec: ModelSpec, data: pd.DataFrame) -> dict[str, str]:
+    """Raise :class:`DataError` for the first column the spec uses that the data lack."""
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    if len(data) == 0:
+        raise DataError("data has no rows")
+    used = used_columns(spec, data.columns)
+    for col, where in used.items():
+        if col not in data.columns:
+            close = [c for c in data.columns if str(c).lower() == col.lower()]
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise DataError(f"column {col!r} used in the {where} is not in the data{hint}")
+    return used
+
+
+def clean_rows(data: pd.DataFrame, used: dict[str, str], dropna: bool) -> tuple[pd.DataFrame, int]:
+    """Refuse (or, with ``dropna``, drop and count) rows with NaN or inf in used columns."""
+    bad = np.zeros(len(data), dtype=bool)
+    first: tuple[str, int] | None = None
+    for col in used:
+        s = data[col]
+        miss = s.isna().to_numpy() | ~_finite(s)
+        if miss.any() and first is None:
+            first = (col, int(miss.sum()))
+        bad |= miss
+    if not bad.any():
+        return data, 0
+    if not dropna:
+        col, k = first  # type: ignore[misc]
+        rows = data.index[np.flatnonzero(data[col].isna().to_numpy() | ~_finite(data[col]))][:5]
+        raise DataError(
+            f"column {col!r} has {k} missing or infinite value(s) (rows {list(rows)}); "
+            "clean them or pass dropna=True to drop such rows"
+        )
+    n_bad = int(bad.sum())
+    warnings.warn(
+        f"dropna=True: dropped {n_bad} of {len(data)} rows with missing or infinite values",
+        UserWarning,
+        stacklevel=3,
+    )
+    kept = data.loc[~bad]
+    if len(kept) == 0:
+        raise DataError("every row has a missing value in a used column")
+    return kept, n_bad
+
+
+def _finite(s: pd.Series) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return np.isfinite(s.to_numpy(dtype=float, na_value=np.nan))
+    return np.ones(len(s), dtype=bool)
+
+
+@dataclass(frozen=True)
+class ResponseData:
+    """The response as numbers the likelihood accepts."""
+
+    y: np.ndarray
+    trials: np.ndarray | None
+    note: str | None = None
+
+
+def _as_counts(values: np.ndarray, what: str) -> np.ndarray:
+    if values.dtype == bool:
+        return values.astype(np.int64)
+    try:
+        v = values.astype(float)
+    except (TypeError, ValueError):
+        raise DataError(f"{what} must be numeric counts, got values like {values[0]!r}") from None
+    frac = v != np.round(v)
+    if frac.any():
+        raise DataError(
+            f"{what} must be whole numbers; found {v[frac][0]!r} "
+            f"({int(frac.sum())} non-integer value(s)); a discrete likelihood would truncate them"
+        )
+    neg = v < 0
+    if neg.any():
+        raise DataError(f"{what} must be non-negative; found {v[neg][0]:g}")
+    return v.astype(np.int64)
+
+
+def _binary(values: np.ndarray, what: str) -> tuple[np.ndarray, str | None]:
+    s = pd.Series(values)
+    if s.dtype == bool:
+        return s.to_numpy().astype(np.int64), "True coded as 1"
+    if pd.api.types.is_numeric_dtype(s):
+        vals = set(np.unique(s.to_numpy(dtype=float)))
+        if not vals <= {0.0, 1.0}:
+            other = sorted(vals - {0.0, 1.0})[0]
+            raise DataError(
+                f"{what} must be 0/1 for family 'bernoulli'; found {other:g}. For counts out of "
+                "trials use family='binomial' with cbind(s, f) or s | trials(n)"
+            )
+        return s.to_numpy().astype(np.int64), None
+    levels = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(s.unique())
+    if len(levels) != 2:
+        raise DataError(
+            f"{what} must have exactly two levels for family 'bernoulli'; found {len(levels)}: "
+            f"{levels[:5]}"
+        )
+    return (s == levels[1]).to_numpy().astype(np.int64), f"{levels[1]!r} coded as 1, {levels[0]!r} as 0"
+
+
+def response_data(spec: ModelSpec, family: Family, link: str, data: pd.DataFrame) -> ResponseData:
+    """Evaluate and check the response for ``family``.
+
+    Raises
+    ------
+    DataError
+        When the response does not fit the family: non 0/1 for bernoulli, negative or
+        non-integer counts, successes above trials, non-positive values under a log link.
+    """
+    resp = spec.response
+    what = f"response {resp.expr!r}"
+    y = evaluate(resp.expr, data, "response")
+    if resp.kind != "single" and family.name != "binomial":
+        raise DataError(
+            f"response {resp} gives successes out of trials: use family='binomial', not "
+            f"{family.name!r}"
+        )
+    if family.name == "gaussian":
+        try:
+            yv = y.astype(float)
+        except (TypeError, ValueError):
+            raise DataError(f"{what} must be numeric for family 'gaussian'") from None
+        if link == "log" and (yv <= 0).any():
+            raise DataError(f"{what} must be positive for a gaussian model with log link")
+        return ResponseData(yv, None)
+    if family.name == "bernoulli":
+        yy, note = _binary(y, what)
+        return ResponseData(yy, None, note)
+    if family.name == "binomial":
+        if resp.kind == "single":
+            yy, note = _binary(y, what)
+            return ResponseData(yy, np.ones_like(yy), note)
+        s = _as_counts(y, f"successes {resp.expr!r}")
+        other = _as_counts(evaluate(resp.other, data, "response"), f"{'failures' if resp.kind == 'cbind' else 'trials'} {resp.other!r}")
+        n = s + other if resp.kind == "cbind" else other
+        over = s > n
+        if over.any():
+            i = int(np.flatnonzero(over)[0])
+            raise DataError(
+                f"successes {resp.expr!r} exceed trials {resp.other!r} in row {data.index[i]!r} "
+                f"({s[i]} > {n[i]})"
+            )
+        if (n == 0).any():
+            raise DataError(f"trials {resp.other!r} must be at least 1; found 0 in {int((n == 0).sum())} row(s)")
+        return ResponseData(s, n)
+    return ResponseData(_as_counts(y, what), None)
