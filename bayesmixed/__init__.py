@@ -31,7 +31,7 @@ _LAZY = {
     "make_spec": ("bayesmixed.api", "make_spec"),
     "prepare": ("bayesmixed.api", "prepare"),
     "prior_predictive": ("bayesmixed.api", "prior_predictive"),
-    "Fit": ("bayesmixed.fit", "Fit"),
+    "Fit": ("bayesmixed.result", "Fit"),
     "ModelSpec": ("bayesmixed.spec.terms", "ModelSpec"),
     "parse_formula": ("bayesmixed.spec.formula", "parse_formula"),
     "datasets": ("bayesmixed.datasets", None),

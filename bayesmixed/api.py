@@ -149,7 +149,7 @@ def fit(
     >>> fit.summary().loc["Days", "mean"] > 5
     True
     """
-    from bayesmixed.fit import Fit
+    from bayesmixed.result import Fit
     from bayesmixed.report.linpred import add_log_likelihood, linpred
     from bayesmixed.sample.backends import SamplerConfig, run
 

@@ -14,7 +14,7 @@ find_python() {
     echo "$BAYESMIXED_PYTHON"; return 0
   fi
   local c
-  for c in python3.14 python3.13 python3.12 python3 python; do
+  for c in python3.12 python3.13 python3.14 python3 python; do
     if command -v "$c" >/dev/null 2>&1 && ok_python "$(command -v "$c")"; then
       command -v "$c"; return 0
     fi
@@ -25,7 +25,9 @@ find_python() {
   local r
   for r in "${roots[@]}"; do
     [ -d "$r/versions" ] || continue
-    for c in $(ls -d "$r"/versions/3.* 2>/dev/null | sort -t. -k2,2nr -k3,3nr); do
+    # prefer 3.12 (what PyMC 6 and the project are tested with), then newer ones
+    for c in $(ls -d "$r"/versions/3.12* 2>/dev/null | sort -t. -k3,3nr) \
+             $(ls -d "$r"/versions/3.1[3-9]* 2>/dev/null | sort -t. -k2,2n -k3,3nr); do
       for exe in "$c/bin/python3" "$c/bin/python"; do
         if [ -x "$exe" ] && ok_python "$exe"; then echo "$exe"; return 0; fi
       done
@@ -38,7 +40,7 @@ VENV=.venv
 if [ ! -x "$VENV/bin/python" ] || ! ok_python "$VENV/bin/python"; then
   if ! PY=$(find_python); then
     echo "bayesmixed needs Python >= 3.12 (PyMC 6 requires it), and none was found." >&2
-    echo "Looked on PATH (python3.14, python3.13, python3.12, python3, python) and under pyenv's versions/." >&2
+    echo "Looked on PATH (python3.12, python3.13, python3.14, python3, python) and under pyenv's versions/." >&2
     echo "Install one (for example 'pyenv install 3.12') or point BAYESMIXED_PYTHON at it." >&2
     exit 1
   fi

@@ -113,8 +113,14 @@ def safe_label(text: str) -> str:
     --------
     >>> safe_label("batch:cask")
     'batch__cask'
+    >>> safe_label("sample")  # dimension names ArviZ reserves get a trailing underscore
+    'sample_'
     """
-    return re.sub(r"\W", "_", text.replace(":", "__"))
+    label = re.sub(r"\W", "_", text.replace(":", "__"))
+    return f"{label}_" if label in _RESERVED else label
+
+
+_RESERVED = {"sample", "chain", "draw", "obs", "coef", "__obs__"}
 
 
 def _level_strings(values: pd.Series) -> tuple[np.ndarray, list[str]]:

@@ -1,0 +1,23 @@
+"""Shared test settings: quiet, small fits; matplotlib without a display."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+os.environ.setdefault("PYTHONWARNINGS", "ignore")
+
+#: sampler settings for quick fits in tests
+QUICK = {"chains": 2, "draws": 300, "tune": 300, "progress": False}
+
+
+@pytest.fixture(autouse=True)
+def _quiet_warnings():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*BLAS.*")
+        warnings.filterwarnings("ignore", category=RuntimeWarning)
+        yield
