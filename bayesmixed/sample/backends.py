@@ -97,7 +97,8 @@ def clear_cache() -> None:
 
 def _structure_key(built) -> str:
     meta = built.meta()
-    meta.pop("n_obs", None)
+    for data_dependent in ("n_obs", "x_means", "offset_mean"):  # held in pm.Data, swappable
+        meta.pop(data_dependent, None)
     shapes = {v.name: list(v.get_value().shape) for v in built.model.data_vars}
     coords = {k: list(map(str, v)) for k, v in built.model.coords.items()}
     blob = json.dumps({"meta": meta, "shapes": shapes, "coords": coords}, sort_keys=True, default=str)

@@ -1,0 +1,36 @@
+"""Turn :class:`~bayesmixed.spec.priors.Prior` records into PyMC random variables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from bayesmixed.spec.priors import Prior
+
+__all__ = ["prior_rv", "vector_rv"]
+
+
+def prior_rv(name: str, prior: Prior, **kwargs):
+    """A named PyMC variable with the given prior (inside a model context)."""
+    cls = getattr(pm, prior.dist)
+    return cls(name, **{k: float(v) for k, v in prior.params.items()}, **kwargs)
+
+
+def vector_rv(name: str, priors: Sequence[Prior], dims: str):
+    """A vector variable whose elements have the given priors.
+
+    When all priors share a distribution (the usual case) one vector variable with vectorized
+    parameters is created; otherwise one scalar per element is stacked into a Deterministic.
+    """
+    dists = {p.dist for p in priors}
+    if len(dists) == 1:
+        dist = priors[0].dist
+        keys = list(priors[0].params)
+        if all(list(p.params) == keys for p in priors):
+            params = {k: np.array([float(p.params[k]) for p in priors]) for k in keys}
+            return getattr(pm, dist)(name, **params, dims=dims)
+    parts = [prior_rv(f"{name}__{i}", p) for i, p in enumerate(priors)]
+    return pm.Deterministic(name, pt.stack(parts), dims=dims)

@@ -1,0 +1,55 @@
+"""The observation model: one writer per family, reading the link from the family table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from bayesmixed.build.distributions import prior_rv
+from bayesmixed.spec.design import Design
+from bayesmixed.spec.priors import Prior
+
+__all__ = ["add_likelihood", "inverse_link"]
+
+
+def inverse_link(link: str, eta):
+    """Mean of the response given the linear predictor (pytensor)."""
+    if link == "identity":
+        return eta
+    if link == "log":
+        return pt.exp(eta)
+    if link == "logit":
+        return pt.sigmoid(eta)
+    if link == "probit":
+        return 0.5 * pt.erfc(-eta / np.sqrt(2.0))
+    if link == "cloglog":
+        return -pt.expm1(-pt.exp(eta))
+    raise ValueError(link)
+
+
+def _clip_p(p):
+    eps = 1e-12
+    return pt.clip(p, eps, 1 - eps)
+
+
+def add_likelihood(design: Design, eta, priors: dict[str, Prior], y, trials=None):
+    """Add the observed variable ``y`` (and auxiliary parameters) to the current model."""
+    fam, link = design.family.name, design.link
+    if fam == "gaussian":
+        sigma = prior_rv("sigma", priors["sigma"])
+        return pm.Normal("y", mu=inverse_link(link, eta), sigma=sigma, observed=y)
+    if fam == "bernoulli":
+        if link == "logit":
+            return pm.Bernoulli("y", logit_p=eta, observed=y)
+        return pm.Bernoulli("y", p=_clip_p(inverse_link(link, eta)), observed=y)
+    if fam == "binomial":
+        if link == "logit":
+            return pm.Binomial("y", n=trials, logit_p=eta, observed=y)
+        return pm.Binomial("y", n=trials, p=_clip_p(inverse_link(link, eta)), observed=y)
+    if fam == "poisson":
+        return pm.Poisson("y", mu=pt.exp(eta), observed=y)
+    if fam == "negbinomial":
+        alpha = prior_rv("alpha", priors["alpha"])
+        return pm.NegativeBinomial("y", mu=pt.exp(eta), alpha=alpha, observed=y)
+    raise ValueError(fam)

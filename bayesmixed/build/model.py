@@ -1,0 +1,220 @@
+"""Design + priors + parameterization -> a PyMC model. The only place graphs are built.
+
+Choices made here:
+
+- Population-level predictors are centered at their means for sampling when the model has an
+  intercept (as brms does); the Deterministic ``Intercept`` is reported on the user's scale,
+  and the coefficients ``b`` are unchanged by centering.
+- Random effects are gathered by integer level index, ``effects[index]``, never through a dense
+  one-hot matrix.
+- Hierarchical centering: for the centered factor with a random intercept whose effects blur
+  the intercept most (largest ``tau_hat^2 / levels``), the intercept, the predictors that are
+  constant within its levels, and the random intercepts of factors it is nested in enter the
+  mean of its effects instead of the row-level linear predictor. Coefficients and reported
+  random effects keep their meaning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from bayesmixed.build.distributions import prior_rv, vector_rv
+from bayesmixed.build.likelihood import add_likelihood
+from bayesmixed.build.parameterization import Choice
+from bayesmixed.build.random_effects import add_block
+from bayesmixed.spec.design import Design, GroupBlock
+from bayesmixed.spec.priors import Prior
+
+__all__ = ["BuiltModel", "build_model", "level_constant_columns"]
+
+
+@dataclass
+class BuiltModel:
+    """A PyMC model with the facts needed to read its posterior."""
+
+    model: pm.Model
+    design: Design
+    priors: dict[str, Prior]
+    choices: dict[str, Choice]
+    x_means: np.ndarray
+    absorbed: dict[str, list[str]] = field(default_factory=dict)
+
+    def meta(self) -> dict:
+        """JSON-able description of the model's variables, stored with the posterior."""
+        d = self.design
+        return {
+            "formula": d.spec.formula,
+            "family": d.family.name,
+            "link": d.link,
+            "n_obs": d.n_obs,
+            "offset_mean": float(d.offset.mean()) if d.offset is not None else 0.0,
+            "x_names": list(d.x_names),
+            "x_means": [float(v) for v in self.x_means],
+            "reference_levels": d.reference_levels,
+            "response_note": d.response_note,
+            "blocks": [
+                {
+                    "factor": b.factor,
+                    "label": b.label,
+                    "terms": list(b.terms),
+                    "n_levels": b.n_levels,
+                    "correlated": b.correlated,
+                    "centered": self.choices[b.factor].centered,
+                }
+                for b in d.blocks
+            ],
+            "parameterization": {f: c.to_dict() for f, c in self.choices.items()},
+            "hierarchical_centering": self.absorbed,
+            "priors": {k: str(v) for k, v in self.priors.items()},
+        }
+
+
+def level_constant_columns(X: np.ndarray, names: tuple[str, ...], index: np.ndarray, n_levels: int) -> list[int]:
+    """Indexes of non-intercept columns of ``X`` that are constant within every level."""
+    out = []
+    for j, name in enumerate(names):
+        if name == "Intercept":
+            continue
+        col = X[:, j]
+        lo = np.full(n_levels, np.inf)
+        hi = np.full(n_levels, -np.inf)
+        np.minimum.at(lo, index, col)
+        np.maximum.at(hi, index, col)
+        if np.all(hi - lo <= 1e-12 * (1 + np.abs(hi))):
+            out.append(j)
+    return out
+
+
+def _coords(design: Design) -> dict[str, list]:
+    coords: dict[str, list] = {"coef": [n for n in design.x_names if n != "Intercept"]}
+    for b in design.blocks:
+        coords[b.label] = list(b.levels)
+        coords[f"{b.label}__term"] = list(b.terms)
+        coords[f"{b.label}__term_b"] = list(b.terms)
+    return coords
+
+
+def _hier_target(design: Design, choices: dict[str, Choice]) -> GroupBlock | None:
+    """The centered block with a random intercept whose effects blur the intercept most."""
+    if not design.has_intercept:
+        return None
+    cands = [b for b in design.blocks if choices[b.factor].centered and b.terms and b.terms[0] == "Intercept"]
+    return max(cands, key=lambda b: choices[b.factor].spread, default=None)
+
+
+def _outer_blocks(design: Design, target: GroupBlock) -> list[tuple[GroupBlock, np.ndarray]]:
+    """Blocks with a random intercept whose factor contains ``target``'s factor (nesting).
+
+    Returns each with the map from target level to its outer level: the outer effects are
+    constant within target levels, so they can enter the target effects' mean.
+    """
+    out = []
+    for b in design.blocks:
+        if b is target or not b.terms or b.terms[0] != "Intercept" or b.n_levels >= target.n_levels:
+            continue
+        outer = np.zeros(target.n_levels, dtype=np.int64)
+        outer[target.index] = b.index
+        if np.array_equal(outer[target.index], b.index):
+            out.append((b, outer))
+    return out
+
+
+def build_model(design: Design, priors: dict[str, Prior], choices: dict[str, Choice]) -> BuiltModel:
+    """Build the PyMC model for ``design``.
+
+    Parameters
+    ----------
+    design
+        Numeric design from :func:`bayesmixed.spec.design.build_design`.
+    priors
+        Resolved priors by parameter name (:func:`~bayesmixed.spec.default_priors.resolve_priors`).
+    choices
+        Parameterization per factor (:func:`~bayesmixed.build.parameterization.choose_parameterization`).
+
+    Returns
+    -------
+    BuiltModel
+    """
+    X = design.X
+    names = design.x_names
+    has_int = design.has_intercept
+    slope_idx = [j for j, n in enumerate(names) if n != "Intercept"]
+    means = np.zeros(len(names))
+    if has_int:
+        means[slope_idx] = X[:, slope_idx].mean(axis=0)
+    Xc = (X - means)[:, slope_idx]
+
+    target = _hier_target(design, choices)
+    absorbed_cols: list[int] = []
+    if target is not None:
+        const = level_constant_columns(X, names, target.index, target.n_levels)
+        absorbed_cols = [slope_idx.index(j) for j in const]
+    row_cols = [k for k in range(len(slope_idx)) if k not in absorbed_cols]
+
+    with pm.Model(coords=_coords(design)) as model:
+        intercept = prior_rv("Intercept_c", priors["Intercept"]) if has_int else None
+        b = vector_rv("b", [priors[names[j]] for j in slope_idx], dims="coef") if slope_idx else None
+        if has_int:
+            shift = pt.dot(pm.Data("x_means", means[slope_idx]), b) if slope_idx else 0.0
+            pm.Deterministic("Intercept", intercept - shift)
+
+        eta = pt.zeros(design.n_obs)
+        if row_cols:
+            Xd = pm.Data("X", Xc[:, row_cols])
+            eta = eta + pt.dot(Xd, b[row_cols])
+        if has_int and target is None:
+            eta = eta + intercept
+        if design.offset is not None:
+            eta = eta + pm.Data("offset", design.offset)
+
+        outer = _outer_blocks(design, target) if target is not None else []
+        absorbed_outer = {id(b) for b, _ in outer}
+        order = [b for b in design.blocks if b is not target] + ([target] if target is not None else [])
+        effects_of: dict[int, object] = {}
+        for blk in order:
+            mu = None
+            if blk is target:
+                mu = intercept + pt.zeros(blk.n_levels)
+                if absorbed_cols:
+                    W = _level_values(Xc[:, absorbed_cols], blk)
+                    mu = mu + pt.dot(pm.Data(f"W__{blk.label}", W), b[absorbed_cols])
+                for ob, level_map in outer:
+                    mu = mu + effects_of[id(ob)][level_map, 0]
+            sd_priors = [priors[f"sd({t}|{blk.factor})"] for t in blk.terms]
+            cor_prior = priors.get(f"cor({blk.factor})")
+            effects = add_block(blk, sd_priors, cor_prior, choices[blk.factor].centered, mu)
+            effects_of[id(blk)] = effects
+            idx = pm.Data(f"idx__{blk.label}", blk.index)
+            gathered = effects[idx]
+            for k in range(blk.n_terms):
+                if k == 0 and id(blk) in absorbed_outer:
+                    continue  # enters through the nested factor's mean
+                col = blk.Z[:, k]
+                if np.all(col == 1.0):
+                    eta = eta + gathered[:, k]
+                else:
+                    eta = eta + gathered[:, k] * pm.Data(f"Z__{blk.label}__{k}", col)
+
+        y = pm.Data("y_obs", design.y)
+        trials = pm.Data("trials", design.trials) if design.trials is not None else None
+        add_likelihood(design, eta, priors, y, trials)
+
+    absorbed = {}
+    if target is not None:
+        absorbed[target.factor] = (
+            ["Intercept"]
+            + [names[slope_idx[k]] for k in absorbed_cols]
+            + [f"(1 | {ob.factor})" for ob, _ in outer]
+        )
+    return BuiltModel(model, design, priors, choices, means, absorbed)
+
+
+def _level_values(cols: np.ndarray, block: GroupBlock) -> np.ndarray:
+    """Per-level values of level-constant columns."""
+    W = np.zeros((block.n_levels, cols.shape[1]))
+    W[block.index] = cols
+    return W
