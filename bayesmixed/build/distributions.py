@@ -14,7 +14,17 @@ __all__ = ["prior_rv", "vector_rv"]
 
 
 def prior_rv(name: str, prior: Prior, **kwargs):
-    """A named PyMC variable with the given prior (inside a model context)."""
+    """A named PyMC variable with the given prior (inside a model context).
+
+    Examples
+    --------
+    >>> import pymc as pm
+    >>> from bayesmixed.spec.priors import prior
+    >>> with pm.Model() as model:
+    ...     sd = prior_rv("sd", prior("half_normal", 2))
+    >>> model.free_RVs
+    [sd]
+    """
     cls = getattr(pm, prior.dist)
     return cls(name, **{k: float(v) for k, v in prior.params.items()}, **kwargs)
 
@@ -24,6 +34,15 @@ def vector_rv(name: str, priors: Sequence[Prior], dims: str):
 
     When all priors share a distribution (the usual case) one vector variable with vectorized
     parameters is created; otherwise one scalar per element is stacked into a Deterministic.
+
+    Examples
+    --------
+    >>> import pymc as pm
+    >>> from bayesmixed.spec.priors import prior
+    >>> with pm.Model(coords={"term": ["Intercept", "x"]}) as model:
+    ...     sd = vector_rv("sd", [prior("half_normal", 1), prior("half_normal", 3)], dims="term")
+    >>> pm.draw(sd, random_seed=1).shape
+    (2,)
     """
     dists = {p.dist for p in priors}
     if len(dists) == 1:

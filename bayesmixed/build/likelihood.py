@@ -14,7 +14,14 @@ __all__ = ["add_likelihood", "inverse_link"]
 
 
 def inverse_link(link: str, eta):
-    """Mean of the response given the linear predictor (pytensor)."""
+    """Mean of the response given the linear predictor (pytensor).
+
+    Examples
+    --------
+    >>> import pytensor.tensor as pt
+    >>> float(inverse_link("logit", pt.constant(0.0)).eval())
+    0.5
+    """
     if link == "identity":
         return eta
     if link == "log":
@@ -34,7 +41,19 @@ def _clip_p(p):
 
 
 def add_likelihood(design: Design, eta, priors: dict[str, Prior], y, trials=None):
-    """Add the observed variable ``y`` (and auxiliary parameters) to the current model."""
+    """Add the observed variable ``y`` (and auxiliary parameters) to the current model.
+
+    Examples
+    --------
+    >>> import pymc as pm
+    >>> import bayesmixed as bm
+    >>> from bayesmixed.spec.default_priors import resolve_priors
+    >>> design = bm.prepare("Reaction ~ Days", bm.datasets.load("sleepstudy")).design
+    >>> with pm.Model() as model:
+    ...     y = add_likelihood(design, 250.0, resolve_priors(design), design.y)
+    >>> [v.name for v in model.observed_RVs], [v.name for v in model.free_RVs]
+    (['y'], ['sigma'])
+    """
     fam, link = design.family.name, design.link
     if fam == "gaussian":
         sigma = prior_rv("sigma", priors["sigma"])

@@ -34,7 +34,17 @@ __all__ = ["BuiltModel", "build_model", "level_constant_columns"]
 
 @dataclass
 class BuiltModel:
-    """A PyMC model with the facts needed to read its posterior."""
+    """A PyMC model with the facts needed to read its posterior.
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> built = bm.prepare("Reaction ~ Days + (1 | Subject)", bm.datasets.load("sleepstudy"))
+    >>> built.meta()["blocks"][0]["n_levels"]
+    18
+    >>> sorted(v.name for v in built.model.free_RVs)
+    ['Intercept_c', 'b', 'r_raw__Subject', 'sd__Subject', 'sigma']
+    """
 
     model: pm.Model
     design: Design
@@ -74,7 +84,15 @@ class BuiltModel:
 
 
 def level_constant_columns(X: np.ndarray, names: tuple[str, ...], index: np.ndarray, n_levels: int) -> list[int]:
-    """Indexes of non-intercept columns of ``X`` that are constant within every level."""
+    """Indexes of non-intercept columns of ``X`` that are constant within every level.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[1.0, 0.0, 5.0], [1.0, 0.0, 6.0], [1.0, 1.0, 7.0]])
+    >>> level_constant_columns(X, ("Intercept", "treated", "x"), np.array([0, 0, 1]), 2)
+    [1]
+    """
     out = []
     for j, name in enumerate(names):
         if name == "Intercept":
@@ -138,6 +156,17 @@ def build_model(design: Design, priors: dict[str, Prior], choices: dict[str, Cho
     Returns
     -------
     BuiltModel
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> from bayesmixed.build.parameterization import choose_parameterization
+    >>> from bayesmixed.spec.default_priors import resolve_priors
+    >>> df = bm.datasets.load("sleepstudy")
+    >>> design = bm.prepare("Reaction ~ Days + (Days | Subject)", df).design
+    >>> built = build_model(design, resolve_priors(design), choose_parameterization(design))
+    >>> "cor__Subject" in built.model.named_vars
+    True
     """
     X = design.X
     names = design.x_names
@@ -153,40 +182,54 @@ def build_model(design: Design, priors: dict[str, Prior], choices: dict[str, Cho
     if target is not None:
         const = level_constant_columns(X, names, target.index, target.n_levels)
         absorbed_cols = [slope_idx.index(j) for j in const]
-    row_cols = [k for k in range(len(slope_idx)) if k not in absorbed_cols]
+    slope_plan = _slope_plan(design, choices, slope_idx, set(absorbed_cols))
+    slope_absorbed = {pos for pairs in slope_plan.values() for _, pos in pairs}
+    row_cols = [k for k in range(len(slope_idx)) if k not in absorbed_cols and k not in slope_absorbed]
 
     with pm.Model(coords=_coords(design)) as model:
         intercept = prior_rv("Intercept_c", priors["Intercept"]) if has_int else None
         b = vector_rv("b", [priors[names[j]] for j in slope_idx], dims="coef") if slope_idx else None
         if has_int:
-            shift = pt.dot(pm.Data("x_means", means[slope_idx]), b) if slope_idx else 0.0
+            x_means = pm.Data("x_means", means[slope_idx]) if slope_idx else None
+            shift = pt.dot(x_means, b) if slope_idx else 0.0
             pm.Deterministic("Intercept", intercept - shift)
+            # slopes moved into random-slope means multiply the raw (uncentered) column, so
+            # the intercept they pair with is the one at x = 0 for those columns
+            moved = sorted(slope_absorbed)
+            base = intercept - pt.dot(x_means[moved], b[moved]) if moved else intercept
 
         eta = pt.zeros(design.n_obs)
         if row_cols:
             Xd = pm.Data("X", Xc[:, row_cols])
             eta = eta + pt.dot(Xd, b[row_cols])
         if has_int and target is None:
-            eta = eta + intercept
+            eta = eta + base
         if design.offset is not None:
             eta = eta + pm.Data("offset", design.offset)
 
         outer = _outer_blocks(design, target) if target is not None else []
-        absorbed_outer = {id(b) for b, _ in outer}
-        order = [b for b in design.blocks if b is not target] + ([target] if target is not None else [])
+        absorbed_outer = {id(o) for o, _ in outer}
+        order = [o for o in design.blocks if o is not target] + ([target] if target is not None else [])
         effects_of: dict[int, object] = {}
         for blk in order:
-            mu = None
+            columns = [None] * blk.n_terms
             if blk is target:
-                mu = intercept + pt.zeros(blk.n_levels)
+                mu = base + pt.zeros(blk.n_levels)
                 if absorbed_cols:
                     W = _level_values(Xc[:, absorbed_cols], blk)
                     mu = mu + pt.dot(pm.Data(f"W__{blk.label}", W), b[absorbed_cols])
                 for ob, level_map in outer:
                     mu = mu + effects_of[id(ob)][level_map, 0]
+                columns[0] = mu
+            for k, pos in slope_plan.get(id(blk), []):
+                columns[k] = b[pos] + pt.zeros(blk.n_levels)
+            mean = None
+            if any(c is not None for c in columns):
+                zero = pt.zeros(blk.n_levels)
+                mean = pt.stack([zero if c is None else c for c in columns], axis=1)
             sd_priors = [priors[f"sd({t}|{blk.factor})"] for t in blk.terms]
             cor_prior = priors.get(f"cor({blk.factor})")
-            effects = add_block(blk, sd_priors, cor_prior, choices[blk.factor].centered, mu)
+            effects = add_block(blk, sd_priors, cor_prior, choices[blk.factor].centered, mean)
             effects_of[id(blk)] = effects
             idx = pm.Data(f"idx__{blk.label}", blk.index)
             gathered = effects[idx]
@@ -203,14 +246,44 @@ def build_model(design: Design, priors: dict[str, Prior], choices: dict[str, Cho
         trials = pm.Data("trials", design.trials) if design.trials is not None else None
         add_likelihood(design, eta, priors, y, trials)
 
-    absorbed = {}
+    absorbed: dict[str, list[str]] = {}
     if target is not None:
         absorbed[target.factor] = (
             ["Intercept"]
             + [names[slope_idx[k]] for k in absorbed_cols]
             + [f"(1 | {ob.factor})" for ob, _ in outer]
         )
+    for blk in design.blocks:
+        for _, pos in slope_plan.get(id(blk), []):
+            absorbed.setdefault(blk.factor, []).append(names[slope_idx[pos]])
     return BuiltModel(model, design, priors, choices, means, absorbed)
+
+
+def _slope_plan(
+    design: Design, choices: dict[str, Choice], slope_idx: list[int], taken: set[int]
+) -> dict[int, list[tuple[int, int]]]:
+    """Fixed slopes that move into the mean of a centered block's matching random slope.
+
+    Returns block id -> [(term index in the block, position in ``b``)]. A coefficient moves at
+    most once, to the centered block with the largest spread, and only when the block's column
+    is exactly the population-level column.
+    """
+    plan: dict[int, list[tuple[int, int]]] = {}
+    blocks = sorted(
+        (b for b in design.blocks if choices[b.factor].centered),
+        key=lambda b: -choices[b.factor].spread,
+    )
+    for blk in blocks:
+        for k, term in enumerate(blk.terms):
+            if term == "Intercept" or term not in design.x_names:
+                continue
+            j = design.x_names.index(term)
+            pos = slope_idx.index(j)
+            if pos in taken or not np.allclose(blk.Z[:, k], design.X[:, j]):
+                continue
+            plan.setdefault(id(blk), []).append((k, pos))
+            taken.add(pos)
+    return plan
 
 
 def _level_values(cols: np.ndarray, block: GroupBlock) -> np.ndarray:

@@ -1,8 +1,7 @@
 """One generator per kind of random-effects block, each centered or non-centered.
 
 Every generator has the same interface: given a block, its sd priors, its correlation prior,
-the parameterization and an optional level-wise mean for the first term (hierarchical
-centering), it creates the block's variables in the current model and returns the level
+the parameterization and an optional (levels x terms) mean (hierarchical centering), it creates the block's variables in the current model and returns the level
 effects that enter the linear predictor, shape ``(levels, terms)``. It also records the
 deviations from the mean as the Deterministic ``r__{label}`` (what ``ranef`` reports).
 
@@ -29,21 +28,10 @@ from bayesmixed.spec.priors import Prior
 __all__ = ["add_block"]
 
 
-def _mean_matrix(block: GroupBlock, mu):
-    """(levels, terms) mean: ``mu`` in the first column, zeros elsewhere."""
-    if mu is None:
-        return None
-    if block.n_terms == 1:
-        return mu[:, None]
-    zeros = pt.zeros((block.n_levels, block.n_terms - 1))
-    return pt.concatenate([mu[:, None], zeros], axis=1)
-
-
-def independent_block(block: GroupBlock, sd, centered: bool, mu=None):
-    """Uncorrelated effects: ``r[j, k] ~ Normal(mean, sd[k])``."""
+def independent_block(block: GroupBlock, sd, centered: bool, mean=None):
+    """Uncorrelated effects: ``r[j, k] ~ Normal(mean[j, k], sd[k])``."""
     L = block.label
     dims = (L, f"{L}__term")
-    mean = _mean_matrix(block, mu)
     if centered:
         effects = pm.Normal(f"r_raw__{L}", mu=0.0 if mean is None else mean, sigma=sd, dims=dims)
         dev = effects if mean is None else effects - mean
@@ -55,7 +43,7 @@ def independent_block(block: GroupBlock, sd, centered: bool, mu=None):
     return effects
 
 
-def correlated_block(block: GroupBlock, sd, cor_prior: Prior, centered: bool, mu=None):
+def correlated_block(block: GroupBlock, sd, cor_prior: Prior, centered: bool, mean=None):
     """Correlated effects with an LKJ prior on the Cholesky factor of the correlation matrix."""
     L = block.label
     dims = (L, f"{L}__term")
@@ -63,7 +51,6 @@ def correlated_block(block: GroupBlock, sd, cor_prior: Prior, centered: bool, mu
     corr_chol = pm.LKJCorr(f"corr_chol__{L}", n=k, eta=float(cor_prior.params["eta"]))
     pm.Deterministic(f"cor__{L}", corr_chol @ corr_chol.T, dims=(f"{L}__term", f"{L}__term_b"))
     chol = sd[:, None] * corr_chol  # diag(sd) @ L
-    mean = _mean_matrix(block, mu)
     if centered:
         effects = pm.MvNormal(
             f"r_raw__{L}", mu=pt.zeros((block.n_levels, k)) if mean is None else mean, chol=chol, dims=dims
@@ -82,10 +69,30 @@ def add_block(
     sd_priors: Sequence[Prior],
     cor_prior: Prior | None,
     centered: bool,
-    mu=None,
+    mean=None,
 ):
-    """Create a block's variables; return its level effects, shape (levels, terms)."""
+    """Create a block's variables; return its level effects, shape (levels, terms).
+
+    ``mean`` (levels x terms, or None for zero) is the mean of the effects under hierarchical
+    centering; the returned effects include it, the recorded ``r__L`` deviations do not.
+
+    Examples
+    --------
+    >>> import pymc as pm
+    >>> import bayesmixed as bm
+    >>> from bayesmixed.spec.priors import prior
+    >>> df = bm.datasets.load("sleepstudy")
+    >>> design = bm.prepare("Reaction ~ Days + (Days | Subject)", df).design
+    >>> block = design.blocks[0]
+    >>> coords = {block.label: list(block.levels), f"{block.label}__term": list(block.terms),
+    ...           f"{block.label}__term_b": list(block.terms)}
+    >>> with pm.Model(coords=coords) as model:
+    ...     sd_priors = [prior("half_normal", 10)] * 2
+    ...     effects = add_block(block, sd_priors, prior("lkj", 2), centered=False)
+    >>> pm.draw(effects, random_seed=1).shape
+    (18, 2)
+    """
     sd = vector_rv(f"sd__{block.label}", sd_priors, dims=f"{block.label}__term")
     if block.correlated:
-        return correlated_block(block, sd, cor_prior, centered, mu)
-    return independent_block(block, sd, centered, mu)
+        return correlated_block(block, sd, cor_prior, centered, mean)
+    return independent_block(block, sd, centered, mean)

@@ -29,7 +29,15 @@ def _formula_vars(rhs: str) -> set[str]:
 
 
 def used_columns(spec: ModelSpec, columns: pd.Index) -> dict[str, str]:
-    """Map every column the spec uses to the term that uses it (for error messages)."""
+    """Map every column the spec uses to the term that uses it (for error messages).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from bayesmixed.spec.formula import parse_formula
+    >>> used_columns(parse_formula("y ~ x + (1 | g)"), pd.Index(["y", "x", "g", "unused"]))
+    {'y': 'response y', 'x': "term 'x'", 'g': 'grouping factor of (1 | g)'}
+    """
     used: dict[str, str] = {}
     resp = spec.response
     for expr in (resp.expr, resp.other):
@@ -50,7 +58,18 @@ def used_columns(spec: ModelSpec, columns: pd.Index) -> dict[str, str]:
 
 
 def check_columns(spec: ModelSpec, data: pd.DataFrame) -> dict[str, str]:
-    """Raise :class:`DataError` for the first column the spec uses that the data lack."""
+    """Raise :class:`DataError` for the first column the spec uses that the data lack.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from bayesmixed.spec.formula import parse_formula
+    >>> check_columns(parse_formula("y ~ x + (1 | g)"), pd.DataFrame({"y": [1.0], "x": [2.0]}))
+    Traceback (most recent call last):
+    ...
+    bayesmixed.errors.DataError: column 'g' used in the grouping factor of (1 | g) is not in
+    the data
+    """
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     if len(data) == 0:
@@ -65,7 +84,17 @@ def check_columns(spec: ModelSpec, data: pd.DataFrame) -> dict[str, str]:
 
 
 def clean_rows(data: pd.DataFrame, used: dict[str, str], dropna: bool) -> tuple[pd.DataFrame, int]:
-    """Refuse (or, with ``dropna``, drop and count) rows with NaN or inf in used columns."""
+    """Refuse (or, with ``dropna``, drop and count) rows with NaN or inf in used columns.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"y": [1.0, np.nan, 3.0], "x": [1.0, 2.0, 3.0]})
+    >>> kept, dropped = clean_rows(data, {"y": "response", "x": "x"}, dropna=True)
+    >>> len(kept), dropped
+    (2, 1)
+    """
     bad = np.zeros(len(data), dtype=bool)
     first: tuple[str, int] | None = None
     for col in used:
@@ -103,7 +132,18 @@ def _finite(s: pd.Series) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ResponseData:
-    """The response as numbers the likelihood accepts."""
+    """The response as numbers the likelihood accepts.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from bayesmixed.families import get_family
+    >>> from bayesmixed.spec.formula import parse_formula
+    >>> r = response_data(parse_formula("use ~ 1", "bernoulli"), get_family("bernoulli"), "logit",
+    ...                   pd.DataFrame({"use": ["N", "Y", "Y"]}))
+    >>> r.y.tolist(), r.note
+    ([0, 1, 1], "'Y' coded as 1, 'N' as 0")
+    """
 
     y: np.ndarray
     trials: np.ndarray | None
@@ -158,7 +198,18 @@ def response_data(spec: ModelSpec, family: Family, link: str, data: pd.DataFrame
     ------
     DataError
         When the response does not fit the family: non 0/1 for bernoulli, negative or
-        non-integer counts, successes above trials, non-positive values under a log link.
+        non-integer counts, successes above trials.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from bayesmixed.families import get_family
+    >>> from bayesmixed.spec.formula import parse_formula
+    >>> spec = parse_formula("cbind(s, f) ~ 1", "binomial")
+    >>> data = pd.DataFrame({"s": [2, 0], "f": [1, 4]})
+    >>> r = response_data(spec, get_family("binomial"), "logit", data)
+    >>> r.y.tolist(), r.trials.tolist()
+    ([2, 0], [3, 4])
     """
     resp = spec.response
     what = f"response {resp.expr!r}"
@@ -173,8 +224,6 @@ def response_data(spec: ModelSpec, family: Family, link: str, data: pd.DataFrame
             yv = y.astype(float)
         except (TypeError, ValueError):
             raise DataError(f"{what} must be numeric for family 'gaussian'") from None
-        if link == "log" and (yv <= 0).any():
-            raise DataError(f"{what} must be positive for a gaussian model with log link")
         return ResponseData(yv, None)
     if family.name == "bernoulli":
         yy, note = _binary(y, what)
