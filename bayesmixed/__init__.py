@@ -31,10 +31,14 @@ _LAZY = {
     "make_spec": ("bayesmixed.api", "make_spec"),
     "prepare": ("bayesmixed.api", "prepare"),
     "prior_predictive": ("bayesmixed.api", "prior_predictive"),
+    "compare": ("bayesmixed.report.compare", "compare"),
     "Fit": ("bayesmixed.result", "Fit"),
     "ModelSpec": ("bayesmixed.spec.terms", "ModelSpec"),
     "parse_formula": ("bayesmixed.spec.formula", "parse_formula"),
     "datasets": ("bayesmixed.datasets", None),
+    "load": ("bayesmixed.io", "load"),
+    "simulate": ("bayesmixed.simulation", "simulate"),
+    "library": ("bayesmixed.library", None),
 }
 
 __all__ = [

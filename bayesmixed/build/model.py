@@ -10,19 +10,25 @@ Choices made here:
 - Hierarchical centering: for the centered factor with a random intercept whose effects blur
   the intercept most (largest ``tau_hat^2 / levels``), the intercept, the predictors that are
   constant within its levels, and the random intercepts of factors it is nested in enter the
-  mean of its effects instead of the row-level linear predictor. Coefficients and reported
-  random effects keep their meaning.
+  mean of its effects instead of the row-level linear predictor. Every other centered factor
+  with a random intercept likewise takes the predictors constant within its own levels (in a
+  crossed persons x items design: item-level predictors into the item effects, person-level
+  ones into the person effects). Coefficients and reported random effects keep their meaning.
+- The observation model drops terms that do not depend on parameters where that saves per-row
+  work (:mod:`bayesmixed.build.lean_likelihood`); the posterior is unchanged.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
 from bayesmixed.build.distributions import prior_rv, vector_rv
+from bayesmixed.build.lean_likelihood import add_lean_likelihood
 from bayesmixed.build.likelihood import add_likelihood
 from bayesmixed.build.parameterization import Choice
 from bayesmixed.build.random_effects import add_block
@@ -52,6 +58,9 @@ class BuiltModel:
     choices: dict[str, Choice]
     x_means: np.ndarray
     absorbed: dict[str, list[str]] = field(default_factory=dict)
+    #: rows collapsed into cells for sampling (:mod:`bayesmixed.build.aggregate`); ``design``
+    #: is then the original rows and ``model`` is built on ``aggregation.design``
+    aggregation: Any = None
 
     def meta(self) -> dict:
         """JSON-able description of the model's variables, stored with the posterior."""
@@ -80,6 +89,11 @@ class BuiltModel:
             "parameterization": {f: c.to_dict() for f, c in self.choices.items()},
             "hierarchical_centering": self.absorbed,
             "priors": {k: str(v) for k, v in self.priors.items()},
+            **({} if self.aggregation is None else {
+                "n_rows_original": self.aggregation.n_rows,
+                "n_cells": self.aggregation.n_cells,
+                "aggregation": self.aggregation.kind,
+            }),
         }
 
 
@@ -98,11 +112,9 @@ def level_constant_columns(X: np.ndarray, names: tuple[str, ...], index: np.ndar
         if name == "Intercept":
             continue
         col = X[:, j]
-        lo = np.full(n_levels, np.inf)
-        hi = np.full(n_levels, -np.inf)
-        np.minimum.at(lo, index, col)
-        np.maximum.at(hi, index, col)
-        if np.all(hi - lo <= 1e-12 * (1 + np.abs(hi))):
+        rows = np.maximum(np.bincount(index, minlength=n_levels), 1)
+        level_mean = np.bincount(index, weights=col, minlength=n_levels) / rows
+        if np.all(np.abs(col - level_mean[index]) <= 1e-12 * (1 + np.abs(col))):
             out.append(j)
     return out
 
@@ -141,7 +153,13 @@ def _outer_blocks(design: Design, target: GroupBlock) -> list[tuple[GroupBlock, 
     return out
 
 
-def build_model(design: Design, priors: dict[str, Prior], choices: dict[str, Choice]) -> BuiltModel:
+def build_model(
+    design: Design,
+    priors: dict[str, Prior],
+    choices: dict[str, Choice],
+    *,
+    x_means: np.ndarray | None = None,
+) -> BuiltModel:
     """Build the PyMC model for ``design``.
 
     Parameters
@@ -152,6 +170,10 @@ def build_model(design: Design, priors: dict[str, Prior], choices: dict[str, Cho
         Resolved priors by parameter name (:func:`~bayesmixed.spec.default_priors.resolve_priors`).
     choices
         Parameterization per factor (:func:`~bayesmixed.build.parameterization.choose_parameterization`).
+    x_means
+        Centering point of the population-level columns (default: their means over
+        ``design``'s rows). A design of aggregated cells passes the means of the original rows,
+        so that the centered intercept, and so its prior, mean the same as without aggregation.
 
     Returns
     -------
@@ -174,17 +196,18 @@ def build_model(design: Design, priors: dict[str, Prior], choices: dict[str, Cho
     slope_idx = [j for j, n in enumerate(names) if n != "Intercept"]
     means = np.zeros(len(names))
     if has_int:
-        means[slope_idx] = X[:, slope_idx].mean(axis=0)
+        given = None if x_means is None else np.asarray(x_means)[slope_idx]
+        means[slope_idx] = X[:, slope_idx].mean(axis=0) if given is None else given
     Xc = (X - means)[:, slope_idx]
 
     target = _hier_target(design, choices)
-    absorbed_cols: list[int] = []
-    if target is not None:
-        const = level_constant_columns(X, names, target.index, target.n_levels)
-        absorbed_cols = [slope_idx.index(j) for j in const]
-    slope_plan = _slope_plan(design, choices, slope_idx, set(absorbed_cols))
+    level_plan = _level_plan(design, choices, target, slope_idx)
+    absorbed_cols = level_plan.get(id(target), []) if target is not None else []
+    level_absorbed = {pos for cols in level_plan.values() for pos in cols}
+    slope_plan = _slope_plan(design, choices, slope_idx, set(level_absorbed))
     slope_absorbed = {pos for pairs in slope_plan.values() for _, pos in pairs}
-    row_cols = [k for k in range(len(slope_idx)) if k not in absorbed_cols and k not in slope_absorbed]
+    moved_out = level_absorbed | slope_absorbed
+    row_cols = [k for k in range(len(slope_idx)) if k not in moved_out]
 
     with pm.Model(coords=_coords(design)) as model:
         intercept = prior_rv("Intercept_c", priors["Intercept"]) if has_int else None
@@ -221,6 +244,10 @@ def build_model(design: Design, priors: dict[str, Prior], choices: dict[str, Cho
                 for ob, level_map in outer:
                     mu = mu + effects_of[id(ob)][level_map, 0]
                 columns[0] = mu
+            elif level_plan.get(id(blk)):
+                cols = level_plan[id(blk)]
+                W = _level_values(Xc[:, cols], blk)
+                columns[0] = pt.dot(pm.Data(f"W__{blk.label}", W), b[cols])
             for k, pos in slope_plan.get(id(blk), []):
                 columns[k] = b[pos] + pt.zeros(blk.n_levels)
             mean = None
@@ -244,7 +271,8 @@ def build_model(design: Design, priors: dict[str, Prior], choices: dict[str, Cho
 
         y = pm.Data("y_obs", design.y)
         trials = pm.Data("trials", design.trials) if design.trials is not None else None
-        add_likelihood(design, eta, priors, y, trials)
+        if add_lean_likelihood(design, eta, y, trials) is None:
+            add_likelihood(design, eta, priors, y, trials)
 
     absorbed: dict[str, list[str]] = {}
     if target is not None:
@@ -254,9 +282,40 @@ def build_model(design: Design, priors: dict[str, Prior], choices: dict[str, Cho
             + [f"(1 | {ob.factor})" for ob, _ in outer]
         )
     for blk in design.blocks:
+        if blk is not target:
+            for pos in level_plan.get(id(blk), []):
+                absorbed.setdefault(blk.factor, []).append(names[slope_idx[pos]])
         for _, pos in slope_plan.get(id(blk), []):
             absorbed.setdefault(blk.factor, []).append(names[slope_idx[pos]])
     return BuiltModel(model, design, priors, choices, means, absorbed)
+
+
+def _level_plan(
+    design: Design, choices: dict[str, Choice], target: GroupBlock | None, slope_idx: list[int]
+) -> dict[int, list[int]]:
+    """Level-constant predictors that move into the mean of a centered block's intercepts.
+
+    Returns block id -> positions in ``b``. The hierarchical-centering target takes its
+    level-constant predictors first; every other centered block with a random intercept then
+    takes those constant within its own levels (person-level predictors into the person
+    effects, item-level ones into the item effects of a crossed design), larger spread first.
+    A predictor moves at most once.
+    """
+    names = design.x_names
+    blocks = [
+        b for b in design.blocks
+        if choices[b.factor].centered and b.terms and b.terms[0] == "Intercept"
+    ]
+    blocks.sort(key=lambda b: (b is not target, -choices[b.factor].spread))
+    plan: dict[int, list[int]] = {}
+    taken: set[int] = set()
+    for blk in blocks:
+        const = level_constant_columns(design.X, names, blk.index, blk.n_levels)
+        cols = [slope_idx.index(j) for j in const if slope_idx.index(j) not in taken]
+        if cols:
+            plan[id(blk)] = cols
+            taken.update(cols)
+    return plan
 
 
 def _slope_plan(

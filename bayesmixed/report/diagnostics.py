@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
+from bayesmixed.report import triage as _triage
 from bayesmixed.report.params import parameter_dataset
 from bayesmixed.report.summary import convergence
 
@@ -29,6 +30,12 @@ class Diagnostics:
 
     ``verdict`` is ``"ok"`` (use the results), ``"warning"`` (usable with care: see advice) or
     ``"fail"`` (do not trust the results).
+
+    Examples
+    --------
+    >>> d = diagnose(fit.idata, fit.meta)
+    >>> d.verdict in ("ok", "warning", "fail"), d.n_chains, d.divergences >= 0
+    (True, 2, True)
     """
 
     max_rhat: float
@@ -43,6 +50,8 @@ class Diagnostics:
     problems: list[str] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)
     worst: dict[str, str] = field(default_factory=dict)
+    #: parameters involved in divergences / R-hat problems, cause and remedy (issue 6)
+    triage: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """JSON-able form."""
@@ -62,12 +71,13 @@ class Diagnostics:
             f"min E-BFMI {self.ebfmi_min:.2f}",
         ]
         lines += [f"  problem: {p}" for p in self.problems]
+        lines += [f"  triage: {t}" for t in self.triage]
         lines += [f"  advice: {a}" for a in self.advice]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         color = {"ok": "#1a7f37", "warning": "#9a6700", "fail": "#cf222e"}[self.verdict]
-        items = "".join(f"<li>{p}</li>" for p in self.problems + self.advice)
+        items = "".join(f"<li>{p}</li>" for p in self.problems + self.triage + self.advice)
         return (
             f"<div><b style='color:{color}'>Diagnostics: {self.verdict.upper()}</b> "
             f"max R-hat {self.max_rhat:.3f}, min bulk ESS {self.min_ess_bulk:.0f}, "
@@ -113,7 +123,14 @@ def _random_effect_rhat(idata, meta: dict) -> tuple[float, str]:
 
 
 def diagnose(idata, meta: dict) -> Diagnostics:
-    """Diagnose a fit: figures, verdict and what to do about each problem."""
+    """Diagnose a fit: figures, verdict and what to do about each problem.
+
+    Examples
+    --------
+    >>> d = diagnose(fit.idata, fit.meta)
+    >>> sorted(d.to_dict())[:4]
+    ['advice', 'divergences', 'ebfmi_min', 'max_rhat']
+    """
     ds = parameter_dataset(idata, meta)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -173,6 +190,7 @@ def diagnose(idata, meta: dict) -> Diagnostics:
         problems.append(f"E-BFMI {ebfmi:.2f} < {EBFMI_MIN}: the sampler explores energy levels poorly")
         advice.append("reparameterize (non-centered for weakly identified factors) or tighten sd priors")
     verdict = "fail" if fail else ("warning" if problems else "ok")
+    found = _triage.triage(idata, meta) if divergences or max_rhat > RHAT_MAX else None
     if verdict == "ok":
         advice.append("no problems found: the results can be used")
     return Diagnostics(
@@ -188,4 +206,5 @@ def diagnose(idata, meta: dict) -> Diagnostics:
         problems=problems,
         advice=advice,
         worst=worst,
+        triage=found.lines() if found else [],
     )

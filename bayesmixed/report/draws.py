@@ -16,7 +16,9 @@ __all__ = [
     "block_covariance",
     "flat",
     "interval_columns",
+    "mean_and_slope",
     "n_samples",
+    "score_and_weight",
     "summarize_draws",
     "summary_row",
     "thin_indexes",
@@ -24,32 +26,64 @@ __all__ = [
 
 
 def n_samples(idata) -> int:
-    """Number of posterior draws (chains x draws)."""
+    """Number of posterior draws (chains x draws).
+
+    Examples
+    --------
+    >>> n_samples(fit.idata)
+    400
+    """
     post = idata["posterior"]
     return int(post.sizes["chain"] * post.sizes["draw"])
 
 
 def flat(idata, name: str) -> np.ndarray:
-    """Draws of posterior variable ``name`` flattened to shape ``(draws, ...)``."""
+    """Draws of posterior variable ``name`` flattened to shape ``(draws, ...)``.
+
+    Examples
+    --------
+    >>> flat(fit.idata, "sigma").shape  # 2 chains x 200 draws
+    (400,)
+    """
     v = np.asarray(idata["posterior"][name].values)
     return v.reshape((-1, *v.shape[2:]))
 
 
 def thin_indexes(total: int, draws: int | None) -> np.ndarray | None:
-    """Evenly spaced indexes of ``draws`` out of ``total`` draws (``None``: all)."""
+    """Evenly spaced indexes of ``draws`` out of ``total`` draws (``None``: all).
+
+    Examples
+    --------
+    >>> thin_indexes(10, 4)
+    array([0, 3, 6, 9])
+    >>> thin_indexes(10, None) is None
+    True
+    """
     if draws is None or draws >= total:
         return None
     return np.unique(np.linspace(0, total - 1, int(draws)).round().astype(int))
 
 
 def interval_columns(prob: float) -> tuple[str, str]:
-    """Names of the lower and upper quantile columns, e.g. ``("2.5%", "97.5%")``."""
+    """Names of the lower and upper quantile columns, e.g. ``("2.5%", "97.5%")``.
+
+    Examples
+    --------
+    >>> interval_columns(0.9)
+    ('5%', '95%')
+    """
     lo, hi = (1 - prob) / 2, 1 - (1 - prob) / 2
     return f"{100 * lo:g}%", f"{100 * hi:g}%"
 
 
 def summary_row(d: np.ndarray, prob: float = 0.95) -> dict[str, float]:
-    """Posterior mean, sd and central interval of a vector of draws."""
+    """Posterior mean, sd and central interval of a vector of draws.
+
+    Examples
+    --------
+    >>> {k: round(v, 1) for k, v in summary_row(np.arange(101.0), prob=0.9).items()}
+    {'mean': 50.0, 'sd': 29.3, '5%': 5.0, '95%': 95.0}
+    """
     d = np.asarray(d, dtype=float).reshape(-1)
     lo_name, hi_name = interval_columns(prob)
     lo, hi = (1 - prob) / 2, 1 - (1 - prob) / 2
@@ -64,8 +98,17 @@ def summary_row(d: np.ndarray, prob: float = 0.95) -> dict[str, float]:
     }
 
 
-def summarize_draws(draws: Mapping[str, np.ndarray], prob: float = 0.95, index_name: str = "name") -> pd.DataFrame:
-    """One summary row (mean, sd, interval) per named vector of draws."""
+def summarize_draws(
+    draws: Mapping[str, np.ndarray], prob: float = 0.95, index_name: str = "name"
+) -> pd.DataFrame:
+    """One summary row (mean, sd, interval) per named vector of draws.
+
+    Examples
+    --------
+    >>> table = summarize_draws({"a": np.arange(10.0), "b": np.ones(10)})
+    >>> table.loc["a", "mean"], table.loc["b", "sd"]
+    (np.float64(4.5), np.float64(0.0))
+    """
     rows = {k: summary_row(v, prob) for k, v in draws.items()}
     table = pd.DataFrame.from_dict(rows, orient="index")
     if table.empty:
@@ -80,6 +123,12 @@ def block_covariance(idata, block: Mapping) -> np.ndarray:
 
     ``Sigma = diag(sd) R diag(sd)`` with ``R`` the correlation matrix (identity for an
     uncorrelated block).
+
+    Examples
+    --------
+    >>> cov = block_covariance(fit.idata, fit.meta["blocks"][0])
+    >>> cov.shape, bool(np.allclose(cov, cov.transpose(0, 2, 1)))
+    ((400, 2, 2), True)
     """
     L = block["label"]
     sd = flat(idata, f"sd__{L}")  # (S, k)
@@ -91,8 +140,53 @@ def block_covariance(idata, block: Mapping) -> np.ndarray:
 
 
 def block_cholesky(idata, block: Mapping) -> np.ndarray:
-    """Draws of the lower Cholesky factor of a block's covariance, ``(draws, terms, terms)``."""
+    """Draws of the lower Cholesky factor of a block's covariance, ``(draws, terms, terms)``.
+
+    Examples
+    --------
+    >>> block_cholesky(fit.idata, fit.meta["blocks"][0]).shape  # (draws, terms, terms)
+    (400, 2, 2)
+    """
     cov = block_covariance(idata, block)
     k = cov.shape[-1]
     jitter = 1e-12 * np.maximum(np.trace(cov, axis1=1, axis2=2), 1e-300)[:, None, None] * np.eye(k)
     return np.linalg.cholesky(cov + jitter)
+
+
+def mean_and_slope(link: str, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse link ``g^-1(eta)`` and its derivative ``d g^-1 / d eta``, elementwise."""
+    from scipy import special, stats
+
+    if link == "identity":
+        return eta, np.ones_like(eta)
+    if link == "log":
+        mu = np.exp(eta)
+        return mu, mu
+    if link == "logit":
+        mu = special.expit(eta)
+        return mu, mu * (1 - mu)
+    if link == "probit":
+        return special.ndtr(eta), stats.norm.pdf(eta)
+    e = np.exp(eta)  # cloglog
+    return -np.expm1(-e), e * np.exp(-e)
+
+
+def score_and_weight(
+    idata, meta: Mapping, eta: np.ndarray, y: np.ndarray, trials: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per draw and row: the score ``d log p(y | eta) / d eta`` and the Fisher weight
+    ``E[-d2 log p / d eta2] = (dm/deta)^2 / Var(y)`` (the observed weight under canonical links).
+    """
+    fam = meta["family"]
+    mu, dmu = mean_and_slope(meta["link"], eta)
+    if fam == "gaussian":
+        m, dm, var = mu, dmu, np.broadcast_to(flat(idata, "sigma").reshape(-1, 1) ** 2, eta.shape)
+    elif fam in ("bernoulli", "binomial"):
+        n = np.ones(eta.shape[1]) if trials is None else np.asarray(trials, dtype=float)
+        m, dm, var = n * mu, n * dmu, n * mu * (1 - mu)
+    elif fam == "poisson":
+        m, dm, var = mu, dmu, mu
+    else:
+        m, dm, var = mu, dmu, mu + mu**2 / flat(idata, "alpha").reshape(-1, 1)
+    var = np.maximum(var, 1e-12)
+    return (y - m) * dm / var, dm**2 / var

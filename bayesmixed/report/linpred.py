@@ -16,7 +16,13 @@ __all__ = ["add_log_likelihood", "inverse_link", "linpred", "log_likelihood", "p
 
 
 def posterior_matrix(idata, name: str) -> np.ndarray:
-    """Draws of variable ``name`` flattened to (draws, ...)."""
+    """Draws of variable ``name`` flattened to (draws, ...).
+
+    Examples
+    --------
+    >>> posterior_matrix(fit.idata, "b").shape  # (draws, coefficients)
+    (400, 1)
+    """
     v = idata["posterior"][name].values
     return v.reshape((-1, *v.shape[2:]))
 
@@ -63,6 +69,13 @@ def linpred(
         take them. ``None`` gives unseen levels zero effects.
     draws
         Indexes of the posterior draws to use (default all).
+
+    Examples
+    --------
+    >>> d = fit.design
+    >>> eta = linpred(fit.idata, fit.meta, d.X, [(b.index, b.Z) for b in d.blocks], d.offset)
+    >>> eta.shape  # (draws, rows)
+    (400, 180)
     """
     beta = fixed_coefficients(idata, meta)
     if draws is not None:
@@ -88,7 +101,13 @@ def linpred(
 
 
 def inverse_link(link: str, eta: np.ndarray) -> np.ndarray:
-    """Mean of the response given the linear predictor."""
+    """Mean of the response given the linear predictor.
+
+    Examples
+    --------
+    >>> inverse_link("logit", np.array([0.0, 2.0]))
+    array([0.5       , 0.88079708])
+    """
     if link == "identity":
         return eta
     if link == "log":
@@ -103,7 +122,15 @@ def inverse_link(link: str, eta: np.ndarray) -> np.ndarray:
 
 
 def log_likelihood(idata, meta: dict, eta: np.ndarray, y: np.ndarray, trials: np.ndarray | None) -> np.ndarray:
-    """Pointwise log-likelihood, shape (draws, rows)."""
+    """Pointwise log-likelihood, shape (draws, rows).
+
+    Examples
+    --------
+    >>> d = fit.design
+    >>> eta = linpred(fit.idata, fit.meta, d.X, [(b.index, b.Z) for b in d.blocks], d.offset)
+    >>> log_likelihood(fit.idata, fit.meta, eta, d.y, d.trials).shape
+    (400, 180)
+    """
     fam, link = meta["family"], meta["link"]
     if fam == "gaussian":
         sigma = posterior_matrix(idata, "sigma")[:, None]
@@ -125,7 +152,16 @@ def log_likelihood(idata, meta: dict, eta: np.ndarray, y: np.ndarray, trials: np
 
 
 def add_log_likelihood(idata, meta: dict, eta: np.ndarray, y: np.ndarray, trials: np.ndarray | None):
-    """Attach the ``log_likelihood`` and ``observed_data`` groups to ``idata`` (in place)."""
+    """Attach the ``log_likelihood`` and ``observed_data`` groups to ``idata`` (in place).
+
+    Examples
+    --------
+    >>> d = fit.design
+    >>> eta = linpred(fit.idata, fit.meta, d.X, [(b.index, b.Z) for b in d.blocks], d.offset)
+    >>> idata = add_log_likelihood(fit.idata.copy(), fit.meta, eta, d.y, d.trials)
+    >>> idata["log_likelihood"]["y"].shape
+    (2, 200, 180)
+    """
     post = idata["posterior"]
     c, d = post.sizes["chain"], post.sizes["draw"]
     ll = log_likelihood(idata, meta, eta, y.astype(float), None if trials is None else trials.astype(float))

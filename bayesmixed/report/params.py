@@ -21,7 +21,13 @@ def _post(idata) -> xr.Dataset:
 
 
 def fixed_names(meta: dict) -> list[str]:
-    """Population-level coefficient names in design order."""
+    """Population-level coefficient names in design order.
+
+    Examples
+    --------
+    >>> fixed_names(fit.meta)
+    ['Intercept', 'Days']
+    """
     return list(meta["x_names"])
 
 
@@ -39,7 +45,14 @@ def fixed_draws(idata, meta: dict) -> xr.DataArray:
 
 
 def parameter_dataset(idata, meta: dict, *, fixed: bool = True, exponentiate: bool = False) -> xr.Dataset:
-    """All summary parameters as one Dataset of (chain, draw) variables named by row name."""
+    """All summary parameters as one Dataset of (chain, draw) variables named by row name.
+
+    Examples
+    --------
+    >>> list(parameter_dataset(fit.idata, fit.meta).data_vars)
+    ['Intercept', 'Days', 'sd(Intercept|Subject)', 'sd(Days|Subject)',
+    'cor(Intercept,Days|Subject)', 'sigma']
+    """
     post = _post(idata)
     out: dict[str, xr.DataArray] = {}
     if fixed:
@@ -66,7 +79,13 @@ def parameter_dataset(idata, meta: dict, *, fixed: bool = True, exponentiate: bo
 
 
 def parameter_kinds(meta: dict) -> dict[str, str]:
-    """Row name -> ``"fixed"``, ``"sd"``, ``"cor"`` or ``"aux"``."""
+    """Row name -> ``"fixed"``, ``"sd"``, ``"cor"`` or ``"aux"``.
+
+    Examples
+    --------
+    >>> parameter_kinds(fit.meta)["sd(Days|Subject)"], parameter_kinds(fit.meta)["sigma"]
+    ('sd', 'aux')
+    """
     kinds = {n: "fixed" for n in meta["x_names"]}
     for blk in meta["blocks"]:
         f = blk["factor"]

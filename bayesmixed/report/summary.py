@@ -17,7 +17,14 @@ COLUMNS = ["mean", "sd", "2.5%", "97.5%", "r_hat", "ess_bulk", "ess_tail"]
 
 
 def convergence(ds: xr.Dataset) -> pd.DataFrame:
-    """R-hat (rank-normalized), bulk and tail ESS of every variable of ``ds``."""
+    """R-hat (rank-normalized), bulk and tail ESS of every variable of ``ds``.
+
+    Examples
+    --------
+    >>> from bayesmixed.report.params import parameter_dataset
+    >>> list(convergence(parameter_dataset(fit.idata, fit.meta)).columns)
+    ['r_hat', 'ess_bulk', 'ess_tail']
+    """
     rows = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -34,7 +41,14 @@ def convergence(ds: xr.Dataset) -> pd.DataFrame:
 
 
 def summarize(ds: xr.Dataset, prob: float = 0.95) -> pd.DataFrame:
-    """Summary rows for every (chain, draw) variable of ``ds``."""
+    """Summary rows for every (chain, draw) variable of ``ds``.
+
+    Examples
+    --------
+    >>> from bayesmixed.report.params import parameter_dataset
+    >>> list(summarize(parameter_dataset(fit.idata, fit.meta)).columns)
+    ['mean', 'sd', '2.5%', '97.5%', 'r_hat', 'ess_bulk', 'ess_tail']
+    """
     lo, hi = (1 - prob) / 2, 1 - (1 - prob) / 2
     rows = {}
     for name, da in ds.data_vars.items():
@@ -73,6 +87,12 @@ def summary_table(idata, meta: dict, *, exponentiate: bool = False, prob: float 
     pandas.DataFrame
         Index: parameter names; columns: mean, sd, quantiles, r_hat, ess_bulk, ess_tail; the
         column ``kind`` tells fixed, sd, cor or aux.
+
+    Examples
+    --------
+    >>> summary_table(fit.idata, fit.meta).index.tolist()
+    ['Intercept', 'Days', 'sd(Intercept|Subject)', 'sd(Days|Subject)',
+    'cor(Intercept,Days|Subject)', 'sigma']
     """
     ds = parameter_dataset(idata, meta, exponentiate=exponentiate)
     table = summarize(ds, prob=prob)

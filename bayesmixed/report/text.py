@@ -27,7 +27,13 @@ def _rows(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def format_table(table: pd.DataFrame) -> str:
-    """Fixed-width text of summary rows."""
+    """Fixed-width text of summary rows.
+
+    Examples
+    --------
+    >>> print(format_table(fit.summary().loc[["Days"]]).splitlines()[0])
+         Estimate Est.Error l-95% CI u-95% CI Rhat Bulk_ESS Tail_ESS
+    """
     if table.empty:
         return "  (none)"
     rows = _rows(table)
@@ -55,15 +61,21 @@ def _sections(fit) -> list[tuple[str, pd.DataFrame]]:
 
 
 def format_fit(fit) -> str:
-    """The brms-style printed summary of a fit."""
+    """The brms-style printed summary of a fit.
+
+    Examples
+    --------
+    >>> print(format_fit(fit).splitlines()[2])
+    Formula: Reaction ~ Days + (1 + Days | Subject)
+    """
     meta = fit.meta
     cfg = fit.config
     lines = [
         f" Family: {meta['family']} ",
         f"  Links: mu = {meta['link']}",
         f"Formula: {meta['formula']}",
-        f"   Data: {meta['n_obs']} observations" + (f" ({meta.get('n_rows_original')} rows aggregated)"
-                                                   if meta.get("n_rows_original") else ""),
+        f"   Data: {meta['n_obs']} observations" + (f" (sampled as {meta['n_cells']} aggregated cells)"
+                                                   if meta.get("n_cells") else ""),
     ]
     if cfg:
         lines.append(
@@ -97,7 +109,13 @@ def format_fit(fit) -> str:
 
 
 def html_fit(fit) -> str:
-    """HTML version of :func:`format_fit` for notebooks."""
+    """HTML version of :func:`format_fit` for notebooks.
+
+    Examples
+    --------
+    >>> html_fit(fit).lstrip().startswith("<")
+    True
+    """
     meta = fit.meta
     parts = [
         "<div class='bayesmixed-fit'>",

@@ -44,6 +44,15 @@ class SamplerConfig:
         Show a progress bar.
     max_treedepth
         Maximum NUTS tree depth.
+
+    Examples
+    --------
+    >>> SamplerConfig(chains=2, draws=500, seed=1).backend
+    'nutpie'
+    >>> SamplerConfig(chains=0)
+    Traceback (most recent call last):
+    ...
+    bayesmixed.errors.SamplerError: chains must be an integer >= 1, got 0
     """
 
     backend: str = "nutpie"
@@ -91,14 +100,22 @@ _CACHE_SIZE = 16
 
 
 def clear_cache() -> None:
-    """Forget compiled models."""
+    """Forget compiled models.
+
+    Examples
+    --------
+    >>> clear_cache()  # the next fit of any model compiles it again
+    """
     _CACHE.clear()
 
 
 def _structure_key(built) -> str:
     meta = built.meta()
-    for data_dependent in ("n_obs", "x_means", "offset_mean"):  # held in pm.Data, swappable
+    # held in pm.Data (swappable) or not part of the graph
+    for data_dependent in ("n_obs", "x_means", "offset_mean", "n_rows_original", "n_cells"):
         meta.pop(data_dependent, None)
+    # the graph depends on which factors are centered, not on the rule's statistic
+    meta["parameterization"] = {f: c["centered"] for f, c in meta["parameterization"].items()}
     shapes = {v.name: list(v.get_value().shape) for v in built.model.data_vars}
     coords = {k: list(map(str, v)) for k, v in built.model.coords.items()}
     blob = json.dumps({"meta": meta, "shapes": shapes, "coords": coords}, sort_keys=True, default=str)
@@ -133,6 +150,17 @@ def run(built, config: SamplerConfig):
     (DataTree, dict)
         The posterior (with ``sample_stats``) and timings in seconds
         (``compile``, ``sample``, ``cached``).
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> built = bm.prepare("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy"))
+    >>> idata, timings = run(built, SamplerConfig(chains=2, draws=100, tune=100, seed=1,
+    ...                                             progress=False))
+    >>> idata["posterior"]["b"].shape
+    (2, 100, 1)
+    >>> sorted(timings)
+    ['cached', 'compile', 'sample']
     """
     timings: dict[str, float | bool] = {}
     if config.backend == "nutpie":

@@ -36,7 +36,15 @@ __all__ = ["default_priors", "param_classes", "resolve_priors", "response_scale"
 
 
 def response_scale(design: Design) -> float:
-    """``s_y`` of the default-prior rule."""
+    """``s_y`` of the default-prior rule.
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> design = bm.prepare("Reaction ~ Days", bm.datasets.load("sleepstudy")).design
+    >>> round(response_scale(design), 1)  # sd(Reaction)
+    56.3
+    """
     if design.family.name == "gaussian" and design.link == "identity":
         s = float(np.std(design.y, ddof=1)) if design.n_obs > 1 else 1.0
         return s if s > 0 else 1.0
@@ -60,7 +68,18 @@ def _intercept_location(design: Design) -> float:
 
 
 def default_priors(design: Design) -> dict[str, Prior]:
-    """Default prior of every parameter of ``design``'s model, keyed by parameter name."""
+    """Default prior of every parameter of ``design``'s model, keyed by parameter name.
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> df = bm.datasets.load("sleepstudy")
+    >>> design = bm.prepare("Reaction ~ Days + (1 | Subject)", df).design
+    >>> {k: str(p) for k, p in default_priors(design).items()}
+    {'Intercept': 'Normal(mu=298.5, sigma=140.8)', 'Days': 'Normal(mu=0, sigma=48.89)',
+     'sd(Intercept|Subject)': 'HalfStudentT(nu=3, sigma=56.33)',
+     'sigma': 'Exponential(lam=0.01775)'}
+    """
     s_y = response_scale(design)
     out: dict[str, Prior] = {}
     if design.has_intercept:
@@ -84,7 +103,15 @@ def default_priors(design: Design) -> dict[str, Prior]:
 
 
 def param_classes(key: str, design: Design) -> list[str]:
-    """Override keys that apply to parameter ``key``, most specific first."""
+    """Override keys that apply to parameter ``key``, most specific first.
+
+    Examples
+    --------
+    >>> param_classes("sd(Days|Subject)", None)
+    ['sd(Days|Subject)', 'sd(Subject)', 'sd']
+    >>> param_classes("Days", None)
+    ['Days', 'b']
+    """
     if key.startswith("sd("):
         factor = key[key.index("|") + 1 : -1]
         return [key, f"sd({factor})", "sd"]
@@ -114,6 +141,19 @@ def resolve_priors(design: Design, overrides: Mapping[str, Any] | None = None) -
     ------
     PriorError
         For a key that matches no parameter, or a distribution with the wrong support.
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> df = bm.datasets.load("sleepstudy")
+    >>> design = bm.prepare("Reaction ~ Days + (1 | Subject)", df).design
+    >>> str(resolve_priors(design, {"b": "normal(0, 10)"})["Days"])
+    'Normal(mu=0, sigma=10)'
+    >>> resolve_priors(design, {"sd": "normal(0, 1)"})
+    Traceback (most recent call last):
+    ...
+    bayesmixed.errors.PriorError: prior Normal(mu=0, sigma=1) for 'sd(Intercept|Subject)' has
+    real support; 'sd(Intercept|Subject)' needs a positive prior
     """
     priors = default_priors(design)
     if not overrides:

@@ -44,6 +44,16 @@ class GroupBlock:
         Names of the varying terms (``("Intercept", "x")``).
     correlated
         Whether the block's effects are correlated.
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> from bayesmixed.spec.formula import parse_formula
+    >>> d = build_design(parse_formula("Reaction ~ Days + (Days | Subject)"),
+    ...                  bm.datasets.load("sleepstudy"))
+    >>> b = d.blocks[0]
+    >>> b.factor, b.terms, b.n_levels, b.Z.shape, b.correlated
+    ('Subject', ('Intercept', 'Days'), 18, (180, 2), True)
     """
 
     factor: str
@@ -69,7 +79,17 @@ class GroupBlock:
 
 @dataclass
 class Design:
-    """Numeric design of a model on one data set."""
+    """Numeric design of a model on one data set.
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> from bayesmixed.spec.formula import parse_formula
+    >>> d = build_design(parse_formula("Reaction ~ Days + (Days | Subject)"),
+    ...                  bm.datasets.load("sleepstudy"))
+    >>> d.n_obs, d.x_names, d.X.shape
+    (180, ('Intercept', 'Days'), (180, 2))
+    """
 
     spec: ModelSpec
     family: Family
@@ -138,6 +158,14 @@ def factor_codes(data: pd.DataFrame, factor: str) -> tuple[np.ndarray, list[str]
     """Integer codes and level labels of a (possibly interaction) grouping factor.
 
     Levels of an interaction factor ``a:b`` are labelled ``"a_level:b_level"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"batch": ["A", "A", "B"], "cask": ["a", "b", "a"]})
+    >>> codes, levels = factor_codes(data, "batch:cask")
+    >>> codes.tolist(), levels
+    ([0, 1, 2], ['A:a', 'A:b', 'B:a'])
     """
     cols = [c.strip() for c in factor.split(":")]
     if len(cols) == 1:
@@ -198,9 +226,22 @@ def build_design(
     ------
     DataError, FormulaError, FamilyError
         Before anything is compiled, naming the column, term or value at fault.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from bayesmixed.spec.formula import parse_formula
+    >>> data = pd.DataFrame({"y": [0, 1, 1, 0], "x": [0.5, 1.0, 1.5, 2.0],
+    ...                      "g": ["a", "a", "b", "b"]})
+    >>> d = build_design(parse_formula("y ~ x + (1 | g)", "bernoulli"), data)
+    >>> d.y.tolist(), d.blocks[0].index.tolist()
+    ([0, 1, 1, 0], [0, 0, 1, 1])
     """
     if isinstance(data, dict):
-        data = pd.DataFrame(data)
+        try:
+            data = pd.DataFrame(data)
+        except ValueError as exc:  # e.g. columns of different lengths
+            raise DataError(f"cannot make a data frame of the dict given as data: {exc}") from None
     family = get_family(spec.family)
     link = resolve_link(family, spec.link)
     used = check_columns(spec, data)

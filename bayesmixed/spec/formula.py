@@ -162,9 +162,17 @@ def _parse_block(inner: str) -> list[GroupTerm]:
         expr, factor, correlated = pieces[0][1], pieces[1][1], True
     else:
         raise FormulaError(f"cannot read random-effects block ({inner})")
-    expr = expr.strip() or "1"
+    expr = _explicit_intercept(expr.strip() or "1")
     _check_rhs(expr, f"({inner})")
     return [GroupTerm(f, expr, correlated) for f in expand_factor(factor)]
+
+
+def _explicit_intercept(expr: str) -> str:
+    """Write the implicit intercept of a varying-terms expression: ``x`` -> ``1 + x``."""
+    terms = [piece for _, piece in split_top_level(expr, "+-")]
+    if any(t in ("0", "1", "-1") for t in terms) or expr.replace(" ", "").startswith("-1"):
+        return expr
+    return f"1 + {expr}"
 
 
 def _check_rhs(rhs: str, where: str) -> None:

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from bayesmixed.errors import PriorError
 
 __all__ = ["DISTRIBUTIONS", "Prior", "as_prior", "prior"]
@@ -86,6 +88,8 @@ class Prior:
                 v = float(val)
             except (TypeError, ValueError):
                 raise PriorError(f"{self.dist} parameter {key}={val!r} is not a number") from None
+            if not np.isfinite(v):
+                raise PriorError(f"{self.dist} parameter {key}={val!r} must be finite")
             if key not in ("mu",) and not v > 0:
                 raise PriorError(f"{self.dist} parameter {key}={val!r} must be positive")
 

@@ -30,6 +30,11 @@ class Response:
         it; ``"trials"`` for successes out of trials (``s | trials(n)`` as brms writes it).
     other
         The failures (``cbind``) or trials (``trials``) expression.
+
+    Examples
+    --------
+    >>> str(Response("s", "cbind", "f")), str(Response("s", "trials", "n"))
+    ('cbind(s, f)', 's | trials(n)')
     """
 
     expr: str
@@ -57,6 +62,12 @@ class GroupTerm:
         The varying terms, as in lme4 (``"1"``, ``"1 + x"``, ``"0 + x"``).
     correlated
         Whether the effects of this block are correlated (``|``) or independent (``||``).
+
+    Examples
+    --------
+    >>> g = GroupTerm("school", "1 + x", correlated=False)
+    >>> str(g), g.factor_columns
+    ('(1 + x || school)', ('school',))
     """
 
     factor: str
@@ -94,6 +105,14 @@ class ModelSpec:
         Prior overrides by parameter or class name (see :mod:`bayesmixed.spec.priors`).
     centered
         Per grouping factor: ``True`` (centered), ``False`` (non-centered) or ``"auto"``.
+
+    Examples
+    --------
+    >>> spec = ModelSpec(Response("y"), fixed="x", groups=(GroupTerm("g"),), family="bernoulli")
+    >>> spec.formula
+    'y ~ x + (1 | g)'
+    >>> spec.factors
+    ('g',)
     """
 
     response: Response

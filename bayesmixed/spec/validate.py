@@ -18,7 +18,15 @@ from bayesmixed.families import Family
 from bayesmixed.spec.evaluate import evaluate, names_in
 from bayesmixed.spec.terms import ModelSpec
 
-__all__ = ["ResponseData", "check_columns", "clean_rows", "response_data", "used_columns"]
+__all__ = [
+    "ResponseData",
+    "check_column_types",
+    "check_columns",
+    "check_new_data",
+    "clean_rows",
+    "response_data",
+    "used_columns",
+]
 
 
 def _formula_vars(rhs: str) -> set[str]:
@@ -80,7 +88,51 @@ def check_columns(spec: ModelSpec, data: pd.DataFrame) -> dict[str, str]:
             close = [c for c in data.columns if str(c).lower() == col.lower()]
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise DataError(f"column {col!r} used in the {where} is not in the data{hint}")
+    check_column_types(data, used)
     return used
+
+
+def check_column_types(data: pd.DataFrame, used: dict[str, str]) -> None:
+    """Refuse duplicated, date/time, complex and mixed text/number columns among ``used``."""
+    for col, where in used.items():
+        k = int((data.columns == col).sum())
+        if k > 1:
+            raise DataError(f"column {col!r} (used in the {where}) appears {k} times in the data")
+        s = data[col]
+        if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s) or (
+            pd.api.types.is_complex_dtype(s)
+        ):
+            raise DataError(
+                f"column {col!r} (used in the {where}) has dtype {s.dtype}; convert it to a "
+                "number (e.g. days since a date) or to a category"
+            )
+        if s.dtype == object:
+            vals = s.dropna()
+            text = vals.map(lambda v: isinstance(v, str))
+            if text.any() and not text.all():
+                raise DataError(
+                    f"column {col!r} (used in the {where}) mixes text and numbers (e.g. "
+                    f"{vals[text].iloc[0]!r} and {vals[~text].iloc[0]!r}); make it all one type"
+                )
+
+
+def check_new_data(spec: ModelSpec, newdata: pd.DataFrame) -> None:
+    """Refuse prediction data with no rows, or missing/infinite values in a column the model
+    uses (the response, trials and offset columns may be absent)."""
+    from bayesmixed.errors import PredictionError
+
+    if len(newdata) == 0:
+        raise PredictionError("newdata has no rows")
+    for col, where in used_columns(spec, newdata.columns).items():
+        if col not in newdata.columns:
+            continue
+        s = newdata[col]
+        bad = s.isna().to_numpy() | ~_finite(s)
+        if bad.any():
+            raise PredictionError(
+                f"new data column {col!r} (used in the {where}) has {int(bad.sum())} missing or "
+                f"infinite value(s) (rows {list(newdata.index[np.flatnonzero(bad)][:5])})"
+            )
 
 
 def clean_rows(data: pd.DataFrame, used: dict[str, str], dropna: bool) -> tuple[pd.DataFrame, int]:
@@ -160,7 +212,7 @@ def _as_counts(values: np.ndarray, what: str) -> np.ndarray:
     frac = v != np.round(v)
     if frac.any():
         raise DataError(
-            f"{what} must be whole numbers; found {v[frac][0]!r} "
+            f"{what} must be whole numbers; found {v[frac][0]:g} "
             f"({int(frac.sum())} non-integer value(s)); a discrete likelihood would truncate them"
         )
     neg = v < 0

@@ -141,7 +141,15 @@ def spec_from_dict(d: Mapping[str, Any]) -> ModelSpec:
 
 
 def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
-    """Hierarchical dict of a spec (inverse of :func:`spec_from_dict` up to formatting)."""
+    """Hierarchical dict of a spec (inverse of :func:`spec_from_dict` up to formatting).
+
+    Examples
+    --------
+    >>> from bayesmixed.spec.formula import parse_formula
+    >>> spec_to_dict(parse_formula("y ~ x + (1 + x || g)", "poisson"))
+    {'response': 'y', 'family': 'poisson', 'fixed': 'x', 'groups': [{'factor': 'g',
+     'intercept': True, 'slopes': ['x'], 'correlated': False}]}
+    """
     r = spec.response
     resp: Any = r.expr
     if r.kind == "cbind":
@@ -173,7 +181,18 @@ def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
 
 
 def load_spec(path: str | Path) -> tuple[ModelSpec, dict[str, Any]]:
-    """Read a YAML spec file; return the spec and the file's metadata entries."""
+    """Read a YAML spec file; return the spec and the file's metadata entries.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "model.yaml"
+    >>> text = "formula: use ~ urban + (1 | district)\\nfamily: bernoulli\\ntitle: demo\\n"
+    >>> _ = path.write_text(text)
+    >>> spec, meta = load_spec(path)
+    >>> spec.formula, spec.family, meta
+    ('use ~ urban + (1 | district)', 'bernoulli', {'title': 'demo'})
+    """
     p = Path(path)
     if not p.is_file():
         raise SpecError(f"spec file {str(p)!r} does not exist")

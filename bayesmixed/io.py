@@ -1,0 +1,209 @@
+"""Save a :class:`~bayesmixed.fit.Fit` to a folder and load it back, in any later process.
+
+A saved fit is a folder of plain, documented files:
+
+- ``posterior.nc``: the ArviZ DataTree (posterior, sample stats, log-likelihood, observed
+  data), NetCDF4 through h5netcdf;
+- ``spec.yaml``: the model specification (:func:`~bayesmixed.spec.yaml_spec.spec_to_dict`);
+- ``data.parquet``: the rows used for fitting;
+- ``meta.json``: the model description the report layer reads (terms, blocks, priors, ...);
+- ``sampler.json``: sampler settings and timings.
+
+Loading rebuilds the numeric design from spec and data (no refitting, no compilation), checks
+that it matches the stored description, and returns a full ``Fit``: summary, ICC, predictions
+and the report work as after fitting.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from bayesmixed.errors import BayesmixedError, RunFolderError
+from bayesmixed.runfolder import atomic_folder, jsonable
+
+__all__ = ["FIT_FILES", "load", "load_fit", "save_fit", "write_fit_files"]
+
+POSTERIOR_FILE = "posterior.nc"
+SPEC_FILE = "spec.yaml"
+DATA_FILE = "data.parquet"
+META_FILE = "meta.json"
+SAMPLER_FILE = "sampler.json"
+FIT_FILES = (POSTERIOR_FILE, SPEC_FILE, DATA_FILE, META_FILE, SAMPLER_FILE)
+FORMAT = "bayesmixed-fit"
+FORMAT_VERSION = 1
+
+
+def write_fit_files(fit, folder: str | Path) -> None:
+    """Write the files of ``fit`` into the existing folder ``folder`` (not atomic).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> write_fit_files(fit, folder)
+    >>> sorted(p.name for p in folder.iterdir())
+    ['data.parquet', 'meta.json', 'posterior.nc', 'sampler.json', 'spec.yaml']
+    """
+    from bayesmixed import __version__
+    from bayesmixed.spec.yaml_spec import spec_to_dict
+
+    folder = Path(folder)
+    fit.idata.to_netcdf(folder / POSTERIOR_FILE, engine="h5netcdf")
+    spec_text = yaml.safe_dump(jsonable(spec_to_dict(fit.spec)), sort_keys=False)
+    (folder / SPEC_FILE).write_text(f"# bayesmixed model spec: {fit.spec.formula}\n{spec_text}")
+    try:
+        fit.data.to_parquet(folder / DATA_FILE, index=False)
+    except Exception as exc:
+        raise RunFolderError(f"cannot store the data as Parquet: {exc}") from None
+    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "bayesmixed_version": __version__,
+            "meta": fit.meta}
+    (folder / META_FILE).write_text(json.dumps(jsonable(meta), indent=2) + "\n")
+    sampler = {"config": fit.config, "timings": fit.timings}
+    (folder / SAMPLER_FILE).write_text(json.dumps(jsonable(sampler), indent=2) + "\n")
+
+
+def save_fit(fit, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Save ``fit`` to the folder ``path``, atomically.
+
+    Parameters
+    ----------
+    fit
+        The fitted model.
+    path
+        Destination folder; it must not exist unless ``overwrite``.
+    overwrite
+        Replace an existing folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder written.
+
+    Raises
+    ------
+    RunFolderError
+        When ``path`` exists and ``overwrite`` is false.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = save_fit(fit, pathlib.Path(tempfile.mkdtemp()) / "sleep")
+    >>> save_fit(fit, path)
+    Traceback (most recent call last):
+    ...
+    bayesmixed.errors.RunFolderError: run folder '...sleep' already exists; ...
+    """
+    with atomic_folder(path, force=overwrite) as tmp:
+        write_fit_files(fit, tmp)
+    return Path(path)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise RunFolderError(f"{str(path)!r} is not valid JSON: {exc}") from None
+
+
+def _read_posterior(path: Path):
+    import xarray as xr
+
+    try:
+        with xr.open_datatree(path, engine="h5netcdf") as tree:
+            return tree.load().copy()
+    except Exception as exc:
+        raise RunFolderError(f"cannot read the posterior {str(path)!r}: {exc}") from None
+
+
+def _check_design(design, meta: dict, folder: Path) -> None:
+    """The design rebuilt from the stored spec and data must match the stored description."""
+    if list(design.x_names) != list(meta["x_names"]):
+        raise RunFolderError(
+            f"{str(folder)!r}: rebuilt population-level columns {list(design.x_names)} differ from "
+            f"the stored ones {meta['x_names']}"
+        )
+    for blk, stored in zip(design.blocks, meta["blocks"], strict=False):
+        if blk.factor != stored["factor"] or list(blk.terms) != list(stored["terms"]) or \
+                blk.n_levels != stored["n_levels"]:
+            raise RunFolderError(
+                f"{str(folder)!r}: rebuilt random-effects block of {blk.factor!r} differs from the "
+                "stored description"
+            )
+    if len(design.blocks) != len(meta["blocks"]):
+        raise RunFolderError(f"{str(folder)!r}: rebuilt design has a different number of blocks")
+
+
+def load_fit(path: str | Path):
+    """Load a fit saved by :meth:`Fit.save` or written as a run folder by the CLI.
+
+    Parameters
+    ----------
+    path
+        The folder.
+
+    Returns
+    -------
+    Fit
+
+    Raises
+    ------
+    RunFolderError
+        When the folder or one of its files is missing, unreadable or inconsistent.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = fit.save(pathlib.Path(tempfile.mkdtemp()) / "sleep")
+    >>> again = load_fit(path)  # bm.load(path)
+    >>> again.summary().equals(fit.summary())
+    True
+    """
+    from bayesmixed.result import Fit
+    from bayesmixed.spec.design import build_design
+    from bayesmixed.spec.yaml_spec import load_spec
+
+    folder = Path(path)
+    if not folder.is_dir():
+        raise RunFolderError(f"no saved fit at {str(folder)!r}: the folder does not exist")
+    missing = [f for f in FIT_FILES if not (folder / f).is_file()]
+    if missing:
+        raise RunFolderError(
+            f"{str(folder)!r} is not a complete saved fit: {missing[0]!r} is missing"
+        )
+    stored = _read_json(folder / META_FILE)
+    if stored.get("format") != FORMAT:
+        raise RunFolderError(f"{str(folder / META_FILE)!r} is not a bayesmixed fit description")
+    if int(stored.get("format_version", 0)) > FORMAT_VERSION:
+        raise RunFolderError(
+            f"{str(folder)!r} was written by a newer bayesmixed (format "
+            f"{stored.get('format_version')}); upgrade to read it"
+        )
+    meta = stored["meta"]
+    sampler = _read_json(folder / SAMPLER_FILE)
+    try:
+        spec, _ = load_spec(folder / SPEC_FILE)
+    except BayesmixedError as exc:
+        raise RunFolderError(f"{str(folder / SPEC_FILE)!r}: {exc}") from None
+    try:
+        data = pd.read_parquet(folder / DATA_FILE)
+    except Exception as exc:
+        raise RunFolderError(f"cannot read {str(folder / DATA_FILE)!r}: {exc}") from None
+    idata = _read_posterior(folder / POSTERIOR_FILE)
+    try:
+        design = build_design(spec, data)
+    except BayesmixedError as exc:
+        raise RunFolderError(
+            f"{str(folder)!r}: the stored spec and data no longer build: {exc}"
+        ) from None
+    _check_design(design, meta, folder)
+    config, timings = sampler.get("config", {}), sampler.get("timings", {})
+    return Fit(idata, meta, spec, data, config, timings, design)
+
+
+#: ``bm.load(path)``
+load = load_fit

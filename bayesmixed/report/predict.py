@@ -1,0 +1,467 @@
+"""Predictions from posterior draws: conditional, for new groups, at zero effects, or
+population-averaged.
+
+``groups`` says what the random effects are:
+
+- ``"observed"``: each row takes the posterior effects of its own level. Levels not seen in
+  fitting are treated as **new groups** (one fresh effect per unseen level, shared by its
+  rows) and listed in a :class:`NewLevelsWarning`; they are never mapped to a fitted level.
+- ``"new"``: every level in ``newdata`` is a new group: for each posterior draw ``s`` its effects
+  are drawn from ``N(0, Sigma_s)``, with ``Sigma_s = diag(sd_s) R_s diag(sd_s)`` (correlations
+  included).
+- ``"none"``: random effects at zero (a "typical" cluster; the conditional, cluster-specific
+  prediction).
+- ``"marginal"``: population-averaged: ``E_u[g^-1(x'beta + z'u)]`` with ``u`` integrated over
+  the fitted random-effects distribution. Since ``z'u ~ N(0, v)`` with
+  ``v = sum_b z_b' Sigma_b z_b``, the integral is one-dimensional; it is computed by
+  Gauss-Hermite quadrature (``integration="quadrature"``, default, no Monte Carlo error) or by
+  Monte Carlo over draws of ``u`` (``integration="monte_carlo"``). Under a non-linear link it
+  differs from the ``"none"`` prediction (Zeger, Liang & Albert 1988).
+
+``kind``: ``"linpred"`` (link scale; for ``"marginal"`` the population-level part
+``x'beta``), ``"mean"`` (expected response; the success probability for bernoulli/binomial),
+``"response"`` (draws from the posterior predictive distribution; counts out of the trials
+for binomial).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayesmixed.errors import DataError, PredictionError
+from bayesmixed.report.draws import (
+    block_cholesky,
+    block_covariance,
+    flat,
+    interval_columns,
+    thin_indexes,
+)
+from bayesmixed.report.linpred import inverse_link, linpred
+
+__all__ = [
+    "NewLevelsWarning",
+    "PredictionInputs",
+    "predict",
+    "predict_draws",
+    "prediction_inputs",
+    "sample_response",
+]
+
+KINDS = ("mean", "linpred", "response")
+GROUPS = ("observed", "new", "none", "marginal")
+
+
+class NewLevelsWarning(UserWarning):
+    """Group levels in new data that were not in the fitted data (predicted as new groups).
+
+    Examples
+    --------
+    >>> new = pd.DataFrame({"Days": [0, 9], "Subject": ["308", "a new subject"]})
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = predict(fit, new)
+    >>> [w.category.__name__ for w in caught if issubclass(w.category, NewLevelsWarning)]
+    ['NewLevelsWarning']
+    """
+
+
+@dataclass
+class PredictionInputs:
+    """Design of the rows to predict: population-level matrix, per block (index, Z, keys),
+    offset and trials.
+
+    Examples
+    --------
+    >>> new = pd.DataFrame({"Days": [0, 9], "Subject": ["308", "a new subject"]})
+    >>> inputs = prediction_inputs(fit, new)
+    >>> inputs.n, inputs.unseen(fit.meta)
+    (2, {'Subject': ['a new subject']})
+    """
+
+    X: np.ndarray
+    groups: list[tuple[np.ndarray, np.ndarray]]
+    keys: list[np.ndarray]
+    offset: np.ndarray | None
+    trials: np.ndarray | None
+    data: pd.DataFrame
+
+    @property
+    def n(self) -> int:
+        """Number of rows."""
+        return int(self.X.shape[0])
+
+    def unseen(self, meta: dict) -> dict[str, list[str]]:
+        """Levels not seen in fitting, per factor."""
+        out: dict[str, list[str]] = {}
+        for blk, (idx, _), keys in zip(meta["blocks"], self.groups, self.keys, strict=True):
+            new = sorted(set(keys[idx < 0].tolist()))
+            if new:
+                out.setdefault(blk["factor"], [])
+                out[blk["factor"]] += [v for v in new if v not in out[blk["factor"]]]
+        return out
+
+
+def _keys(data: pd.DataFrame, factor: str) -> np.ndarray:
+    cols = [c.strip() for c in factor.split(":")]
+    if len(cols) > 1:
+        return data[cols].astype(str).agg(":".join, axis=1).to_numpy()
+    return data[cols[0]].astype(str).to_numpy()
+
+
+def _evaluate_matrix(matrix, newdata: pd.DataFrame, where: str) -> np.ndarray:
+    try:
+        return np.asarray(matrix.evaluate_new_data(newdata).design_matrix, dtype=float)
+    except Exception as exc:
+        raise PredictionError(f"cannot build {where} for new data: {exc}") from None
+
+
+def new_data_matrices(
+    design, newdata: pd.DataFrame
+) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """Population-level matrix and per block (level index, Z) for new data; unseen levels get
+    index -1."""
+    for b in design.blocks:
+        for c in b.factor.split(":"):
+            if c.strip() not in newdata.columns:
+                raise PredictionError(
+                    f"new data lack grouping column {c.strip()!r} of factor {b.factor!r}"
+                )
+    X = _evaluate_matrix(design.fixed_matrix, newdata, "the population-level columns")
+    out = []
+    for b in design.blocks:
+        Z = _evaluate_matrix(b.matrix, newdata, f"the columns of block ({b.expr} | {b.factor})")
+        pos = {lv: i for i, lv in enumerate(b.levels)}
+        idx = np.array([pos.get(k, -1) for k in _keys(newdata, b.factor)], dtype=np.int64)
+        out.append((idx, Z))
+    return X, out
+
+
+def prediction_inputs(fit, newdata: pd.DataFrame | None = None) -> PredictionInputs:
+    """Numeric inputs for the rows of ``newdata`` (default: the fitted data).
+
+    Examples
+    --------
+    >>> new = pd.DataFrame({"Days": [0, 9], "Subject": ["308", "a new subject"]})
+    >>> prediction_inputs(fit, new).X.shape
+    (2, 2)
+    """
+    from bayesmixed.spec.evaluate import evaluate
+
+    design = fit.design
+    if newdata is None:
+        groups = [(b.index, b.Z) for b in design.blocks]
+        keys = [np.asarray(b.levels, dtype=object)[b.index] for b in design.blocks]
+        return PredictionInputs(design.X, groups, keys, design.offset, design.trials, design.data)
+    if isinstance(newdata, dict):
+        newdata = pd.DataFrame(newdata)
+    if not isinstance(newdata, pd.DataFrame):
+        raise PredictionError(f"newdata must be a DataFrame, got {type(newdata).__name__}")
+    from bayesmixed.spec.validate import check_new_data
+
+    check_new_data(fit.spec, newdata)  # no rows / NaN or inf in used columns (issue 6)
+    X, groups = new_data_matrices(design, newdata)
+    keys = [_keys(newdata, b.factor) for b in design.blocks]
+    spec = fit.spec
+    offset = None
+    if spec.offset:
+        try:
+            offset = np.asarray(evaluate(spec.offset, newdata, "offset"), dtype=float)
+        except DataError as exc:
+            raise PredictionError(f"new data need the offset {spec.offset!r}: {exc}") from None
+    trials = None
+    if design.trials is not None:
+        resp = spec.response
+        try:
+            if resp.kind == "trials":
+                trials = np.asarray(evaluate(resp.other, newdata, "trials"), dtype=float)
+            elif resp.kind == "cbind":
+                trials = np.asarray(
+                    evaluate(resp.expr, newdata, "response"), dtype=float
+                ) + np.asarray(evaluate(resp.other, newdata, "response"), dtype=float)
+        except DataError:
+            trials = None
+        if trials is None:
+            trials = np.ones(len(newdata))
+    return PredictionInputs(X, groups, keys, offset, trials, newdata.reset_index(drop=True))
+
+
+def _new_effects(idata, meta, inputs: PredictionInputs, which: list[np.ndarray], rng, idx_draws):
+    """Per block: effects (S, rows, terms) for the rows flagged in ``which`` (one draw per new
+    level, shared by the rows of that level) and the index with those rows set to -1."""
+    effects, groups = [], []
+    for blk, (idx, Z), keys, mask in zip(
+        meta["blocks"], inputs.groups, inputs.keys, which, strict=True
+    ):
+        if not mask.any():
+            effects.append(None)
+            groups.append((idx, Z))
+            continue
+        chol = block_cholesky(idata, blk)
+        if idx_draws is not None:
+            chol = chol[idx_draws]
+        levels, inverse = np.unique(keys[mask], return_inverse=True)
+        e = rng.standard_normal((chol.shape[0], len(levels), chol.shape[1]))
+        u = np.einsum("skl,sjl->sjk", chol, e)  # (S, new levels, terms)
+        full = np.zeros((chol.shape[0], inputs.n, chol.shape[1]))
+        full[:, np.flatnonzero(mask), :] = u[:, inverse, :]
+        new_idx = idx.copy()
+        new_idx[mask] = -1
+        effects.append(full)
+        groups.append((new_idx, Z))
+    return effects, groups
+
+
+def _re_variance(idata, meta, inputs: PredictionInputs, idx_draws) -> np.ndarray:
+    """Draws of ``v_i = sum_b z_ib' Sigma_b z_ib``, shape (S, rows)."""
+    total = 0.0
+    for blk, (_, Z) in zip(meta["blocks"], inputs.groups, strict=True):
+        cov = block_covariance(idata, blk)
+        if idx_draws is not None:
+            cov = cov[idx_draws]
+        total = total + np.einsum("ik,skl,il->si", Z, cov, Z)
+    return np.asarray(total)
+
+
+def marginal_mean(
+    link: str,
+    eta: np.ndarray,
+    v: np.ndarray,
+    *,
+    integration: str = "quadrature",
+    n_nodes: int = 60,
+    n_mc: int = 1000,
+    rng=None,
+) -> np.ndarray:
+    """``E[g^-1(eta + sqrt(v) e)]``, ``e ~ N(0, 1)``, elementwise."""
+    if link == "identity":
+        return eta
+    sd = np.sqrt(np.maximum(v, 0.0))
+    total = np.zeros_like(eta)
+    if integration == "quadrature":
+        nodes, weights = np.polynomial.hermite.hermgauss(n_nodes)
+        for t, w in zip(nodes, weights, strict=True):
+            total += w * inverse_link(link, eta + np.sqrt(2.0) * sd * t)
+        return total / np.sqrt(np.pi)
+    if integration != "monte_carlo":
+        raise PredictionError(
+            f"integration must be 'quadrature' or 'monte_carlo', got {integration!r}"
+        )
+    rng = np.random.default_rng(rng)
+    for _ in range(n_mc):
+        total += inverse_link(link, eta + sd * rng.standard_normal(eta.shape))
+    return total / n_mc
+
+
+def sample_response(
+    idata, meta: dict, mu: np.ndarray, trials: np.ndarray | None, rng, idx_draws=None
+) -> np.ndarray:
+    """One response draw per (draw, row) given the mean ``mu`` (probability for binomial).
+
+    Examples
+    --------
+    >>> mu = np.full((400, 3), 250.0)
+    >>> sample_response(fit.idata, fit.meta, mu, None, np.random.default_rng(1)).shape
+    (400, 3)
+    """
+    fam = meta["family"]
+    if fam == "gaussian":
+        sigma = flat(idata, "sigma").reshape(-1)
+        sigma = sigma if idx_draws is None else sigma[idx_draws]
+        return rng.normal(mu, sigma[:, None])
+    if fam == "bernoulli":
+        return rng.binomial(1, np.clip(mu, 0.0, 1.0)).astype(float)
+    if fam == "binomial":
+        n = np.ones(mu.shape[1]) if trials is None else trials
+        return rng.binomial(n.astype(np.int64)[None, :], np.clip(mu, 0.0, 1.0)).astype(float)
+    if fam == "poisson":
+        return rng.poisson(mu).astype(float)
+    alpha = flat(idata, "alpha").reshape(-1)
+    alpha = (alpha if idx_draws is None else alpha[idx_draws])[:, None]
+    return rng.negative_binomial(alpha, alpha / (alpha + mu)).astype(float)
+
+
+def predict_draws(
+    fit,
+    newdata: pd.DataFrame | None = None,
+    *,
+    kind: str = "mean",
+    groups: str = "observed",
+    draws: int | None = None,
+    seed=None,
+    integration: str = "quadrature",
+    n_mc: int = 1000,
+    warn: bool = True,
+    inputs: PredictionInputs | None = None,
+) -> tuple[np.ndarray, PredictionInputs]:
+    """Prediction draws, shape ``(draws, rows)``, and the inputs used (see module docstring).
+
+    Parameters
+    ----------
+    draws
+        Number of posterior draws to use (evenly thinned); default all.
+    seed
+        Seed (or ``numpy.random.Generator``) for new-group effects and response draws.
+
+    Examples
+    --------
+    >>> new = pd.DataFrame({"Days": [0, 9], "Subject": ["308", "308"]})
+    >>> draws, inputs = predict_draws(fit, new, kind="response", seed=1)
+    >>> draws.shape
+    (400, 2)
+    """
+    if kind not in KINDS:
+        raise PredictionError(f"kind must be one of {KINDS}, got {kind!r}")
+    if groups not in GROUPS:
+        raise PredictionError(f"groups must be one of {GROUPS}, got {groups!r}")
+    bad_draws = isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 1
+    if draws is not None and bad_draws:
+        raise PredictionError(f"draws must be a positive integer or None, got {draws!r}")
+    idata, meta = fit.idata, fit.meta
+    rng = np.random.default_rng(seed)
+    inputs = inputs if inputs is not None else prediction_inputs(fit, newdata)
+    post = idata["posterior"]
+    idx_draws = thin_indexes(int(post.sizes["chain"] * post.sizes["draw"]), draws)
+    nb = len(meta["blocks"])
+    link = meta["link"]
+    if groups == "none" or (groups == "marginal" and kind != "response"):
+        eta = linpred(
+            idata,
+            meta,
+            inputs.X,
+            inputs.groups,
+            inputs.offset,
+            include=[False] * nb,
+            draws=idx_draws,
+        )
+        if groups == "marginal" and kind == "mean" and nb:
+            mu = marginal_mean(
+                link,
+                eta,
+                _re_variance(idata, meta, inputs, idx_draws),
+                integration=integration,
+                n_mc=n_mc,
+                rng=rng,
+            )
+            return mu, inputs
+    else:
+        if groups == "observed":
+            which = [idx < 0 for idx, _ in inputs.groups]
+            unseen = inputs.unseen(meta)
+            if unseen and warn:
+                listed = "; ".join(
+                    f"{f}: {', '.join(map(str, v[:10]))}{' ...' if len(v) > 10 else ''}"
+                    for f, v in unseen.items()
+                )
+                warnings.warn(
+                    f"levels not in the fitted data are predicted as new groups "
+                    f"(effects drawn from the fitted distribution): {listed}",
+                    NewLevelsWarning,
+                    stacklevel=3,
+                )
+        else:  # "new"; or a marginal response, where every row is its own new cluster
+            which = [np.ones(inputs.n, dtype=bool) for _ in inputs.groups]
+        target = inputs
+        if groups == "marginal":
+            target = replace(inputs, keys=[np.arange(inputs.n).astype(str)] * nb)
+        effects, grp = _new_effects(idata, meta, target, which, rng, idx_draws)
+        eta = linpred(
+            idata, meta, inputs.X, grp, inputs.offset, new_effects=effects, draws=idx_draws
+        )
+    if kind == "linpred":
+        return eta, inputs
+    mu = inverse_link(link, eta)
+    if kind == "mean":
+        return mu, inputs
+    return sample_response(idata, meta, mu, inputs.trials, rng, idx_draws), inputs
+
+
+def predict(
+    fit,
+    newdata: pd.DataFrame | None = None,
+    *,
+    kind: str = "mean",
+    groups: str = "observed",
+    prob: float = 0.95,
+    summary: bool = True,
+    draws: int | None = None,
+    seed=None,
+    integration: str = "quadrature",
+    n_mc: int = 1000,
+):
+    """Predict from a fit.
+
+    Parameters
+    ----------
+    fit
+        A :class:`~bayesmixed.Fit`.
+    newdata
+        Rows to predict (default: the fitted data). Needs the predictors and grouping columns
+        (and the offset / trials columns where the model has them).
+    kind
+        ``"mean"``, ``"linpred"`` or ``"response"``.
+    groups
+        ``"observed"``, ``"new"``, ``"none"`` or ``"marginal"`` (see the module docstring).
+    prob
+        Probability of the central interval.
+    summary
+        Return one summary row per input row (``True``) or the draws (``False``).
+    draws, seed, integration, n_mc
+        Number of posterior draws used; random seed; how ``"marginal"`` means are integrated
+        and with how many Monte Carlo draws.
+
+    Returns
+    -------
+    pandas.DataFrame or xarray.DataArray
+        With ``summary``: the input columns plus ``mean``, ``sd`` and the interval bounds;
+        ``attrs["new_levels"]`` lists the levels predicted as new groups. Otherwise the draws as
+        a DataArray with dims ``("sample", "obs")``.
+
+    Raises
+    ------
+    PredictionError
+        For a bad ``kind``/``groups``, or new data lacking a needed column.
+
+    Examples
+    --------
+    >>> new = pd.DataFrame({"Days": [0, 9], "Subject": ["308", "a new subject"]})
+    >>> table = predict(fit, new.iloc[:1], groups="observed")
+    >>> list(table.columns)
+    ['Days', 'Subject', 'mean', 'sd', '2.5%', '97.5%']
+    >>> bool(predict(fit, new, groups="new", seed=1)["sd"].min() > 20)  # a new subject is uncertain
+    True
+    """
+    if isinstance(prob, bool) or not isinstance(prob, int | float) or not 0 < prob < 1:
+        raise PredictionError(f"prob must be a number strictly between 0 and 1, got {prob!r}")
+    d, inputs = predict_draws(
+        fit,
+        newdata,
+        kind=kind,
+        groups=groups,
+        draws=draws,
+        seed=seed,
+        integration=integration,
+        n_mc=n_mc,
+    )
+    new_levels = inputs.unseen(fit.meta) if groups == "observed" else {}
+    if not summary:
+        return xr.DataArray(
+            d,
+            dims=("sample", "obs"),
+            name=kind,
+            attrs={"kind": kind, "groups": groups, "new_levels": str(new_levels)},
+        )
+    lo_name, hi_name = interval_columns(prob)
+    lo, hi = (1 - prob) / 2, 1 - (1 - prob) / 2
+    out = inputs.data.reset_index(drop=True).copy()
+    out["mean"] = d.mean(axis=0)
+    out["sd"] = d.std(axis=0, ddof=1)
+    out[lo_name] = np.quantile(d, lo, axis=0)
+    out[hi_name] = np.quantile(d, hi, axis=0)
+    out.attrs.update({"kind": kind, "groups": groups, "new_levels": new_levels})
+    return out

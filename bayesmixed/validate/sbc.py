@@ -1,0 +1,567 @@
+"""Simulation-based calibration (SBC; Talts, Betancourt, Simpson, Vehtari & Gelman 2018).
+
+If parameters are drawn from the prior, data are simulated from them and the model is fitted
+to those data, the rank of each true parameter value among ``L`` (near-)independent posterior
+draws is uniform on ``0..L`` -- for every parameter, whatever the model -- exactly when the
+sampler draws from the correct posterior. Departures show up in the rank histogram: a smile or
+frown means too narrow or too wide posteriors, a slope means bias.
+
+How it is done here:
+
+1. Parameters and responses are drawn from the prior of the model built on a fixed data
+   template (:func:`bayesmixed.api.prior_predictive`), so simulation and fit share one prior
+   by construction. Default priors of gaussian and count models depend on the response, so
+   every prior the response can move must be given explicitly; :func:`sbc` checks this and
+   names the parameter otherwise.
+2. The template's predictors, groups and trials stay fixed and only the response changes, so
+   every fit has the same structure and reuses one compiled nutpie model.
+3. Each fit goes through :func:`bayesmixed.fit` with the parameterization the automatic rule
+   picks for that data set (``centered="auto"``), made explicit so compiled models are reused.
+4. The pooled draws are thinned to ``L`` evenly spaced draws and the rank of the truth is
+   counted. Fits whose bulk ESS is below ``L`` (draws not near-independent after thinning) are
+   counted and reported.
+5. Uniformity per parameter: a chi-square test on binned ranks and the simultaneous ECDF test
+   of Säilynoja, Bürkner & Vehtari (2022), whose null distribution is simulated exactly.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from bayesmixed.errors import BayesmixedError, DataError, PriorError, SamplerError, SpecError
+from bayesmixed.spec.terms import ModelSpec
+
+__all__ = [
+    "SBCResult",
+    "chisq_uniformity_test",
+    "default_bins",
+    "ecdf_uniformity_test",
+    "make_template",
+    "rank_statistic",
+    "sbc",
+]
+
+
+# -- ranks and uniformity tests -------------------------------------------------------------
+
+
+def thin_indices(n_total: int, n_rank_draws: int) -> np.ndarray:
+    """Indexes of ``n_rank_draws`` evenly spaced draws out of ``n_total`` pooled draws."""
+    if n_total < n_rank_draws:
+        raise SamplerError(
+            f"{n_total} posterior draws cannot be thinned to n_rank_draws={n_rank_draws}: "
+            "raise draws or chains"
+        )
+    stride = n_total // n_rank_draws
+    return np.arange(n_rank_draws) * stride
+
+
+def rank_statistic(
+    draws: np.ndarray, truth: float, n_rank_draws: int, rng: np.random.Generator | None = None
+) -> int:
+    """Rank of ``truth`` among ``n_rank_draws`` thinned posterior draws (0..n_rank_draws).
+
+    Parameters
+    ----------
+    draws
+        Posterior draws of one scalar, any shape (flattened chain-major).
+    truth
+        The value the data were simulated from.
+    n_rank_draws
+        ``L``: how many evenly spaced draws are kept.
+    rng
+        Breaks ties at random (ties have probability zero for continuous parameters).
+
+    Examples
+    --------
+    >>> rank_statistic(np.arange(100.0), 49.5, 10)
+    5
+    """
+    flat = np.asarray(draws, dtype=float).reshape(-1)
+    kept = flat[thin_indices(flat.size, n_rank_draws)]
+    below = int(np.sum(kept < truth))
+    ties = int(np.sum(kept == truth))
+    if ties:
+        below += int((rng or np.random.default_rng(0)).integers(0, ties + 1))
+    return below
+
+
+def default_bins(n_sims: int, n_values: int, min_expected: float = 5.0, max_bins: int = 20) -> int:
+    """Most bins (dividing ``n_values``, at most ``max_bins``) with >= ``min_expected`` per bin."""
+    best = 1
+    for b in range(1, min(max_bins, n_values) + 1):
+        if n_values % b == 0 and n_sims / b >= min_expected:
+            best = b
+    return best
+
+
+def chisq_uniformity_test(ranks: np.ndarray, n_values: int, bins: int) -> tuple[float, int, float]:
+    """Pearson chi-square test that ``ranks`` are uniform on ``0..n_values-1``.
+
+    ``bins`` must divide ``n_values`` so every bin holds the same number of rank values.
+
+    Returns
+    -------
+    (statistic, degrees of freedom, p-value)
+    """
+    if n_values % bins:
+        raise ValueError(f"bins={bins} must divide the number of rank values {n_values}")
+    ranks = np.asarray(ranks, dtype=np.int64)
+    counts = np.bincount(ranks // (n_values // bins), minlength=bins)
+    res = stats.chisquare(counts)
+    return float(res.statistic), bins - 1, float(res.pvalue)
+
+
+def _ecdf_gamma(counts_below: np.ndarray, n: int, z: np.ndarray) -> np.ndarray:
+    """Smallest two-sided binomial tail probability over evaluation points (last axis)."""
+    lower = stats.binom.cdf(counts_below, n, z)
+    upper = stats.binom.sf(counts_below - 1, n, z)
+    return np.minimum(1.0, 2.0 * np.minimum(lower, upper)).min(axis=-1)
+
+
+def ecdf_uniformity_test(
+    ranks: np.ndarray, n_values: int, *, n_null: int = 4000, seed: int = 0
+) -> float:
+    """p-value of the simultaneous ECDF test of discrete uniformity (Säilynoja et al. 2022).
+
+    At every rank value ``k`` the number of ranks below ``k`` is Binomial(n, k / n_values)
+    under uniformity. The statistic is the smallest two-sided binomial tail probability over
+    all ``k``; its null distribution is simulated with ``n_null`` uniform samples of the same
+    size, so the test is exact up to Monte Carlo error (about ``sqrt(p (1 - p) / n_null)``).
+    """
+    ranks = np.asarray(ranks, dtype=np.int64)
+    n = ranks.size
+    z = np.arange(1, n_values) / n_values
+
+    def stat(r: np.ndarray) -> np.ndarray:
+        hist = np.apply_along_axis(np.bincount, -1, r, minlength=n_values)
+        below = np.cumsum(hist, axis=-1)[..., :-1]
+        return _ecdf_gamma(below, n, z)
+
+    observed = float(stat(ranks[None, :])[0])
+    rng = np.random.default_rng(seed)
+    null = stat(rng.integers(0, n_values, size=(n_null, n)))
+    return float((np.sum(null <= observed) + 1) / (n_null + 1))
+
+
+# -- result ---------------------------------------------------------------------------------
+
+
+@dataclass
+class SBCResult:
+    """Ranks of the true values among posterior draws, one row per simulation.
+
+    Attributes
+    ----------
+    ranks
+        Simulation x parameter, values ``0..n_rank_draws``; failed simulations are absent.
+    truths
+        The parameter values each data set was simulated from.
+    sims
+        Per simulation: seed, parameterization, divergences, min bulk ESS, max R-hat,
+        seconds, and the error message of a failed fit.
+    n_rank_draws
+        ``L``: ranks take the ``L + 1`` values ``0..L``.
+    settings
+        Formula, family, priors and sampler settings of the run.
+    """
+
+    ranks: pd.DataFrame
+    truths: pd.DataFrame
+    sims: pd.DataFrame
+    n_rank_draws: int
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_values(self) -> int:
+        """Number of possible rank values, ``L + 1``."""
+        return self.n_rank_draws + 1
+
+    @property
+    def n_done(self) -> int:
+        """Simulations with ranks."""
+        return len(self.ranks)
+
+    def uniformity(
+        self, bins: int | None = None, *, n_null: int = 4000, seed: int = 0
+    ) -> pd.DataFrame:
+        """Uniformity tests per parameter: chi-square on ``bins`` bins and the ECDF test.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index: parameter; columns ``n``, ``bins``, ``chi2``, ``df``, ``p_chi2``, ``p_ecdf``.
+        """
+        n = self.n_done
+        b = bins or default_bins(n, self.n_values)
+        rows = {}
+        for name in self.ranks.columns:
+            r = self.ranks[name].to_numpy(dtype=np.int64)
+            chi2, df, p = chisq_uniformity_test(r, self.n_values, b)
+            rows[name] = {
+                "n": n,
+                "bins": b,
+                "chi2": chi2,
+                "df": df,
+                "p_chi2": p,
+                "p_ecdf": ecdf_uniformity_test(r, self.n_values, n_null=n_null, seed=seed),
+            }
+        return pd.DataFrame.from_dict(rows, orient="index").rename_axis("parameter")
+
+    def passes(self, alpha: float = 0.01, bins: int | None = None) -> bool:
+        """Whether no test rejects uniformity at family-wise level ``alpha`` (Bonferroni).
+
+        Both tests of every parameter count as separate tests; a chi-square test left undefined
+        by too few simulations (one bin) does not count.
+        """
+        table = self.uniformity(bins)
+        m = 2 * len(table)
+        p = table[["p_chi2", "p_ecdf"]].to_numpy(dtype=float)
+        return bool(
+            np.all(np.isnan(p) | (p > alpha / m))
+        )  # undefined tests (too few sims) do not reject
+
+    def histogram(self, bins: int | None = None) -> pd.DataFrame:
+        """Rank counts per bin (columns) for every parameter (rows)."""
+        b = bins or default_bins(self.n_done, self.n_values)
+        width = self.n_values // b
+        return pd.DataFrame(
+            {
+                name: np.bincount(self.ranks[name].to_numpy(dtype=np.int64) // width, minlength=b)
+                for name in self.ranks.columns
+            }
+        ).T.rename_axis("parameter")
+
+    def plot_ranks(self, bins: int | None = None, prob: float = 0.99):
+        """Rank histograms with the central ``prob`` band of a bin count under uniformity.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        import matplotlib.pyplot as plt
+
+        hist = self.histogram(bins)
+        b = hist.shape[1]
+        lo, hi = stats.binom.interval(prob, self.n_done, 1.0 / b)
+        k = len(hist)
+        ncol = min(4, k)
+        nrow = -(-k // ncol)
+        fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.4 * nrow), squeeze=False)
+        for ax, (name, counts) in zip(axes.flat, hist.iterrows(), strict=False):
+            ax.axhspan(lo, hi, color="0.85", zorder=0)
+            ax.axhline(self.n_done / b, color="0.5", lw=0.8)
+            ax.bar(np.arange(b), counts.to_numpy(), width=1.0, color="C0", edgecolor="white")
+            ax.set_title(name, fontsize=9)
+            ax.set_xticks([])
+        for ax in list(axes.flat)[k:]:
+            ax.set_visible(False)
+        fig.suptitle(f"SBC rank histograms ({self.n_done} simulations, {prob:.0%} band)")
+        fig.tight_layout()
+        return fig
+
+
+# -- data template and simulated responses --------------------------------------------------
+
+
+def _response_columns(spec: ModelSpec) -> tuple[str, str | None]:
+    resp = spec.response
+    for expr in (resp.expr, resp.other):
+        if expr is not None and not expr.isidentifier():
+            raise SpecError(
+                f"SBC replaces the response columns, so they must be plain column names; "
+                f"got {expr!r} in {resp}"
+            )
+    return resp.expr, resp.other
+
+
+def make_template(
+    spec: ModelSpec, n_groups: int, n_per_group: int, *, trials: int = 10, seed: int = 0
+) -> pd.DataFrame:
+    """A balanced data template for ``spec``: fixed predictors, groups and trials.
+
+    Every grouping column gets ``n_groups`` levels (the first factor in blocks of
+    ``n_per_group`` rows, the others crossed with it), every other column a standard normal
+    predictor, the trials column ``trials``; the response holds placeholder 0/1 values.
+    """
+    from bayesmixed.spec.validate import used_columns
+
+    for name, val in (("n_groups", n_groups), ("n_per_group", n_per_group), ("trials", trials)):
+        if isinstance(val, bool) or not isinstance(val, int | np.integer) or val < 1:
+            raise DataError(f"{name} must be a positive integer, got {val!r}")
+    if n_groups < 2:
+        raise DataError(f"n_groups must be at least 2 for a random effect, got {n_groups}")
+    y_col, other = _response_columns(spec)
+    n = n_groups * n_per_group
+    rng = np.random.default_rng(seed)
+    factor_cols = [c for g in spec.groups for c in g.factor_columns]
+    data: dict[str, Any] = {}
+    for k, col in enumerate(dict.fromkeys(factor_cols)):
+        codes = (
+            np.repeat(np.arange(n_groups), n_per_group)
+            if k == 0
+            else np.tile(np.arange(n_groups), n_per_group)
+        )
+        data[col] = [f"{col}{c:02d}" for c in codes]
+    for col in used_columns(spec, pd.Index([])):
+        if col not in data and col not in (y_col, other):
+            data[col] = rng.normal(size=n)
+    y = np.arange(n) % 2
+    data[y_col] = y
+    if other is not None:
+        data[other] = trials - y if spec.response.kind == "cbind" else np.full(n, trials)
+    return pd.DataFrame(data)
+
+
+def with_response(template: pd.DataFrame, spec: ModelSpec, y: np.ndarray) -> pd.DataFrame:
+    """``template`` with the response replaced by ``y`` (failures updated for ``cbind``)."""
+    y_col, other = _response_columns(spec)
+    data = template.copy()
+    if spec.response.kind == "cbind":
+        n_trials = template[y_col].to_numpy() + template[other].to_numpy()
+        data[other] = n_trials - y
+    data[y_col] = y
+    return data
+
+
+# -- the SBC loop ----------------------------------------------------------------------------
+
+
+def _named_values(ds, meta: dict, include_effects: bool) -> dict[str, np.ndarray]:
+    """Parameter name -> (chain, draw) array: summary parameters and first-level effects."""
+    from bayesmixed.report.params import parameter_dataset
+
+    params = parameter_dataset(ds, meta)
+    out = {name: np.asarray(params[name].values) for name in params.data_vars}
+    if include_effects:
+        post = ds["posterior"]
+        for blk in meta["blocks"]:
+            r = np.asarray(post[f"r__{blk['label']}"].values)  # chain, draw, level, term
+            level = str(post[f"r__{blk['label']}"].coords[blk["label"]].values[0])
+            for t, term in enumerate(blk["terms"]):
+                out[f"r({term}|{blk['factor']})[{level}]"] = r[:, :, 0, t]
+    return out
+
+
+def _check_priors_fixed(spec: ModelSpec, template: pd.DataFrame, ys: np.ndarray) -> None:
+    """Raise when a resolved prior would change with the simulated response."""
+    from bayesmixed.spec.default_priors import resolve_priors
+    from bayesmixed.spec.design import build_design
+
+    base = {k: str(v) for k, v in resolve_priors(build_design(spec, template), spec.priors).items()}
+    for y in ys:
+        design = build_design(spec, with_response(template, spec, y))
+        now = {k: str(v) for k, v in resolve_priors(design, spec.priors).items()}
+        moved = sorted(k for k in base if base[k] != now.get(k))
+        if moved:
+            raise PriorError(
+                f"the default prior of {moved[0]!r} depends on the response ({base[moved[0]]} on "
+                f"the template, {now[moved[0]]} on a simulated data set); SBC needs one prior "
+                f"for every simulation: give priors for {', '.join(repr(m) for m in moved)}"
+            )
+
+
+def _as_count(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+        raise SamplerError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def sbc(
+    spec: str | ModelSpec | Mapping[str, Any],
+    n_sims: int,
+    *,
+    family: str | None = None,
+    link: str | None = None,
+    priors: Mapping[str, Any] | None = None,
+    data_template: pd.DataFrame | None = None,
+    n_groups: int = 10,
+    n_per_group: int = 10,
+    trials: int = 10,
+    chains: int = 2,
+    draws: int = 500,
+    tune: int = 500,
+    target_accept: float = 0.8,
+    n_rank_draws: int = 99,
+    seed: int = 0,
+    centered: Any = "auto",
+    backend: str = "nutpie",
+    include_effects: bool = True,
+    fit_priors: Mapping[str, Any] | None = None,
+    callback: Callable[[int, SBCResult], None] | None = None,
+) -> SBCResult:
+    """Run simulation-based calibration of ``spec`` with ``n_sims`` simulated data sets.
+
+    Parameters
+    ----------
+    spec
+        Formula, dict spec or :class:`ModelSpec`; the response (and trials/failures) must be
+        plain column names.
+    n_sims
+        Number of simulations.
+    family, link, priors
+        As in :func:`bayesmixed.fit`. Priors that default to values computed from the
+        response (intercept, sd and sigma of gaussian models; intercept of count models) must
+        be given, or a :class:`~bayesmixed.PriorError` names them.
+    data_template
+        Data whose predictors, groups and trials are kept in every simulation (the response is
+        replaced). Default: :func:`make_template` with ``n_groups`` x ``n_per_group`` rows and
+        ``trials`` trials per binomial row.
+    chains, draws, tune, target_accept, backend
+        Sampler settings of every fit.
+    n_rank_draws
+        ``L``: the posterior is thinned to ``L`` evenly spaced draws; ranks lie in ``0..L``.
+        ``L + 1 = 100`` allows 4, 5, 10 or 20 equal bins.
+    seed
+        Seeds the prior draws and every fit: the run is reproducible.
+    centered
+        ``"auto"`` (per simulated data set, the automatic rule's choice), ``True`` or ``False``.
+    include_effects
+        Also rank the random effects of each block's first level.
+    fit_priors
+        Priors used for fitting instead of ``priors`` (a deliberately wrong model: a negative
+        control that uniformity tests must reject). Default: the simulation priors.
+    callback
+        Called as ``callback(i, partial_result)`` after each simulation (for checkpoints).
+
+    Returns
+    -------
+    SBCResult
+    """
+    import bayesmixed as bm
+    from bayesmixed.api import make_spec, prior_predictive
+    from bayesmixed.build.parameterization import choose_parameterization
+    from bayesmixed.report.summary import convergence
+    from bayesmixed.spec.design import build_design
+
+    n_sims = _as_count("n_sims", n_sims, 1)
+    n_rank_draws = _as_count("n_rank_draws", n_rank_draws, 1)
+    chains = _as_count("chains", chains, 1)
+    draws = _as_count("draws", draws, 1)
+    if chains * draws < n_rank_draws:
+        raise SamplerError(
+            f"chains x draws = {chains * draws} is fewer than n_rank_draws={n_rank_draws}"
+        )
+    if centered not in ("auto", True, False):
+        raise SpecError(f"centered must be 'auto', True or False for SBC, got {centered!r}")
+    spec = make_spec(spec, family, link, priors)
+    template = (
+        data_template
+        if data_template is not None
+        else make_template(spec, n_groups, n_per_group, trials=trials, seed=seed)
+    )
+    fit_spec = make_spec(spec, priors=fit_priors) if fit_priors else spec
+    rng = np.random.default_rng(seed)
+    prior_seed = int(rng.integers(0, 2**31 - 1))
+    fit_seeds = rng.integers(0, 2**31 - 1, size=n_sims)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pp = prior_predictive(spec, template, draws=n_sims, seed=prior_seed, centered=False)
+    ys = np.asarray(pp["prior_predictive"]["y"].values)[0]  # (n_sims, n_obs)
+    _check_priors_fixed(spec, template, ys[: min(3, n_sims)])
+    meta0 = bm.prepare(spec, template, centered=False).meta()
+    truth_vals = _named_values({"posterior": pp["prior"]}, meta0, include_effects)
+    truths = pd.DataFrame({k: v[0] for k, v in truth_vals.items()})
+
+    settings = {
+        "formula": spec.formula,
+        "family": spec.family,
+        "link": meta0["link"],
+        "priors": meta0["priors"],
+        "fit_priors": {str(k): str(v) for k, v in (fit_priors or {}).items()},
+        "n_obs": len(template),
+        "chains": chains,
+        "draws": draws,
+        "tune": tune,
+        "target_accept": target_accept,
+        "n_rank_draws": n_rank_draws,
+        "seed": seed,
+        "backend": backend,
+        "centered": centered,
+    }
+    rank_rows: dict[int, dict[str, int]] = {}
+    sim_rows: dict[int, dict[str, Any]] = {}
+    tie_rng = np.random.default_rng(seed + 1)
+
+    def partial() -> SBCResult:
+        idx = sorted(rank_rows)
+        return SBCResult(
+            ranks=pd.DataFrame.from_dict(rank_rows, orient="index").loc[idx]
+            if idx
+            else pd.DataFrame(),
+            truths=truths.loc[idx] if idx else truths.iloc[:0],
+            sims=pd.DataFrame.from_dict(sim_rows, orient="index").rename_axis("sim"),
+            n_rank_draws=n_rank_draws,
+            settings=settings,
+        )
+
+    for i in range(n_sims):
+        t0 = time.perf_counter()
+        data = with_response(template, spec, ys[i])
+        row: dict[str, Any] = {"seed": int(fit_seeds[i]), "error": ""}
+        try:
+            if centered == "auto":
+                choices = choose_parameterization(build_design(fit_spec, data), "auto")
+                cent = {f: c.centered for f, c in choices.items()}
+            else:
+                cent = centered
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fit = bm.fit(
+                    fit_spec,
+                    data,
+                    chains=chains,
+                    draws=draws,
+                    tune=tune,
+                    target_accept=target_accept,
+                    seed=int(fit_seeds[i]),
+                    backend=backend,
+                    progress=False,
+                    centered=cent,
+                    log_likelihood=False,
+                )
+        except BayesmixedError as exc:  # a simulated data set the model refuses: record it
+            row["error"] = str(exc)
+            row["seconds"] = time.perf_counter() - t0
+            sim_rows[i] = row
+            continue
+        post = _named_values(fit.idata, fit.meta, include_effects)
+        ranks = {
+            name: rank_statistic(v, float(truths.loc[i, name]), n_rank_draws, tie_rng)
+            for name, v in post.items()
+        }
+        from bayesmixed.report.params import parameter_dataset
+
+        conv = convergence(parameter_dataset(fit.idata, fit.meta))
+        div = (
+            fit.idata["sample_stats"]["diverging"].values
+            if "diverging" in fit.idata["sample_stats"]
+            else 0
+        )
+        row.update(
+            centered=",".join(
+                f"{f}={'C' if c else 'NC'}"
+                for f, c in ((f, v["centered"]) for f, v in fit.meta["parameterization"].items())
+            ),
+            divergences=int(np.sum(div)),
+            min_ess_bulk=float(conv["ess_bulk"].min()),
+            max_rhat=float(conv["r_hat"].max()),
+            seconds=time.perf_counter() - t0,
+        )
+        rank_rows[i] = ranks
+        sim_rows[i] = row
+        if callback is not None:
+            callback(i, partial())
+    if not rank_rows:
+        first = next(iter(sim_rows.values()))["error"]
+        raise SamplerError(f"every SBC simulation failed; the first error: {first}")
+    return partial()

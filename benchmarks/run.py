@@ -1,0 +1,249 @@
+"""Run the benchmark suite and write ``benchmarks/RESULTS.md``.
+
+``python -m benchmarks.run`` runs every suite model with bayesmixed and bambi (its nutpie and
+PyMC NUTS backends), 4 chains x 1,000 draws after 1,000 tuning steps, on the same simulated data
+with the same priors (bambi is given bayesmixed's default priors), one fresh process per fit.
+
+Options: ``--quick`` (smaller data, 300 draws; writes ``benchmarks/out/RESULTS-quick.md``),
+``--models NAME ...``, ``--tools TOOL ...``, ``--chains``, ``--draws``, ``--seed``,
+``--timeout`` (seconds per fit), ``--out PATH``.
+
+Figures per fit: wall time end to end (model building + compilation + sampling, after the
+libraries are imported), min bulk ESS over the population-level, group-level sd and
+correlation parameters, ESS per second of wall time, max R-hat over the same parameters,
+divergences, and for bayesmixed the ratio of its ESS/s to that of bambi's best converged
+backend (converged: R-hat <= 1.01 and no divergences).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.models import SUITE
+from benchmarks.worker import TOOLS
+
+HERE = Path(__file__).resolve().parent
+RHAT_OK = 1.01
+
+
+def run_fit(model: str, tool: str, args: argparse.Namespace) -> dict:
+    """One fit in a fresh interpreter; returns its record (with ``error`` on failure)."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks.worker",
+        model,
+        tool,
+        "--chains",
+        str(args.chains),
+        "--draws",
+        str(args.draws),
+        "--seed",
+        str(args.seed),
+    ]
+    if args.quick:
+        cmd.append("--quick")
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=args.timeout, cwd=HERE.parent, env=env
+        )
+    except subprocess.TimeoutExpired:
+        return {"model": model, "tool": tool, "error": f"did not finish in {args.timeout} s"}
+    for line in proc.stdout.splitlines():
+        if line.startswith("BENCH-RESULT "):
+            return json.loads(line[len("BENCH-RESULT ") :])
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+    return {
+        "model": model,
+        "tool": tool,
+        "error": " | ".join(tail)[-300:],
+        "wall_s": time.perf_counter() - t0,
+    }
+
+
+def converged(rec: dict) -> bool:
+    """R-hat <= 1.01 and no divergences."""
+    return "error" not in rec and rec["max_rhat"] <= RHAT_OK and rec["divergences"] == 0
+
+
+def ess_per_s(rec: dict) -> float:
+    """Min bulk ESS per second of wall time."""
+    return rec["min_ess_bulk"] / rec["wall_s"]
+
+
+def _fmt_row(rec: dict, ratio: str) -> str:
+    if "error" in rec:
+        return (
+            f"| {rec['model']} | {rec['tool']} | - | - | - | - | - | - | {ratio} | {rec['error']} |"
+        )
+    per_draw = rec["min_ess_bulk"] / (rec["chains"] * rec["draws"])
+    ok = "yes" if converged(rec) else "**no**"
+    note = []
+    if rec["tool"] == "bayesmixed":
+        cen = ", ".join(
+            f"{f}: {'C' if c else 'NC'}" for f, c in rec.get("parameterization", {}).items()
+        )
+        note.append(cen)
+        if rec.get("n_cells"):
+            note.append(f"{rec['n_cells']} cells")
+        t = rec.get("timings", {})
+        if "compile" in t:
+            note.append(
+                f"compile {t['compile']:.1f} s{' (cached)' if t.get('cached') else ''}, "
+                f"sample {t.get('sample', float('nan')):.1f} s"
+            )
+    note.append(f"worst ESS: {rec['min_ess_param']}")
+    return (
+        f"| {rec['model']} | {rec['tool']} | {rec['wall_s']:.1f} | {rec['min_ess_bulk']:.0f} "
+        f"({per_draw:.2f}/draw) | {ess_per_s(rec):.1f} | {rec['max_rhat']:.3f} | "
+        f"{rec['divergences']} | {ok} | {ratio} | {'; '.join(note)} |"
+    )
+
+
+def ratio_to_bambi(records: list[dict], model: str) -> str:
+    """bayesmixed ESS/s over the best converged bambi backend's, as text."""
+    mine = [
+        r for r in records if r["model"] == model and r["tool"] == "bayesmixed" and "error" not in r
+    ]
+    theirs = [
+        r for r in records if r["model"] == model and r["tool"] != "bayesmixed" and converged(r)
+    ]
+    if not mine:
+        return "-"
+    if not theirs:
+        ran = [r for r in records if r["model"] == model and r["tool"] != "bayesmixed"]
+        return "bambi did not converge" if ran else "bambi not run"
+    best = max(theirs, key=ess_per_s)
+    return f"{ess_per_s(mine[0]) / ess_per_s(best):.1f}x ({best['tool']})"
+
+
+def write_results(
+    records: list[dict],
+    args: argparse.Namespace,
+    path: Path,
+    started: str,
+    seconds: float,
+    loads: tuple,
+) -> None:
+    """The markdown report."""
+    import bambi
+    import nutpie
+    import pymc
+
+    import bayesmixed
+
+    lines = [
+        "# Benchmark: bayesmixed vs bambi",
+        "",
+        f"Command: `python -m benchmarks.run {' '.join(args.argv)}`".rstrip() + "  ",
+        f"Started {started}, took {seconds / 60:.1f} min. Machine: {platform.machine()}, "
+        f"{os.cpu_count()} CPU cores, Python {platform.python_version()}; load average "
+        f"{loads[0]:.1f} at start, {loads[1]:.1f} at end "
+        "(other work on the machine slows every tool).  ",
+        f"Versions: bayesmixed {bayesmixed.__version__}, bambi {bambi.__version__}, "
+        f"PyMC {pymc.__version__}, nutpie {nutpie.__version__}.  ",
+        f"Settings: {args.chains} chains x {args.draws} draws after {args.draws} tuning steps, "
+        f"seed {args.seed}, one fresh process per fit; bambi gets bayesmixed's default priors.",
+        "",
+        "Wall = build + compile + sample (libraries already imported). ESS = min bulk ESS over "
+        "population-level, group-level sd and correlation parameters; R-hat = max over the "
+        "same. Converged = R-hat <= 1.01 and no divergences. Ratio = bayesmixed ESS/s divided "
+        "by the ESS/s of bambi's best converged backend. C / NC = centered / non-centered.",
+        "",
+        "| model | tool | wall s | min bulk ESS | ESS/s | max R-hat | div | converged | ratio "
+        "| notes |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name in args.models:
+        ratio = ratio_to_bambi(records, name)
+        for rec in records:
+            if rec["model"] == name:
+                lines.append(_fmt_row(rec, ratio if rec["tool"] == "bayesmixed" else ""))
+    lines += ["", "Models:", ""]
+    for name in args.models:
+        m = SUITE[name]
+        lines.append(
+            f"- **{name}**: {m.title}; `{m.formula}` ({m.family})"
+            + (
+                f"; bambi: `{m.bambi_formula}`"
+                if m.bambi_formula and m.bambi_formula != m.formula
+                else ""
+            )
+        )
+        for note in m.notes:
+            lines.append(f"  - {note}")
+    skipped = [r for r in records if r.get("skipped")]
+    if skipped:
+        lines += ["", "Skipped:", ""]
+        lines += [f"- {r['model']} / {r['tool']}: {r['skipped']}" for r in skipped]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks.run",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("--quick", action="store_true", help="small data, 300 draws")
+    ap.add_argument("--models", nargs="+", default=list(SUITE), choices=list(SUITE))
+    ap.add_argument("--tools", nargs="+", default=list(TOOLS), choices=list(TOOLS))
+    ap.add_argument("--chains", type=int, default=4)
+    ap.add_argument("--draws", type=int, default=None, help="draws and tuning steps per chain")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--timeout", type=int, default=1800, help="seconds per fit")
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args(argv)
+    args.argv = argv
+    args.draws = args.draws or (300 if args.quick else 1000)
+    out = args.out or (HERE / "out" / "RESULTS-quick.md" if args.quick else HERE / "RESULTS.md")
+    (HERE / "out").mkdir(exist_ok=True)
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    load0 = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    records: list[dict] = []
+    for name in args.models:
+        m = SUITE[name]
+        for tool in args.tools:
+            rows = len(m.simulate(args.seed, args.quick))
+            if tool != "bayesmixed" and m.bambi_max_rows and rows > m.bambi_max_rows:
+                records.append(
+                    {
+                        "model": name,
+                        "tool": tool,
+                        "skipped": (
+                            f"{rows} rows: bambi needs hours here (run it with --models {name} "
+                            f"--timeout 86400 to measure)"
+                        ),
+                        "error": "skipped (see below)",
+                    }
+                )
+                continue
+            rec = run_fit(name, tool, args)
+            records.append(rec)
+            brief = rec.get("error") or (
+                f"{rec['wall_s']:.1f} s, ESS {rec['min_ess_bulk']:.0f}, "
+                f"R-hat {rec['max_rhat']:.3f}, div {rec['divergences']}"
+            )
+            print(f"{name:22s} {tool:13s} {brief}", flush=True)
+            stamp = time.strftime("%Y%m%d")
+            with open(HERE / "out" / f"records-{stamp}.jsonl", "a") as fh:
+                fh.write(json.dumps({**rec, "quick": args.quick}) + "\n")
+    write_results(
+        records, args, out, started, time.perf_counter() - t0, (load0, os.getloadavg()[0])
+    )
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()

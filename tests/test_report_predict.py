@@ -1,0 +1,151 @@
+"""Predictions: population-averaged vs brute-force Monte Carlo, new groups vs simulation from
+known parameters, unseen levels handled as new groups and reported."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import integrate, special
+
+from bayesmixed.errors import PredictionError
+from bayesmixed.report.predict import NewLevelsWarning, predict_draws
+from tests.fixtures_report import fit_fixture, known_posterior_fit
+
+bern_fit = fit_fixture("bern")
+binom_fit = fit_fixture("binom")
+gauss_fit = fit_fixture("gauss")
+
+
+def flat(fit, name):
+    v = np.asarray(fit.idata["posterior"][name].values)
+    return v.reshape((-1, *v.shape[2:]))
+
+
+NEW = pd.DataFrame({"x": [-1.0, 0.0, 1.5], "trt": ["A", "B", "B"], "school": ["s01"] * 3})
+
+
+def fixed_eta(fit, rows: pd.DataFrame) -> np.ndarray:
+    b = fit.idata["posterior"]["b"]
+    bx, bt = (b.sel(coef=c).values.reshape(-1, 1) for c in ("x", "trt[B]"))
+    eta = flat(fit, "Intercept")[:, None] + bx * rows["x"].to_numpy()
+    return eta + bt * (rows["trt"] == "B").to_numpy()
+
+
+def test_population_averaged_equals_brute_force_monte_carlo(bern_fit):
+    fit = bern_fit
+    got, _ = predict_draws(fit, NEW, groups="marginal")
+    eta = fixed_eta(fit, NEW)
+    sd, cor = flat(fit, "sd__school"), flat(fit, "cor__school")
+    rng = np.random.default_rng(0)
+    M = 200_000
+    for s in (0, 150, 333, 599):
+        Sigma = np.diag(sd[s]) @ cor[s] @ np.diag(sd[s])
+        u = rng.multivariate_normal(np.zeros(2), Sigma, size=M)
+        for i, x in enumerate(NEW["x"]):
+            p = special.expit(eta[s, i] + u[:, 0] + u[:, 1] * x)
+            se = p.std() / np.sqrt(M)
+            assert abs(got[s, i] - p.mean()) < 5 * se + 1e-9
+    mc, _ = predict_draws(fit, NEW, groups="marginal", integration="monte_carlo", n_mc=2000, seed=1)
+    # Monte Carlo integration agrees with quadrature within its error (sd of expit <= 0.5)
+    assert np.max(np.abs(mc - got)) < 5 * 0.5 / np.sqrt(2000)
+
+
+def test_population_averaged_differs_from_conditional_under_logit(bern_fit, gauss_fit):
+    pa, _ = predict_draws(bern_fit, NEW, groups="marginal")
+    cond, _ = predict_draws(bern_fit, NEW, groups="none")
+    np.testing.assert_allclose(cond, special.expit(fixed_eta(bern_fit, NEW)), rtol=1e-12)
+    # attenuation toward 1/2 for a probability away from 1/2
+    assert abs(pa[:, 2].mean() - 0.5) < abs(cond[:, 2].mean() - 0.5) - 0.01
+    nd = pd.DataFrame({"plate": ["a"], "sample": ["A"]})
+    g_pa, _ = predict_draws(gauss_fit, nd, groups="marginal")
+    g_none, _ = predict_draws(gauss_fit, nd, groups="none")
+    np.testing.assert_allclose(g_pa, g_none)
+
+
+KNOWN = {
+    "Intercept": -0.3,
+    "b": [0.8, 0.6],
+    "sd__school": [1.0, 0.5],
+    "cor__school": [[1.0, 0.5], [0.5, 1.0]],
+    "r__school": 0.0,
+}
+
+
+def test_new_groups_match_simulation_from_known_parameters(bern_fit):
+    n = 40_000
+    fit = known_posterior_fit(bern_fit, KNOWN, n)
+    rows = pd.DataFrame({"x": [0.0, 1.0, 0.0], "trt": ["A"] * 3, "school": ["n1", "n1", "n2"]})
+    eta, _ = predict_draws(fit, rows, kind="linpred", groups="new", seed=3)
+    Sigma = np.array([[1.0, 0.25], [0.25, 0.25]])
+    z = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 0.0]])
+    mean = -0.3 + 0.8 * rows["x"].to_numpy()
+    cov = z @ Sigma @ z.T
+    cov[[0, 1], 2] = cov[2, [0, 1]] = 0.0  # another new group: independent effects
+    emp_cov = np.cov(eta, rowvar=False)
+    se_mean = np.sqrt(np.diag(cov) / n)
+    assert np.all(np.abs(eta.mean(axis=0) - mean) < 4 * se_mean)
+    # sd of a sample covariance ~ sqrt((s_ii s_jj + s_ij^2) / n)
+    se_cov = np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov**2) / n)
+    assert np.all(np.abs(emp_cov - cov) < 4 * se_cov)
+    # response draws: share of ones = E[expit(-0.3 + u0)], u0 ~ N(0, 1)
+    y, _ = predict_draws(fit, rows.iloc[[0]], kind="response", groups="new", seed=4)
+    p = integrate.quad(
+        lambda u: special.expit(-0.3 + u) * np.exp(-u * u / 2) / np.sqrt(2 * np.pi), -12, 12
+    )[0]
+    assert abs(y.mean() - p) < 4 * np.sqrt(p * (1 - p) / n)
+
+
+def test_unseen_levels_are_new_groups_and_reported(bern_fit):
+    rows = pd.DataFrame(
+        {"x": [0.5, 0.5, 0.5, 0.5], "trt": ["A"] * 4, "school": ["s01", "zz", "zz", "yy"]}
+    )
+    with pytest.warns(NewLevelsWarning, match="zz") as rec:
+        out = bern_fit.predict(rows, kind="linpred", seed=2)
+    assert "yy" in str(rec[0].message)
+    assert out.attrs["new_levels"] == {"school": ["yy", "zz"]}
+    with pytest.warns(NewLevelsWarning):
+        eta, _ = predict_draws(bern_fit, rows, kind="linpred", seed=2)
+    np.testing.assert_array_equal(eta[:, 1], eta[:, 2])  # one effect per new level
+    assert np.max(np.abs(eta[:, 1] - eta[:, 3])) > 0.1  # another new level, another effect
+    # never mapped to a fitted level: differs from every fitted school's prediction
+    levels = list(bern_fit.design.blocks[0].levels)
+    seen = pd.DataFrame({"x": 0.5, "trt": "A", "school": levels})
+    eta_seen, _ = predict_draws(bern_fit, seen, kind="linpred")
+    assert np.min(np.max(np.abs(eta_seen - eta[:, [1]]), axis=0)) > 0.1
+    # a new level carries the between-school variance on top of the fixed-effect uncertainty
+    assert eta[:, 1].var() > eta_seen.var(axis=0).max()
+
+
+def test_observed_groups_by_hand(bern_fit):
+    fit = bern_fit
+    eta, _ = predict_draws(fit, NEW, kind="linpred", groups="observed")
+    r = flat(fit, "r__school")
+    j = list(fit.design.blocks[0].levels).index("s01")
+    expected = fixed_eta(fit, NEW) + r[:, j, 0][:, None] + r[:, j, 1][:, None] * NEW["x"].to_numpy()
+    np.testing.assert_allclose(eta, expected, rtol=1e-10, atol=1e-10)
+    full = fit.predict()  # the fitted rows
+    assert len(full) == fit.meta["n_obs"]
+    assert {"mean", "sd", "2.5%", "97.5%"} <= set(full.columns)
+    assert full["mean"].between(0, 1).all()
+
+
+def test_bad_prediction_requests(bern_fit):
+    with pytest.raises(PredictionError, match="kind"):
+        bern_fit.predict(NEW, kind="probability")
+    with pytest.raises(PredictionError, match="groups"):
+        bern_fit.predict(NEW, groups="all")
+    with pytest.raises(PredictionError, match="school"):
+        bern_fit.predict(NEW.drop(columns="school"))
+    with pytest.raises(PredictionError):
+        bern_fit.predict(NEW.assign(trt="C"))
+
+
+def test_binomial_response_uses_trials(binom_fit):
+    rows = binom_fit.data.head(8)
+    y = binom_fit.predict(rows, kind="response", summary=False, seed=1).values
+    assert np.all(y <= rows["size"].to_numpy()[None, :]) and np.all(y >= 0)
+    assert np.allclose(y, np.round(y))
+    p = binom_fit.predict(rows, kind="mean")
+    assert p["mean"].between(0, 1).all()
+    np.testing.assert_allclose(y.mean(axis=0) / rows["size"].to_numpy(), p["mean"], atol=0.08)
