@@ -67,7 +67,7 @@ DATASETS: dict[str, DatasetInfo] = {
     "grouseticks": DatasetInfo("lme4", "grouseticks", ("INDEX", "BROOD", "YEAR", "LOCATION"), description=
         "Ticks counted on red grouse chicks: 403 chicks in broods within locations, 3 years "
         "(Elston et al. 2001); INDEX gives one level per chick."),
-    "exam": DatasetInfo("mlmRev", "Exam", ("school", "schgend", "schavg", "vr", "intake", "sex", "type", "student"),
+    "exam": DatasetInfo("mlmRev", "Exam", ("school", "schgend", "vr", "intake", "sex", "type", "student"),
         description="Normalized exam scores of 4059 students in 65 inner-London schools, with "
         "standardized London reading test (standLRT)."),
 }

@@ -438,6 +438,7 @@ def check(fit, seed=0, influence: bool = True) -> dict:
     if influence and fit.design.blocks:
         inf = influential_clusters(fit)
         out["influence"] = inf
+        out["influence_notes"] = [f"{f}: {why}" for f, why in inf.attrs.get("skipped", {}).items()]
         bad = inf[inf["influential"]]
         if len(bad):
             lv = ", ".join(

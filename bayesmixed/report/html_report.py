@@ -7,147 +7,30 @@ the random effects per level), effects, checks, then the sampler plots.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from bayesmixed.report import plots
+from bayesmixed.report.render import CSS, SECTIONS, Document
 from bayesmixed.report.report_data import collect, loo_summary, to_jsonable
 
 __all__ = ["SECTIONS", "write_report"]
 
-SECTIONS = {
-    "diagnostics": "Diagnostics",
-    "summary": "Model summary",
-    "variance": "Variance components and ICC",
-    "effects": "Effects",
-    "checks": "Model checks",
-    "sampler": "Sampler plots",
-}
-
-_CSS = """
-body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;
-margin:24px auto;padding:0 16px;color:#1f2328;line-height:1.45}
-h1{font-size:1.6em;margin-bottom:4px}
-h2{border-bottom:2px solid #d0d7de;padding-bottom:4px;margin-top:36px}
-h3{margin-top:22px;font-size:1.1em}
-table{border-collapse:collapse;font-size:0.85em;margin:8px 0 14px 0}
-th,td{border:1px solid #d0d7de;padding:3px 8px;text-align:right}th{background:#f6f8fa}
-td:first-child,th:first-child{text-align:left}
-.verdict{padding:12px 16px;border-radius:6px;font-size:1.15em;font-weight:600;color:white}
-.ok{background:#1a7f37}.warning{background:#9a6700}.fail{background:#cf222e}
-.warn{background:#fff8c5;border:1px solid #d4a72c;padding:8px 12px;border-radius:6px}
-figure{margin:10px 0 22px 0}figure img{max-width:100%;border:1px solid #eaeef2}
-figcaption{font-size:0.85em;color:#57606a}nav a{margin-right:14px}
-code{background:#f6f8fa;padding:1px 4px}.note{color:#57606a;font-size:0.9em}
-"""
-
-
-def _fmt(v) -> str:
-    if isinstance(v, float | np.floating):
-        if not np.isfinite(v):
-            return "NA"
-        return f"{v:.3g}" if abs(v) >= 1e4 or (0 < abs(v) < 1e-3) else f"{v:.3f}"
-    return str(v)
-
-
-def _flat(df: pd.DataFrame) -> pd.DataFrame:
-    """Index as ordinary first column(s) (a named index); a plain range index dropped."""
-    if df.index.name is not None or not isinstance(df.index, pd.RangeIndex):
-        return df.reset_index()
-    return df
-
-
-def _html_table(df: pd.DataFrame | None, max_rows: int = 60) -> str:
-    if df is None or len(df) == 0:
-        return "<p class='note'>(none)</p>"
-    more = len(df) - max_rows
-    d = _flat(df.head(max_rows)).dropna(axis=1, how="all")
-    body = d.to_html(formatters=dict.fromkeys(d.columns, _fmt), na_rep="", border=0, index=False)
-    return body + (f"<p class='note'>... {more} more rows in the JSON file</p>" if more > 0 else "")
-
-
-def _md_table(df: pd.DataFrame | None, max_rows: int = 60) -> str:
-    if df is None or len(df) == 0:
-        return "(none)\n"
-    d = _flat(df.head(max_rows)).dropna(axis=1, how="all")
-    cols = [str(c) for c in d.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    for row in d.itertuples(index=False):
-        lines.append("| " + " | ".join("" if _fmt(v) == "NA" else _fmt(v) for v in row) + " |")
-    if len(df) > max_rows:
-        lines.append(f"\n... {len(df) - max_rows} more rows in the JSON file")
-    return "\n".join(lines) + "\n"
-
-
-class _Doc:
-    """Accumulates the HTML and Markdown bodies and the figures' data."""
-
-    def __init__(self, dpi: int) -> None:
-        self.html: list[str] = []
-        self.md: list[str] = []
-        self.figures: dict[str, dict] = {}
-        self.dpi = dpi
-
-    def section(self, key: str) -> None:
-        self.html.append(f"<h2 id='{key}'>{SECTIONS[key]}</h2>")
-        self.md.append(f"\n## {SECTIONS[key]}\n")
-
-    def heading(self, text: str) -> None:
-        self.html.append(f"<h3>{html.escape(text)}</h3>")
-        self.md.append(f"\n### {text}\n")
-
-    def text(self, text: str, cls: str | None = None) -> None:
-        c = f" class='{cls}'" if cls else ""
-        self.html.append(f"<p{c}>{html.escape(text)}</p>")
-        self.md.append(text + "\n")
-
-    def items(self, items: list[str], cls: str | None = None) -> None:
-        if not items:
-            return
-        lis = "".join(f"<li>{html.escape(i)}</li>" for i in items)
-        self.html.append(f"<div class='{cls}'><ul>{lis}</ul></div>" if cls else f"<ul>{lis}</ul>")
-        self.md.append("\n".join(f"- {i}" for i in items) + "\n")
-
-    def table(self, df: pd.DataFrame | None, max_rows: int = 60) -> None:
-        self.html.append(_html_table(df, max_rows))
-        self.md.append(_md_table(df, max_rows))
-
-    def figure(self, name: str, title: str, make: Callable, data=None) -> None:
-        import matplotlib.pyplot as plt
-
-        try:
-            fig = make()
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=self.dpi)
-            plt.close(fig)
-        except Exception as exc:
-            self.text(f"Figure '{title}' could not be drawn: {type(exc).__name__}: {exc}", "warn")
-            self.figures[name] = {"title": title, "error": str(exc), "data": to_jsonable(data)}
-            return
-        b64 = base64.b64encode(buf.getvalue()).decode("ascii")
-        self.html.append(
-            f"<figure id='fig-{name}'><img alt='{html.escape(title)}' "
-            f"src='data:image/png;base64,{b64}'><figcaption>{html.escape(title)}</figcaption></figure>"
-        )
-        self.md.append(
-            f"*Figure: {title} (embedded in the HTML report; its data in the JSON file)*\n"
-        )
-        self.figures[name] = {"title": title, "data": to_jsonable(data)}
-
 
 def _summary_rows(table: pd.DataFrame) -> pd.DataFrame:
     keep = [c for c in table.columns if c != "kind"]
-    return table[keep]
+    return table[keep].rename_axis("parameter")
 
 
-def _diagnostics(doc: _Doc, data: dict) -> None:
+def _round(v):
+    return "NA" if v is None else round(v)
+
+
+def _diagnostics(doc: Document, data: dict) -> None:
     d = data["diagnostics"]
     doc.section("diagnostics")
     verdict = d["verdict"]
@@ -163,8 +46,8 @@ def _diagnostics(doc: _Doc, data: dict) -> None:
             {
                 "value": {
                     "max R-hat": d["max_rhat"],
-                    "min bulk ESS": d["min_ess_bulk"],
-                    "min tail ESS": d["min_ess_tail"],
+                    "min bulk ESS": _round(d["min_ess_bulk"]),
+                    "min tail ESS": _round(d["min_ess_tail"]),
                     "divergences": d["divergences"],
                     "tree-depth hits": d["treedepth_hits"],
                     "min E-BFMI": d["ebfmi_min"],
@@ -179,7 +62,7 @@ def _diagnostics(doc: _Doc, data: dict) -> None:
         doc.items(data["checks"]["warnings"], "warn")
 
 
-def _summary(doc: _Doc, fit, data: dict) -> None:
+def _summary(doc: Document, fit, data: dict) -> None:
     m = data["model"]
     doc.section("summary")
     levels = ", ".join(f"{f}: {n} levels" for f, n in m["levels"].items()) or "none"
@@ -198,7 +81,7 @@ def _summary(doc: _Doc, fit, data: dict) -> None:
     doc.table(_summary_rows(data["summary"]))
 
 
-def _variance(doc: _Doc, fit, data: dict) -> None:
+def _variance(doc: Document, fit, data: dict) -> None:
     v = data["variance"]
     doc.section("variance")
     if v.get("varcorr") is not None:
@@ -251,7 +134,7 @@ def _variance(doc: _Doc, fit, data: dict) -> None:
                 )
 
 
-def _effects(doc: _Doc, fit, data: dict) -> None:
+def _effects(doc: Document, fit, data: dict) -> None:
     doc.section("effects")
     if "summary_exp" in data:
         label = "Odds ratios" if fit.meta["link"] == "logit" else "Rate ratios"
@@ -279,7 +162,7 @@ def _effects(doc: _Doc, fit, data: dict) -> None:
             )
 
 
-def _checks(doc: _Doc, fit, data: dict) -> None:
+def _checks(doc: Document, fit, data: dict) -> None:
     c = data["checks"]
     doc.section("checks")
     if c.get("warnings"):
@@ -303,20 +186,31 @@ def _checks(doc: _Doc, fit, data: dict) -> None:
         )
     for key, title in (
         ("metrics", "Classification (in-sample: accuracy, AUC, Brier score)"),
-        ("binned_residuals", "Binned residuals"),
         ("rootogram", "Rootogram data"),
-        ("groups", "Observed vs predicted mean per cluster (90% predictive interval)"),
     ):
         if c.get(key) is not None:
             doc.heading(title)
             doc.table(c[key], max_rows=25)
+    if c.get("binned_residuals") is not None:
+        br = c["binned_residuals"]
+        doc.text(
+            f"Binned residuals: {int(br['inside'].sum())} of {len(br)} bins within +-2 SE "
+            "(about 95% expected)."
+        )
+    g = c.get("groups")
+    if g is not None and len(g):
+        doc.heading("Observed vs predicted mean per cluster (90% posterior predictive interval)")
+        out = g[g["outside"]]
+        doc.text(
+            f"{len(out)} of {len(g)} clusters have an observed mean outside their interval "
+            "(about 10% expected)." + (" They are:" if len(out) else "")
+        )
+        if len(out):
+            doc.table(out, max_rows=25)
     if c.get("counts"):
         doc.heading("Zeros and dispersion")
-        doc.table(
-            pd.DataFrame(
-                {"value": {k: v for k, v in c["counts"].items() if not isinstance(v, dict)}}
-            )
-        )
+        stats = {k: v for k, v in c["counts"].items() if not isinstance(v, dict)}
+        doc.table(pd.DataFrame({"value": stats}).rename_axis("statistic"))
     if c.get("influence") is not None and len(c["influence"]):
         doc.heading(
             "Influential clusters (leave-one-cluster-out PSIS, random effects integrated out)"
@@ -328,15 +222,17 @@ def _checks(doc: _Doc, fit, data: dict) -> None:
             c["influence"],
         )
         doc.table(c["influence"], max_rows=10)
+    if c.get("influence_notes"):
+        doc.items(c["influence_notes"])
     doc.heading("Collinearity (VIF of the population-level design)")
     doc.table(c.get("vif"))
     loo = loo_summary(data.get("loo"))
     if loo:
         doc.heading("PSIS-LOO")
-        doc.table(pd.DataFrame({"value": loo}))
+        doc.table(pd.DataFrame({"value": loo}).rename_axis("statistic"))
 
 
-def _sampler(doc: _Doc, fit) -> None:
+def _sampler(doc: Document, fit) -> None:
     doc.section("sampler")
     doc.figure("trace", "Trace and density per chain", lambda: plots.plot_trace(fit))
     doc.figure("rank", "Rank plots per chain", lambda: plots.plot_rank(fit))
@@ -370,7 +266,7 @@ def write_report(fit, path: str | Path, *, seed=0, dpi: int = 90) -> Path:
         path = path / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     data = collect(fit, seed=seed)
-    doc = _Doc(dpi)
+    doc = Document(dpi)
     _diagnostics(doc, data)
     _summary(doc, fit, data)
     _variance(doc, fit, data)
@@ -386,7 +282,7 @@ def write_report(fit, path: str | Path, *, seed=0, dpi: int = 90) -> Path:
     sub = f"{fit.meta['family']} model, link {fit.meta['link']}"
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"
         f"<h1>{html.escape(title)}</h1><p class='note'>{html.escape(sub)}</p>"
         f"<nav>{nav}</nav>{''.join(doc.html)}</body></html>"
     )

@@ -321,7 +321,8 @@ def plot_ppc(fit, checks: dict | None = None, n_lines: int = 50) -> Figure:
         )
         ax.plot(np.arange(len(g)), g["observed"], "D", color="black", ms=4, label="observed")
         out = g[g["outside"]]
-        ax.plot(out.index, out["observed"], "D", color=RED, ms=5, label="outside interval")
+        if len(out):
+            ax.plot(out.index, out["observed"], "D", color=RED, ms=5, label="outside interval")
         ax.set_xticks(np.arange(len(g)))
         ax.set_xticklabels(g["level"], rotation=90, fontsize=6 if len(g) > 30 else 8)
         ax.set_xlabel(g["factor"].iloc[0])

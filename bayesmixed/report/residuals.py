@@ -268,7 +268,9 @@ def influential_clusters(
     -------
     pandas.DataFrame
         Columns factor, level, n (rows), elpd_loco (leave-cluster-out log predictive density),
-        pareto_k, good_k (threshold) and influential (``k > good_k``); sorted by k.
+        pareto_k, good_k (threshold) and influential (``k > good_k``); sorted by k. With the
+        integrated method, an outer factor of a nested design is not assessed (its inner
+        factors' effects cannot stay conditioned on): ``attrs["skipped"]`` says which and why.
 
     Examples
     --------
@@ -283,11 +285,19 @@ def influential_clusters(
     ll = pointwise_log_likelihood(fit) if method == "conditional" else None
     post = fit.idata["posterior"]
     c, d = post.sizes["chain"], post.sizes["draw"]
-    parts, done = [], set()
+    parts, done, skipped = [], set(), {}
+    comps = {b.factor: frozenset(c.strip() for c in b.factor.split(":")) for b in fit.design.blocks}
     for j, blk in enumerate(fit.design.blocks):
         if blk.factor in done or (factor is not None and blk.factor != factor):
             continue
         done.add(blk.factor)
+        inner = [g for g in comps if comps[blk.factor] < comps[g]]
+        if method == "integrated" and inner:
+            skipped[blk.factor] = (
+                f"not assessed: factor(s) {', '.join(inner)} are nested in it and their effects "
+                "would stay conditioned on; see the inner factor's clusters"
+            )
+            continue
         if method == "conditional":
             cl = cluster_log_likelihood(ll, blk.index, blk.n_levels)
         else:
@@ -318,9 +328,8 @@ def influential_clusters(
                 }
             )
         )
-    if not parts:
-        return pd.DataFrame(
-            columns=["factor", "level", "n", "elpd_loco", "pareto_k", "good_k", "influential"]
-        )
-    out = pd.concat(parts, ignore_index=True)
-    return out.sort_values("pareto_k", ascending=False, na_position="last").reset_index(drop=True)
+    cols = ["factor", "level", "n", "elpd_loco", "pareto_k", "good_k", "influential"]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+    out = out.sort_values("pareto_k", ascending=False, na_position="last").reset_index(drop=True)
+    out.attrs["skipped"] = skipped
+    return out

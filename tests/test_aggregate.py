@@ -1,0 +1,162 @@
+"""Exact aggregation: identical rows collapse into counts, the posterior does not change.
+
+Three independent checks: (1) the cells themselves, against a pandas groupby; (2) the
+log-likelihood of the aggregated model minus that of the row-level model, at random parameter
+points, is a constant (0 for the logit link, whose observation model drops no constant between
+the two forms; ``sum log C(n, s)`` for the probit link, which uses PyMC's full binomial density);
+(3) posterior means and sds of fits with and without aggregation (different seeds) agree within
+Monte Carlo error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import special
+
+import bayesmixed as bm
+from bayesmixed.build.aggregate import aggregate, cell_index
+
+FORMULA = "y ~ trt + sex + (1 | g)"
+
+
+def binary_data(seed: int = 3, groups: int = 12, per: int = 40) -> pd.DataFrame:
+    """Binary outcome, two binary covariates: at most 4 cells per group."""
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(groups), per)
+    trt = rng.integers(0, 2, g.size)
+    sex = rng.integers(0, 2, g.size)
+    u = rng.normal(0, 0.8, groups)
+    eta = -0.4 + 0.9 * trt - 0.5 * sex + u[g]
+    y = rng.binomial(1, special.expit(eta))
+    return pd.DataFrame({"y": y, "trt": trt, "sex": sex, "g": [f"g{j:02d}" for j in g]})
+
+
+def test_cells_match_a_groupby():
+    df = binary_data()
+    design = bm.prepare(FORMULA, df, "bernoulli").design
+    agg = aggregate(design)
+    assert agg is not None and agg.kind == "bernoulli -> binomial"
+    ref = df.groupby(["g", "trt", "sex"], sort=False)["y"].agg(["sum", "size"]).reset_index()
+    assert agg.n_rows == len(df) and agg.n_cells == len(ref) < len(df)
+    cells = agg.design
+    got = pd.DataFrame({
+        "g": [design.blocks[0].levels[i] for i in cells.blocks[0].index],
+        "trt": cells.X[:, design.x_names.index("trt")],
+        "sex": cells.X[:, design.x_names.index("sex")],
+        "s": cells.y, "n": cells.trials,
+    })
+    merged = got.merge(ref.astype({"trt": float, "sex": float}), on=["g", "trt", "sex"], validate="1:1")
+    assert len(merged) == len(ref)
+    np.testing.assert_array_equal(merged["s"], merged["sum"])
+    np.testing.assert_array_equal(merged["n"], merged["size"])
+    # every row maps to a cell with its own covariates and group
+    cell, first = cell_index(design)
+    np.testing.assert_array_equal(design.X, design.X[first][cell])
+    np.testing.assert_array_equal(design.blocks[0].index, design.blocks[0].index[first][cell])
+
+
+def test_poisson_cells_add_log_count_to_the_offset():
+    df = binary_data().assign(y=lambda d: d["y"] * 3 + d["trt"])
+    design = bm.prepare(FORMULA, df, "poisson").design
+    agg = aggregate(design)
+    cell, _ = cell_index(design)
+    counts = np.bincount(cell)
+    np.testing.assert_allclose(agg.design.offset, np.log(counts))
+    np.testing.assert_array_equal(agg.design.y, np.bincount(cell, weights=df["y"]).astype(int))
+
+
+@pytest.mark.parametrize(
+    "family, change",
+    [
+        ("gaussian", lambda d: d.assign(y=d["y"] + 0.1 * d.index)),  # no exact reduction used
+        ("negbinomial", lambda d: d),  # the likelihood is not a function of the cell sum
+        ("bernoulli", lambda d: d.assign(trt=np.linspace(0, 1, len(d)))),  # no shared rows
+    ],
+)
+def test_no_aggregation_where_none_is_exact_or_useful(family, change):
+    design = bm.prepare(FORMULA, change(binary_data()), family).design
+    assert aggregate(design) is None
+
+
+def _logp_difference(family: str, link: str, points: int = 6) -> tuple[np.ndarray, object]:
+    df = binary_data()
+    if family == "binomial":
+        df = df.assign(n=3, y=lambda d: d["y"] + d["trt"] + d["sex"])
+        formula = "y | trials(n) ~ trt + sex + (1 | g)"
+    else:
+        formula = FORMULA
+    cells = bm.prepare(formula, df, family, link=link, centered=False)
+    rows = bm.prepare(formula, df, family, link=link, centered=False, aggregate=False)
+    assert cells.aggregation is not None and rows.aggregation is None
+    assert [v.name for v in cells.model.free_RVs] == [v.name for v in rows.model.free_RVs]
+    f_cells, f_rows = cells.model.compile_logp(), rows.model.compile_logp()
+    rng = np.random.default_rng(0)
+    start = rows.model.initial_point(random_seed=1)
+    diffs = []
+    for _ in range(points):
+        point = {k: v + rng.normal(0, 0.7, np.shape(v)) for k, v in start.items()}
+        diffs.append(f_cells(point) - f_rows(point))
+    return np.array(diffs), cells.aggregation
+
+
+def test_logit_log_likelihood_is_identical():
+    diffs, _ = _logp_difference("bernoulli", "logit")
+    np.testing.assert_allclose(diffs, 0.0, atol=1e-8)
+
+
+@pytest.mark.parametrize("family", ["bernoulli", "binomial"])
+def test_full_binomial_density_differs_by_the_binomial_coefficients(family):
+    diffs, agg = _logp_difference(family, "probit")
+    cells = agg.design
+    if family == "bernoulli":
+        expected = special.gammaln(cells.trials + 1) - special.gammaln(cells.y + 1) - special.gammaln(
+            cells.trials - cells.y + 1)
+    else:  # cells of binomial rows: log C(sum n, sum s) - sum over rows of log C(n_i, s_i)
+        rows = bm.prepare("y | trials(n) ~ trt + sex + (1 | g)", binary_data().assign(
+            n=3, y=lambda d: d["y"] + d["trt"] + d["sex"]), family).design
+        lc = lambda n, s: special.gammaln(n + 1) - special.gammaln(s + 1) - special.gammaln(n - s + 1)  # noqa: E731
+        expected = np.array([lc(cells.trials, cells.y).sum() - lc(rows.trials, rows.y).sum()])
+    np.testing.assert_allclose(diffs, np.sum(expected), rtol=1e-9, atol=1e-7)
+
+
+@pytest.fixture(scope="module")
+def pair():
+    df = binary_data(seed=5, groups=15, per=60)
+    kw = dict(chains=2, draws=800, tune=500, progress=False)
+    cells = bm.fit(FORMULA, df, "bernoulli", seed=11, **kw)
+    rows = bm.fit(FORMULA, df, "bernoulli", seed=12, aggregate=False, **kw)
+    return df, cells, rows
+
+
+def test_aggregated_fit_describes_the_original_rows(pair):
+    df, cells, rows = pair
+    assert cells.meta["n_rows_original"] == len(df) == cells.meta["n_obs"]
+    assert cells.meta["n_cells"] < len(df) and "n_cells" not in rows.meta
+    assert len(cells.data) == len(df) and cells.design.n_obs == len(df)
+    assert cells.idata["log_likelihood"]["y"].sizes["obs"] == len(df)
+    assert "aggregated cells" in str(cells)
+
+
+def test_aggregated_posterior_matches_row_level_posterior(pair):
+    from arviz_stats import mcse
+
+    _, cells, rows = pair
+    names = ["Intercept", "b", "sd__g"]
+    for name in names:
+        a, b = cells.idata["posterior"][name], rows.idata["posterior"][name]
+        mean_a, mean_b = a.mean(("chain", "draw")).values, b.mean(("chain", "draw")).values
+        se_mean = np.hypot(mcse(a.to_dataset(), method="mean")[name].values,
+                           mcse(b.to_dataset(), method="mean")[name].values)
+        assert np.all(np.abs(mean_a - mean_b) <= 4 * se_mean), (name, mean_a, mean_b, se_mean)
+        sd_a, sd_b = a.std(("chain", "draw")).values, b.std(("chain", "draw")).values
+        se_sd = np.hypot(mcse(a.to_dataset(), method="sd")[name].values,
+                         mcse(b.to_dataset(), method="sd")[name].values)
+        assert np.all(np.abs(sd_a - sd_b) <= 4 * se_sd), (name, sd_a, sd_b, se_sd)
+
+
+def test_prior_predictive_is_per_original_row():
+    df = binary_data()
+    prior = bm.prior_predictive(FORMULA, df, "bernoulli", draws=20, seed=1)
+    assert prior["prior_predictive"]["y"].shape[-1] == len(df)

@@ -1,0 +1,135 @@
+"""The automatic centered / non-centered rule, its inputs, overrides and reporting."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import special
+
+import bayesmixed as bm
+from bayesmixed.build.parameterization import (
+    CENTER_THRESHOLD,
+    _lower_bound_factor,
+    choose_parameterization,
+)
+from bayesmixed.build.variance_guess import guess_variances
+
+F = "y ~ x + (1 | g)"
+
+
+def simulate(family: str, levels: int, per: int, tau: float, seed: int = 1, sigma: float = 1.0):
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(levels), per)
+    x = rng.normal(size=g.size)
+    eta = 0.3 + 0.5 * x + rng.normal(0, tau, levels)[g]
+    if family == "gaussian":
+        y = eta + rng.normal(0, sigma, g.size)
+    else:
+        y = rng.binomial(1, special.expit(eta))
+    return pd.DataFrame({"y": y, "x": x, "g": [f"g{j:03d}" for j in g]})
+
+
+def choice(df, family, formula=F, user=None):
+    design = bm.prepare(formula, df, family).design
+    return choose_parameterization(design, user)
+
+
+@pytest.mark.parametrize(
+    "family, levels, per, tau, centered",
+    [
+        ("gaussian", 30, 30, 1.0, True),  # data precision per level 30 >> prior precision 1
+        ("gaussian", 60, 2, 0.3, False),  # 2 rows per level, small spread: funnel if centered
+        ("bernoulli", 40, 100, 1.5, True),  # strong signal: 100 binary rows, sd 1.5
+        ("bernoulli", 40, 5, 0.3, False),  # sparse binary data
+    ],
+)
+def test_rule_centers_informative_factors_only(family, levels, per, tau, centered):
+    c = choice(simulate(family, levels, per, tau), family)["g"]
+    assert c.rule == "auto"
+    assert c.centered is centered
+    assert (c.ratio >= CENTER_THRESHOLD) is centered
+    # the decision is not marginal: an order of magnitude from the threshold either way
+    assert c.ratio > 5 * CENTER_THRESHOLD if centered else c.ratio < CENTER_THRESHOLD / 5
+
+
+def test_spread_explained_by_a_covariate_does_not_count():
+    # level means differ only through a level-constant covariate (true sd of the effects ~0):
+    # a rule built on raw level means would see a large spread and center the factor
+    rng = np.random.default_rng(2)
+    g = np.repeat(np.arange(40), 10)
+    z = rng.normal(0, 2, 40)
+    df = pd.DataFrame({"z": z[g], "g": g.astype(str)})
+    df["y"] = 1.5 * df["z"] + rng.normal(0, 0.05, 40)[g] + rng.normal(0, 1, g.size)
+    c = choice(df, "gaussian", "y ~ z + (1 | g)")["g"]
+    assert not c.centered and c.ratio < 0.5
+
+
+def test_few_levels_lower_the_ratio():
+    # the same data per level: with 5 levels the spread is uncertain, so the rule is stricter
+    assert _lower_bound_factor(5) < 0.55 < _lower_bound_factor(30) < 0.8 < _lower_bound_factor(1000)
+    many = choice(simulate("gaussian", 200, 8, 0.5, seed=4), "gaussian")["g"]
+    design = bm.prepare(F, simulate("gaussian", 200, 8, 0.5, seed=4), "gaussian").design
+    tau2 = guess_variances(design).blocks[0].tau2[0]
+    info = np.median(guess_variances(design).blocks[0].info[:, 0])
+    assert many.ratio == pytest.approx(info * tau2 * _lower_bound_factor(200), rel=1e-9)
+
+
+def test_variance_guess_close_to_lme4_on_sleepstudy():
+    design = bm.prepare("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy")).design
+    g = guess_variances(design)
+    sd = np.sqrt(g.blocks[0].tau2)
+    # lme4 (REML): sd(Intercept) 24.74, sd(Days) 5.92, sigma 25.59
+    assert sd[0] == pytest.approx(24.74, rel=0.1)
+    assert sd[1] == pytest.approx(5.92, rel=0.1)
+    assert np.sqrt(g.sigma2) == pytest.approx(25.59, rel=0.05)
+
+
+def test_variance_guess_on_binary_data_with_much_data_per_level():
+    design = bm.prepare(F, simulate("bernoulli", 60, 400, 0.8, seed=3), "bernoulli").design
+    sd = float(np.sqrt(guess_variances(design).blocks[0].tau2[0]))
+    assert sd == pytest.approx(0.8, rel=0.2)  # 60 levels: sampling sd of the sd alone ~ 9%
+
+
+def test_user_override_is_respected():
+    rich = simulate("gaussian", 30, 30, 1.0)
+    sparse = simulate("gaussian", 60, 2, 0.3)
+    assert choice(rich, "gaussian")["g"].centered
+    forced = choice(rich, "gaussian", user={"g": False})["g"]
+    assert forced.centered is False and forced.rule == "user"
+    forced = choice(sparse, "gaussian", user=True)["g"]
+    assert forced.centered is True and forced.rule == "user"
+    assert choice(sparse, "gaussian", user="auto")["g"].rule == "auto"
+    built = bm.prepare(F, sparse, centered=True)
+    assert "r_raw__g" in built.model.named_vars and "z__g" not in built.model.named_vars
+    built = bm.prepare(F, rich, centered={"g": False})
+    assert "z__g" in built.model.named_vars and "r_raw__g" not in built.model.named_vars
+
+
+def test_crossed_design_centers_both_factors_and_moves_level_predictors():
+    rng = np.random.default_rng(7)
+    n_p, n_i = 150, 30
+    pp, ii = np.repeat(np.arange(n_p), n_i), np.tile(np.arange(n_i), n_p)
+    anger, hard = rng.normal(0, 1, n_p), rng.normal(0, 1, n_i)
+    eta = 0.2 + 0.5 * anger[pp] - 0.8 * hard[ii] + rng.normal(0, 1.5, n_p)[pp] + rng.normal(0, 1, n_i)[ii]
+    df = pd.DataFrame({"y": rng.binomial(1, special.expit(eta)), "anger": anger[pp],
+                       "hard": hard[ii], "person": pp.astype(str), "item": ii.astype(str)})
+    built = bm.prepare("y ~ anger + hard + (1 | person) + (1 | item)", df, "bernoulli")
+    assert built.choices["person"].centered and built.choices["item"].centered
+    moved = built.meta()["hierarchical_centering"]
+    assert "hard" in moved["item"] and "Intercept" in moved["item"]  # item: larger spread / levels
+    assert moved["person"] == ["anger"]
+
+
+@pytest.fixture(scope="module")
+def small_fit():
+    df = simulate("gaussian", 20, 15, 1.0, seed=5)
+    return bm.fit(F, df, chains=2, draws=200, tune=200, seed=1, progress=False)
+
+
+def test_choice_is_stored_and_printed(small_fit):
+    info = small_fit.meta["parameterization"]["g"]
+    assert info["centered"] is True and info["rule"] == "auto" and info["ratio"] >= CENTER_THRESHOLD
+    assert small_fit.meta["blocks"][0]["centered"] is True
+    assert f"g: centered (auto, information ratio {info['ratio']:.2f})" in str(small_fit)
+    assert small_fit.parameterization == small_fit.meta["parameterization"]
