@@ -13,6 +13,7 @@ from scipy import stats
 import bayesmixed as bm
 from bayesmixed.report import checks as C
 from bayesmixed.report import residuals as R
+from bayesmixed.report.checks_binary import _auc
 from tests.fixtures_report import fit_fixture
 
 bern_fit = fit_fixture("bern")
@@ -76,7 +77,7 @@ def test_binary_metrics_by_hand(bern_fit):
     for s in (0, 300):  # AUC = P(score of a random positive > score of a random negative)
         d = p[s, pos][:, None] - p[s, neg][None, :]
         auc = np.mean(d > 0) + 0.5 * np.mean(d == 0)
-        assert C._auc(p[[s]], y)[0] == pytest.approx(auc, rel=1e-10)
+        assert _auc(p[[s]], y)[0] == pytest.approx(auc, rel=1e-10)
     assert 0.6 < m.loc["auc", "mean"] < 1
 
 

@@ -27,13 +27,13 @@ for binomial).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayesmixed.errors import DataError, PredictionError
+from bayesmixed.errors import PredictionError
 from bayesmixed.report.draws import (
     block_cholesky,
     block_covariance,
@@ -42,6 +42,7 @@ from bayesmixed.report.draws import (
     thin_indexes,
 )
 from bayesmixed.report.linpred import inverse_link, linpred
+from bayesmixed.report.predict_inputs import PredictionInputs, prediction_inputs
 
 __all__ = [
     "NewLevelsWarning",
@@ -69,126 +70,6 @@ class NewLevelsWarning(UserWarning):
     >>> [w.category.__name__ for w in caught if issubclass(w.category, NewLevelsWarning)]
     ['NewLevelsWarning']
     """
-
-
-@dataclass
-class PredictionInputs:
-    """Design of the rows to predict: population-level matrix, per block (index, Z, keys),
-    offset and trials.
-
-    Examples
-    --------
-    >>> new = pd.DataFrame({"Days": [0, 9], "Subject": ["308", "a new subject"]})
-    >>> inputs = prediction_inputs(fit, new)
-    >>> inputs.n, inputs.unseen(fit.meta)
-    (2, {'Subject': ['a new subject']})
-    """
-
-    X: np.ndarray
-    groups: list[tuple[np.ndarray, np.ndarray]]
-    keys: list[np.ndarray]
-    offset: np.ndarray | None
-    trials: np.ndarray | None
-    data: pd.DataFrame
-
-    @property
-    def n(self) -> int:
-        """Number of rows."""
-        return int(self.X.shape[0])
-
-    def unseen(self, meta: dict) -> dict[str, list[str]]:
-        """Levels not seen in fitting, per factor."""
-        out: dict[str, list[str]] = {}
-        for blk, (idx, _), keys in zip(meta["blocks"], self.groups, self.keys, strict=True):
-            new = sorted(set(keys[idx < 0].tolist()))
-            if new:
-                out.setdefault(blk["factor"], [])
-                out[blk["factor"]] += [v for v in new if v not in out[blk["factor"]]]
-        return out
-
-
-def _keys(data: pd.DataFrame, factor: str) -> np.ndarray:
-    cols = [c.strip() for c in factor.split(":")]
-    if len(cols) > 1:
-        return data[cols].astype(str).agg(":".join, axis=1).to_numpy()
-    return data[cols[0]].astype(str).to_numpy()
-
-
-def _evaluate_matrix(matrix, newdata: pd.DataFrame, where: str) -> np.ndarray:
-    try:
-        return np.asarray(matrix.evaluate_new_data(newdata).design_matrix, dtype=float)
-    except Exception as exc:
-        raise PredictionError(f"cannot build {where} for new data: {exc}") from None
-
-
-def new_data_matrices(
-    design, newdata: pd.DataFrame
-) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
-    """Population-level matrix and per block (level index, Z) for new data; unseen levels get
-    index -1."""
-    for b in design.blocks:
-        for c in b.factor.split(":"):
-            if c.strip() not in newdata.columns:
-                raise PredictionError(
-                    f"new data lack grouping column {c.strip()!r} of factor {b.factor!r}"
-                )
-    X = _evaluate_matrix(design.fixed_matrix, newdata, "the population-level columns")
-    out = []
-    for b in design.blocks:
-        Z = _evaluate_matrix(b.matrix, newdata, f"the columns of block ({b.expr} | {b.factor})")
-        pos = {lv: i for i, lv in enumerate(b.levels)}
-        idx = np.array([pos.get(k, -1) for k in _keys(newdata, b.factor)], dtype=np.int64)
-        out.append((idx, Z))
-    return X, out
-
-
-def prediction_inputs(fit, newdata: pd.DataFrame | None = None) -> PredictionInputs:
-    """Numeric inputs for the rows of ``newdata`` (default: the fitted data).
-
-    Examples
-    --------
-    >>> new = pd.DataFrame({"Days": [0, 9], "Subject": ["308", "a new subject"]})
-    >>> prediction_inputs(fit, new).X.shape
-    (2, 2)
-    """
-    from bayesmixed.spec.evaluate import evaluate
-
-    design = fit.design
-    if newdata is None:
-        groups = [(b.index, b.Z) for b in design.blocks]
-        keys = [np.asarray(b.levels, dtype=object)[b.index] for b in design.blocks]
-        return PredictionInputs(design.X, groups, keys, design.offset, design.trials, design.data)
-    if isinstance(newdata, dict):
-        newdata = pd.DataFrame(newdata)
-    if not isinstance(newdata, pd.DataFrame):
-        raise PredictionError(f"newdata must be a DataFrame, got {type(newdata).__name__}")
-    from bayesmixed.spec.validate import check_new_data
-
-    check_new_data(fit.spec, newdata)  # no rows / NaN or inf in used columns (issue 6)
-    X, groups = new_data_matrices(design, newdata)
-    keys = [_keys(newdata, b.factor) for b in design.blocks]
-    spec = fit.spec
-    offset = None
-    if spec.offset:
-        try:
-            offset = np.asarray(evaluate(spec.offset, newdata, "offset"), dtype=float)
-        except DataError as exc:
-            raise PredictionError(f"new data need the offset {spec.offset!r}: {exc}") from None
-    trials = None
-    if design.trials is not None:
-        resp = spec.response
-        try:
-            if resp.kind == "trials":
-                trials = np.asarray(evaluate(resp.other, newdata, "trials"), dtype=float)
-            elif resp.kind == "cbind":
-                trials = np.asarray(
-                    evaluate(resp.expr, newdata, "response"), dtype=float
-                ) + np.asarray(evaluate(resp.other, newdata, "response"), dtype=float)
-        except DataError:
-            trials = None
-        if trials is None:
-            trials = np.ones(len(newdata))
-    return PredictionInputs(X, groups, keys, offset, trials, newdata.reset_index(drop=True))
 
 
 def _new_effects(idata, meta, inputs: PredictionInputs, which: list[np.ndarray], rng, idx_draws):

@@ -139,6 +139,25 @@ def _table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def _git_commit() -> str:
+    """`` (git commit abc1234[, with uncommitted changes])`` or ``""`` outside a checkout."""
+    import subprocess
+
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+    return f" (git commit {head}{', with uncommitted changes' if dirty else ''})"
+
+
 def render_markdown(results: dict[str, SBCResult], n_requested: int, command: str, args) -> str:
     """The validation page: how it was made, a summary table and one section per family."""
     import nutpie
@@ -152,6 +171,7 @@ def render_markdown(results: dict[str, SBCResult], n_requested: int, command: st
         sections += lines
         summaries.append(summary)
     first = next(iter(results.values()))
+    commit = _git_commit()
     head = [
         "# Validation: simulation-based calibration",
         "",
@@ -178,7 +198,8 @@ def render_markdown(results: dict[str, SBCResult], n_requested: int, command: st
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with bayesmixed {bayesmixed.__version__}, "
         f"PyMC {pymc.__version__}, nutpie {nutpie.__version__}, Python "
-        f"{platform.python_version()}. Design: {args.n_groups} groups x {args.n_per_group} rows "
+        f"{platform.python_version()}{commit}. Design: {args.n_groups} groups x "
+        f"{args.n_per_group} rows "
         f"(binomial: {args.trials} trials per row), x ~ Normal(0, 1) fixed across simulations; "
         f"{first.settings['chains']} chains x {first.settings['draws']} draws after "
         f"{first.settings['tune']} warm-up, thinned to L = {first.settings['n_rank_draws']}; "
