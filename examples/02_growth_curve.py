@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Growth curves: repeated measures with correlated random slopes
 #
-# Reaction times of 18 truck drivers over 10 days of sleep deprivation (Belenky et al. 2003;
+# Reaction times of 18 subjects over 10 days of sleep deprivation (Belenky et al. 2003;
 # `lme4::sleepstudy`). Each subject has their own starting level and their own rate of
 # decline: a gaussian model with correlated random intercepts and slopes, the classic
 # growth-curve model, compared with simpler random-effects structures.

@@ -117,7 +117,9 @@ def _structure_key(built) -> str:
     # the graph depends on which factors are centered, not on the rule's statistic
     meta["parameterization"] = {f: c["centered"] for f, c in meta["parameterization"].items()}
     shapes = {v.name: list(v.get_value().shape) for v in built.model.data_vars}
-    coords = {k: list(map(str, v)) for k, v in built.model.coords.items()}
+    # coordinate labels (level names) are not part of the graph: only their number is; a
+    # cache hit relabels the draws (see _relabel), so K-fold and simulation refits reuse it
+    coords = {k: len(v) for k, v in built.model.coords.items()}
     blob = json.dumps({"meta": meta, "shapes": shapes, "coords": coords}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -136,6 +138,17 @@ def _compiled_nutpie(built):
     while len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
     return compiled, False
+
+
+def _relabel(idata, coords: dict) -> None:
+    """Give the draws of a reused compiled model the current model's coordinate labels."""
+    for group in ("posterior", "sample_stats"):
+        if group not in idata.children:
+            continue
+        ds = idata[group].to_dataset()
+        new = {d: list(coords[d]) for d in ds.dims if d in coords and len(coords[d]) == ds.sizes[d]}
+        if new:
+            idata[group] = ds.assign_coords(new)
 
 
 def _cores(chains: int) -> int:
@@ -184,6 +197,8 @@ def run(built, config: SamplerConfig):
             save_warmup=False,
         )
         timings["sample"] = time.perf_counter() - t0
+        if cached:
+            _relabel(idata, built.model.coords)
         return idata, timings
 
     import pymc as pm

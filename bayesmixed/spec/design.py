@@ -15,7 +15,7 @@ import formulae as fm
 import numpy as np
 import pandas as pd
 
-from bayesmixed.errors import DataError, FormulaError, PredictionError
+from bayesmixed.errors import DataError, FormulaError
 from bayesmixed.families import Family, get_family, resolve_link
 from bayesmixed.spec.evaluate import evaluate
 from bayesmixed.spec.terms import ModelSpec
@@ -320,29 +320,3 @@ def _check_duplicate_terms(blocks: list[GroupBlock]) -> None:
                     "write it in one block only"
                 )
             seen.add((b.factor, t))
-
-
-def new_data_matrices(design: Design, newdata: pd.DataFrame) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
-    """Population-level matrix and per-block (index, Z) for new data.
-
-    Level indexes of levels not seen in fitting are ``-1``.
-    """
-    try:
-        X = np.asarray(design.fixed_matrix.evaluate_new_data(newdata), dtype=float)
-    except Exception as exc:
-        raise PredictionError(f"cannot build the population-level columns for new data: {exc}") from None
-    out = []
-    for b in design.blocks:
-        for c in b.factor.split(":"):
-            if c not in newdata.columns:
-                raise PredictionError(f"new data lack grouping column {c!r} of factor {b.factor!r}")
-        try:
-            Z = np.asarray(b.matrix.evaluate_new_data(newdata), dtype=float)
-        except Exception as exc:
-            raise PredictionError(f"cannot build the columns of block ({b.expr} | {b.factor}) for new data: {exc}") from None
-        cols = [c.strip() for c in b.factor.split(":")]
-        keys = newdata[cols].astype(str).agg(":".join, axis=1) if len(cols) > 1 else newdata[cols[0]].astype(str)
-        pos = {lv: i for i, lv in enumerate(b.levels)}
-        idx = np.array([pos.get(k, -1) for k in keys], dtype=np.int64)
-        out.append((idx, Z))
-    return X, out
