@@ -1,7 +1,11 @@
 """bayesmixed: Bayesian multilevel (mixed-effects) regression.
 
 >>> import bayesmixed as bm
->>> fit = bm.fit("y ~ x + (1 + x | school)", data=df, family="bernoulli")  # doctest: +SKIP
+>>> df = bm.datasets.load("sleepstudy")
+>>> fit = bm.fit("Reaction ~ Days + (Days | Subject)", df, chains=2, draws=200, tune=200,
+...              seed=1, progress=False)
+>>> fit.summary().loc[["Intercept", "Days"], "mean"].round(-1).tolist()
+[250.0, 10.0]
 
 Heavy modules (PyMC, nutpie) are imported lazily, on first use.
 """

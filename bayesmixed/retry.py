@@ -58,6 +58,18 @@ def retry_fit(first, call: dict[str, Any], *, max_retries: int = len(TARGET_ACCE
     Fit
         ``meta["retries"]`` lists every attempt (the first fit is attempt 0) and
         ``meta["retry_chosen"]`` the attempt returned.
+
+    Examples
+    --------
+    Normally reached through ``bm.fit(..., auto_retry=True)``. With ``max_retries=0`` it only
+    records the first attempt:
+
+    >>> import copy
+    >>> first = copy.copy(fit)
+    >>> first.meta = dict(fit.meta)
+    >>> chosen = retry_fit(first, {"target_accept": 0.8}, max_retries=0)
+    >>> chosen is first, chosen.meta["retry_chosen"], len(chosen.meta["retries"])
+    (True, 0, 1)
     """
     from bayesmixed.api import fit as _fit
 

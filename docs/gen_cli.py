@@ -78,7 +78,7 @@ def _help(parser: argparse.ArgumentParser, prog: str) -> str:
     return parser.format_help().rstrip()
 
 
-def cli_markdown(width: int = 96) -> str:
+def cli_markdown(width: int = 88) -> str:
     """The Markdown of the CLI reference page."""
     old = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = str(width)  # argparse wraps to the terminal width

@@ -66,8 +66,10 @@ df.groupby("school").size().describe()
 # |---|---|---|
 # | complete pooling | `score ~ 1` | all schools have the same mean |
 # | no pooling | `score ~ 0 + school` | schools have nothing in common: one free mean each |
-# | partial pooling | <code>score ~ 1 + (1 &#124; school)</code> | school means come from a common
-#   distribution whose spread is estimated |
+# | partial pooling | <code>score ~ 1 + (1 &#124; school)</code> | means from one distribution |
+#
+# Partial pooling also estimates the spread of that distribution from the data: how different
+# schools really are decides how much each school borrows from the others.
 
 # %%
 complete = bm.fit("score ~ 1", df, seed=1, **SAMPLER)

@@ -103,6 +103,20 @@ def test_public_api_has_examples():
     assert not missing, "public objects without a docstring example:\n" + "\n".join(missing)
 
 
+def test_fit_methods_have_examples():
+    """The methods of ``Fit`` are the main public API: each shows a runnable example."""
+    from bayesmixed.result import Fit
+
+    missing = [
+        name
+        for name, member in vars(Fit).items()
+        if not name.startswith("_")
+        and callable(member)
+        and ">>>" not in (inspect.getdoc(getattr(Fit, name)) or "")
+    ]
+    assert not missing, f"Fit methods without a docstring example: {missing}"
+
+
 def test_doctests_are_collected():
     finder = doctest.DocTestFinder(exclude_empty=True)
     n = sum(

@@ -61,6 +61,15 @@ class Aggregation:
         Number of original rows and of cells.
     kind
         What was done, e.g. ``"bernoulli -> binomial"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import bayesmixed as bm
+    >>> df = pd.DataFrame({"y": [0, 1, 1, 0, 1, 1], "g": ["a", "a", "a", "b", "b", "b"]})
+    >>> agg = aggregate(bm.prepare("y ~ 1 + (1 | g)", df, "bernoulli").design)
+    >>> agg.kind, agg.cell.tolist()
+    ('bernoulli -> binomial', [0, 0, 0, 1, 1, 1])
     """
 
     design: Design

@@ -32,7 +32,16 @@ __all__ = ["add_lean_likelihood", "has_lean_likelihood"]
 
 
 def has_lean_likelihood(design: Design) -> bool:
-    """Whether ``design``'s family and link have a lean observation model."""
+    """Whether ``design``'s family and link have a lean observation model.
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> df = bm.datasets.load("sleepstudy")
+    >>> design = bm.prepare("Reaction ~ Days + (1 | Subject)", df).design
+    >>> isinstance(has_lean_likelihood(design), bool)
+    True
+    """
     return (design.family.name, design.link) in _KINDS
 
 

@@ -259,15 +259,14 @@ def build_model(
             effects = add_block(blk, sd_priors, cor_prior, choices[blk.factor].centered, mean)
             effects_of[id(blk)] = effects
             idx = pm.Data(f"idx__{blk.label}", blk.index)
-            gathered = effects[idx]
             for k in range(blk.n_terms):
                 if k == 0 and id(blk) in absorbed_outer:
                     continue  # enters through the nested factor's mean
                 col = blk.Z[:, k]
                 if np.all(col == 1.0):
-                    eta = eta + gathered[:, k]
+                    eta = eta + effects[:, k][idx]
                 else:
-                    eta = eta + gathered[:, k] * pm.Data(f"Z__{blk.label}__{k}", col)
+                    eta = eta + effects[:, k][idx] * pm.Data(f"Z__{blk.label}__{k}", col)
 
         y = pm.Data("y_obs", design.y)
         trials = pm.Data("trials", design.trials) if design.trials is not None else None

@@ -12,7 +12,8 @@ they come from a small penalized quasi-likelihood (PQL) fit, all numpy, linear i
    ridge solution ``(A_j + D^-1)^-1 c_j`` with ``A_j = Z_j' W Z_j``, and the term variances
    ``D`` are updated by EM, ``tau_k^2 = mean_j(u_jk^2 + [(A_j + D^-1)^-1]_kk)``;
 4. repeat. For gaussian models ``sigma^2`` is the residual sum of squares over the residual
-   degrees of freedom.
+   degrees of freedom (on the response scale, also under a log link). The negative binomial's
+   ``alpha`` comes from the moments of the residuals, ``var = mu + mu^2 / alpha``.
 
 Ten sweeps are plenty for a decision that depends on orders of magnitude. The result is not
 reported anywhere; it only steers the parameterization and the hierarchical centering.
@@ -41,6 +42,15 @@ class BlockGuess:
     A
         Per level, the data's precision about the level's effects, ``Z_j' W Z_j``, shape
         ``(levels, terms, terms)``.
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> df = bm.datasets.load("sleepstudy")
+    >>> design = bm.prepare("Reaction ~ Days + (Days | Subject)", df).design
+    >>> block = guess_variances(design).blocks[0]
+    >>> block.tau2.shape, block.A.shape  # (terms,), (levels, terms, terms)
+    ((2,), (18, 2, 2))
     """
 
     tau2: np.ndarray
@@ -54,7 +64,17 @@ class BlockGuess:
 
 @dataclass(frozen=True)
 class VarianceGuess:
-    """Per-block guesses, in design order, and the residual variance (gaussian only)."""
+    """Per-block guesses, in design order, and the residual variance (gaussian only).
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> df = bm.datasets.load("sleepstudy")
+    >>> design = bm.prepare("Reaction ~ Days + (1 | Subject)", df).design
+    >>> guess = guess_variances(design)
+    >>> len(guess.blocks), guess.sigma2 is not None  # one block; gaussian: a residual variance
+    (1, True)
+    """
 
     blocks: tuple[BlockGuess, ...]
     sigma2: float | None
@@ -186,12 +206,16 @@ def guess_variances(design: Design, sweeps: int = 10) -> VarianceGuess:
             eta = part + contrib[i]
             A_last[i] = A
             edf += float(np.einsum("jab,jba->", A, Minv))
-        if gaussian:
-            resid = design.y - eta
+        if design.family.name == "negbinomial":  # moments: var = mu + mu^2 / alpha
+            mu = np.exp(np.clip(eta, -30.0, 30.0))
+            excess = float(np.sum((design.y - mu) ** 2 - mu)) / max(float(np.sum(mu**2)), 1e-12)
+            alpha = 1.0 / max(excess, 1e-3)
+        if design.family.name == "gaussian":  # residual variance on the response scale
+            resid = design.y - (eta if gaussian else np.exp(np.clip(eta, -30.0, 30.0)))
             rss = float(resid @ resid)
             sigma2 = max(rss / max(design.n_obs - edf, 1.0), 1e-12 * max(scale, 1e-12))
     blocks = tuple(
         BlockGuess(tau2=np.asarray(t, float), A=A)
         for t, A in zip(tau2, A_last, strict=True)
     )
-    return VarianceGuess(blocks, sigma2 if gaussian else None)
+    return VarianceGuess(blocks, sigma2 if design.family.name == "gaussian" else None)

@@ -79,6 +79,7 @@ def calibration_table(
     --------
     >>> bfit = bm.fit("y ~ trt + (1 | ID)", bm.datasets.load("bacteria"), family="bernoulli",
     ...               chains=2, draws=200, tune=200, seed=1, progress=False)
+    >>> from bayesmixed.report.checks import posterior_predictive
     >>> cal = calibration_table(bfit, posterior_predictive(bfit), n_bins=5)
     >>> list(cal.columns), len(cal) <= 5
     (['bin', 'n', 'predicted', 'observed', 'lo', 'hi'], True)
@@ -122,6 +123,7 @@ def group_proportions(
     --------
     >>> bfit = bm.fit("y ~ trt + (1 | ID)", bm.datasets.load("bacteria"), family="bernoulli",
     ...               chains=2, draws=200, tune=200, seed=1, progress=False)
+    >>> from bayesmixed.report.checks import posterior_predictive
     >>> groups = group_proportions(bfit, posterior_predictive(bfit))
     >>> list(groups.columns)
     ['factor', 'level', 'n', 'observed', 'predicted', 'lo', 'hi', 'outside']

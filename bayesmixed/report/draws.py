@@ -154,7 +154,14 @@ def block_cholesky(idata, block: Mapping) -> np.ndarray:
 
 
 def mean_and_slope(link: str, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse link ``g^-1(eta)`` and its derivative ``d g^-1 / d eta``, elementwise."""
+    """Inverse link ``g^-1(eta)`` and its derivative ``d g^-1 / d eta``, elementwise.
+
+    Examples
+    --------
+    >>> mu, slope = mean_and_slope("logit", np.array([0.0]))
+    >>> mu, slope  # p = 1/2 and dp/deta = p (1 - p) = 1/4
+    (array([0.5]), array([0.25]))
+    """
     from scipy import special, stats
 
     if link == "identity":
@@ -176,6 +183,15 @@ def score_and_weight(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per draw and row: the score ``d log p(y | eta) / d eta`` and the Fisher weight
     ``E[-d2 log p / d eta2] = (dm/deta)^2 / Var(y)`` (the observed weight under canonical links).
+
+    Examples
+    --------
+    >>> d = fit.design
+    >>> from bayesmixed.report.linpred import linpred
+    >>> eta = linpred(fit.idata, fit.meta, d.X, [(b.index, b.Z) for b in d.blocks], d.offset)
+    >>> score, weight = score_and_weight(fit.idata, fit.meta, eta, d.y, d.trials)
+    >>> score.shape, weight.shape
+    ((400, 180), (400, 180))
     """
     fam = meta["family"]
     mu, dmu = mean_and_slope(meta["link"], eta)

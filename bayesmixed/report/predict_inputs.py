@@ -68,7 +68,15 @@ def new_data_matrices(
     design, newdata: pd.DataFrame
 ) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
     """Population-level matrix and per block (level index, Z) for new data; unseen levels get
-    index -1."""
+    index -1.
+
+    Examples
+    --------
+    >>> new = pd.DataFrame({"Days": [0, 9], "Subject": ["308", "a new subject"]})
+    >>> X, groups = new_data_matrices(fit.design, new)
+    >>> X.shape, groups[0][0].tolist()  # the unseen subject gets level index -1
+    ((2, 2), [0, -1])
+    """
     for b in design.blocks:
         for c in b.factor.split(":"):
             if c.strip() not in newdata.columns:

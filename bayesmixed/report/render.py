@@ -60,6 +60,14 @@ def _flat(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def html_table(df: pd.DataFrame | None, max_rows: int = 60) -> str:
+    """An HTML table of ``df`` (at most ``max_rows`` rows; a note for the rest).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> html_table(pd.DataFrame({"term": ["x"], "mean": [0.5]})).startswith("<table")
+    True
+    """
     if df is None or len(df) == 0:
         return "<p class='note'>(none)</p>"
     more = len(df) - max_rows
@@ -69,6 +77,14 @@ def html_table(df: pd.DataFrame | None, max_rows: int = 60) -> str:
 
 
 def md_table(df: pd.DataFrame | None, max_rows: int = 60) -> str:
+    """A Markdown table of ``df`` (at most ``max_rows`` rows; a note for the rest).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> md_table(pd.DataFrame({"term": ["x"], "mean": [0.5]})).splitlines()[:2]
+    ['| term | mean |', '|---|---|']
+    """
     if df is None or len(df) == 0:
         return "(none)\n"
     d = _flat(df.head(max_rows)).dropna(axis=1, how="all")
@@ -82,7 +98,15 @@ def md_table(df: pd.DataFrame | None, max_rows: int = 60) -> str:
 
 
 class Document:
-    """Accumulates the HTML and Markdown bodies and the figures' data."""
+    """Accumulates the HTML and Markdown bodies and the figures' data.
+
+    Examples
+    --------
+    >>> doc = Document(dpi=72)
+    >>> doc.text("All chains agree.")
+    >>> doc.html, doc.md
+    (['<p>All chains agree.</p>'], ['All chains agree.\\n'])
+    """
 
     def __init__(self, dpi: int) -> None:
         self.html: list[str] = []

@@ -46,11 +46,23 @@ COR_BOUNDARY = 0.9
 
 
 class SeparationWarning(UserWarning):
-    """A predictor separates a binary response (perfectly or quasi-perfectly)."""
+    """A predictor separates a binary response (perfectly or quasi-perfectly).
+
+    Examples
+    --------
+    >>> issubclass(SeparationWarning, UserWarning)
+    True
+    """
 
 
 class SingularWarning(UserWarning):
-    """A group-level sd near zero, a correlation near +-1, or too few levels (lme4: singular)."""
+    """A group-level sd near zero, a correlation near +-1, or too few levels (lme4: singular).
+
+    Examples
+    --------
+    >>> issubclass(SingularWarning, UserWarning)
+    True
+    """
 
 
 def _binary_sets(design: Design) -> tuple[np.ndarray, np.ndarray] | None:
@@ -186,6 +198,15 @@ def near_zero_ratio(draws: np.ndarray, p: Prior) -> tuple[float, float, float]:
     "Near zero" is below ``NEAR_ZERO`` times the prior median. Returns (threshold, posterior
     mass, posterior mass / prior mass); the ratio estimates the Savage-Dickey density ratio at
     zero, the Bayes factor for a zero sd against the model's prior.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesmixed.spec.priors import prior
+    >>> draws = np.abs(np.random.default_rng(1).normal(0, 0.01, 1000))  # sd piled up at zero
+    >>> threshold, mass, ratio = near_zero_ratio(draws, prior("half_normal", 1))
+    >>> mass, bool(ratio > 10)
+    (1.0, True)
     """
     eps = NEAR_ZERO * prior_median(p)
     post = float(np.mean(np.asarray(draws) < eps))
@@ -209,6 +230,11 @@ def singular_messages(idata, meta: dict, priors: dict[str, Prior]) -> list[str]:
     -------
     list of str
         Empty when the fit is not singular.
+
+    Examples
+    --------
+    >>> singular_messages(fit.idata, fit.meta, {})  # no priors given: only the levels rule
+    []
     """
     post = idata["posterior"]
     out: list[str] = []
@@ -253,7 +279,17 @@ def singular_messages(idata, meta: dict, priors: dict[str, Prior]) -> list[str]:
 
 
 def warn_all(messages: list[str], category: type[Warning], stacklevel: int = 3) -> list[str]:
-    """Issue each message as a warning of ``category``; return the messages."""
+    """Issue each message as a warning of ``category``; return the messages.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = warn_all(["sd(x|g) is near zero"], SingularWarning)
+    >>> [str(w.message) for w in caught]
+    ['sd(x|g) is near zero']
+    """
     for msg in messages:
         warnings.warn(msg, category, stacklevel=stacklevel)
     return messages

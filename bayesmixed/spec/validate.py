@@ -93,7 +93,18 @@ def check_columns(spec: ModelSpec, data: pd.DataFrame) -> dict[str, str]:
 
 
 def check_column_types(data: pd.DataFrame, used: dict[str, str]) -> None:
-    """Refuse duplicated, date/time, complex and mixed text/number columns among ``used``."""
+    """Refuse duplicated, date/time, complex and mixed text/number columns among ``used``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> data = pd.DataFrame({"x": pd.Series([1, "a"], dtype=object)})
+    >>> check_column_types(data, {"x": "term 'x'"})
+    Traceback (most recent call last):
+    ...
+    bayesmixed.errors.DataError: column 'x' (used in the term 'x') mixes text and numbers (e.g. 'a'
+    and 1); make it all one type
+    """
     for col, where in used.items():
         k = int((data.columns == col).sum())
         if k > 1:
@@ -118,7 +129,19 @@ def check_column_types(data: pd.DataFrame, used: dict[str, str]) -> None:
 
 def check_new_data(spec: ModelSpec, newdata: pd.DataFrame) -> None:
     """Refuse prediction data with no rows, or missing/infinite values in a column the model
-    uses (the response, trials and offset columns may be absent)."""
+    uses (the response, trials and offset columns may be absent).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from bayesmixed.spec.formula import parse_formula
+    >>> check_new_data(parse_formula("y ~ x + (1 | g)"), pd.DataFrame({"x": [np.nan], "g": ["a"]}))
+    Traceback (most recent call last):
+    ...
+    bayesmixed.errors.PredictionError: new data column 'x' (used in the term 'x') has 1 missing or
+    infinite value(s) (rows [0])
+    """
     from bayesmixed.errors import PredictionError
 
     if len(newdata) == 0:

@@ -159,7 +159,20 @@ def _git_commit() -> str:
 
 
 def render_markdown(results: dict[str, SBCResult], n_requested: int, command: str, args) -> str:
-    """The validation page: how it was made, a summary table and one section per family."""
+    """The validation page: how it was made, a summary table and one section per family.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from bayesmixed.validate.sbc import sbc
+    >>> res = sbc("y ~ x + (1 | g)", 2, family="bernoulli", n_groups=5, n_per_group=4,
+    ...           priors={"Intercept": "normal(0, 1)", "b": "normal(0, 1)", "sd": "half_normal(1)"},
+    ...           chains=1, draws=40, tune=40, n_rank_draws=9, seed=1, include_effects=False)
+    >>> page = render_markdown({"bernoulli": res}, 2, "python -m bayesmixed.validate.run_all",
+    ...                        argparse.Namespace(n_groups=5, n_per_group=4, trials=10, seed=1))
+    >>> page.startswith("# ")
+    True
+    """
     import nutpie
     import pymc
 
@@ -216,7 +229,19 @@ def render_markdown(results: dict[str, SBCResult], n_requested: int, command: st
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point."""
+    """Command-line entry point.
+
+    Examples
+    --------
+    From a terminal (takes hours with the default number of simulations)::
+
+        python -m bayesmixed.validate.run_all --out docs/validation.md --n-sims 200
+
+    >>> main(["--help"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    SystemExit: 0
+    """
     parser = argparse.ArgumentParser(
         prog="python -m bayesmixed.validate.run_all", description=__doc__.split("\n")[0]
     )

@@ -95,7 +95,13 @@ def rank_statistic(
 
 
 def default_bins(n_sims: int, n_values: int, min_expected: float = 5.0, max_bins: int = 20) -> int:
-    """Most bins (dividing ``n_values``, at most ``max_bins``) with >= ``min_expected`` per bin."""
+    """Most bins (dividing ``n_values``, at most ``max_bins``) with >= ``min_expected`` per bin.
+
+    Examples
+    --------
+    >>> default_bins(n_sims=100, n_values=100), default_bins(n_sims=30, n_values=100)
+    (20, 5)
+    """
     best = 1
     for b in range(1, min(max_bins, n_values) + 1):
         if n_values % b == 0 and n_sims / b >= min_expected:
@@ -111,6 +117,12 @@ def chisq_uniformity_test(ranks: np.ndarray, n_values: int, bins: int) -> tuple[
     Returns
     -------
     (statistic, degrees of freedom, p-value)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> chisq_uniformity_test(np.arange(100) % 10, n_values=10, bins=5)  # perfectly uniform
+    (0.0, 4, 1.0)
     """
     if n_values % bins:
         raise ValueError(f"bins={bins} must divide the number of rank values {n_values}")
@@ -136,6 +148,15 @@ def ecdf_uniformity_test(
     under uniformity. The statistic is the smallest two-sided binomial tail probability over
     all ``k``; its null distribution is simulated with ``n_null`` uniform samples of the same
     size, so the test is exact up to Monte Carlo error (about ``sqrt(p (1 - p) / n_null)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ranks = np.random.default_rng(1).integers(0, 100, 200)
+    >>> bool(ecdf_uniformity_test(ranks, 100, n_null=500) > 0.05)  # uniform ranks pass
+    True
+    >>> bool(ecdf_uniformity_test(np.full(200, 99), 100, n_null=500) < 0.01)  # piled up: fail
+    True
     """
     ranks = np.asarray(ranks, dtype=np.int64)
     n = ranks.size
@@ -172,6 +193,16 @@ class SBCResult:
         ``L``: ranks take the ``L + 1`` values ``0..L``.
     settings
         Formula, family, priors and sampler settings of the run.
+
+    Examples
+    --------
+    >>> res = sbc("y ~ x + (1 | g)", 2, family="bernoulli", n_groups=5, n_per_group=4,
+    ...           priors={"Intercept": "normal(0, 1)", "b": "normal(0, 1)", "sd": "half_normal(1)"},
+    ...           chains=1, draws=40, tune=40, n_rank_draws=9, seed=1, include_effects=False)
+    >>> res.ranks.columns.tolist(), res.n_rank_draws
+    (['Intercept', 'x', 'sd(Intercept|g)'], 9)
+    >>> bool(res.ranks.isin(range(10)).all().all())  # ranks lie in 0..L
+    True
     """
 
     ranks: pd.DataFrame
@@ -291,6 +322,13 @@ def make_template(
     Every grouping column gets ``n_groups`` levels (the first factor in blocks of
     ``n_per_group`` rows, the others crossed with it), every other column a standard normal
     predictor, the trials column ``trials``; the response holds placeholder 0/1 values.
+
+    Examples
+    --------
+    >>> from bayesmixed.spec.formula import parse_formula
+    >>> t = make_template(parse_formula("y ~ x + (1 | g)", "bernoulli"), n_groups=3, n_per_group=2)
+    >>> t.shape, t["g"].nunique()
+    ((6, 3), 3)
     """
     from bayesmixed.spec.validate import used_columns
 
@@ -435,6 +473,16 @@ def sbc(
     Returns
     -------
     SBCResult
+
+    Examples
+    --------
+    A tiny run (real runs use hundreds of simulations; see :mod:`bayesmixed.validate.run_all`):
+
+    >>> res = sbc("y ~ x + (1 | g)", 2, family="bernoulli", n_groups=5, n_per_group=4,
+    ...           priors={"Intercept": "normal(0, 1)", "b": "normal(0, 1)", "sd": "half_normal(1)"},
+    ...           chains=1, draws=40, tune=40, n_rank_draws=9, seed=1, include_effects=False)
+    >>> len(res.ranks), list(res.sims.columns[:3])
+    (2, ['seed', 'error', 'centered'])
     """
     import bayesmixed as bm
     from bayesmixed.api import make_spec, prior_predictive
