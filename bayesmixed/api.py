@@ -49,7 +49,9 @@ def make_spec(
     elif isinstance(model, str):
         spec = parse_formula(model, family or "gaussian", link)
     else:
-        raise SpecError(f"a model must be a formula, a dict, a YAML path or a ModelSpec, got {type(model).__name__}")
+        raise SpecError(
+            f"a model must be a formula, a dict, a YAML path or a ModelSpec, got {type(model).__name__}"
+        )
     changes: dict[str, Any] = {}
     if family is not None:
         changes["family"] = family
@@ -60,7 +62,10 @@ def make_spec(
             from bayesmixed.errors import PriorError
 
             raise PriorError(f"priors must be a dict of name -> prior, got {type(priors).__name__}")
-        changes["priors"] = {**spec.priors, **{str(k): as_prior(v, str(k)) for k, v in priors.items()}}
+        changes["priors"] = {
+            **spec.priors,
+            **{str(k): as_prior(v, str(k)) for k, v in priors.items()},
+        }
     return spec.with_options(**changes) if changes else spec
 
 
@@ -178,8 +183,8 @@ def fit(
     >>> bool(fit.summary().loc["Days", "mean"] > 5)
     True
     """
-    from bayesmixed.result import Fit
     from bayesmixed.report.linpred import add_log_likelihood, linpred
+    from bayesmixed.result import Fit
     from bayesmixed.sample.backends import SamplerConfig, run
 
     config = SamplerConfig(
@@ -192,8 +197,16 @@ def fit(
         progress=progress,
     ).with_seed()
     t0 = time.perf_counter()
-    built = prepare(model, data, family, link=link, priors=priors, centered=centered, dropna=dropna,
-                    aggregate=aggregate)
+    built = prepare(
+        model,
+        data,
+        family,
+        link=link,
+        priors=priors,
+        centered=centered,
+        dropna=dropna,
+        aggregate=aggregate,
+    )
     t_build = time.perf_counter() - t0
     from bayesmixed.spec import checks as _checks  # issue 6: pre-fit data warnings
 
@@ -220,12 +233,27 @@ def fit(
     if auto_retry:
         from bayesmixed.retry import retry_fit
 
-        return retry_fit(result, dict(
-            model=model, data=data, family=family, link=link, priors=priors, chains=chains,
-            draws=draws, tune=tune, target_accept=target_accept, seed=config.seed,
-            backend=backend, progress=progress, dropna=dropna, centered=centered,
-            log_likelihood=log_likelihood, aggregate=aggregate,
-        ))
+        return retry_fit(
+            result,
+            dict(
+                model=model,
+                data=data,
+                family=family,
+                link=link,
+                priors=priors,
+                chains=chains,
+                draws=draws,
+                tune=tune,
+                target_accept=target_accept,
+                seed=config.seed,
+                backend=backend,
+                progress=progress,
+                dropna=dropna,
+                centered=centered,
+                log_likelihood=log_likelihood,
+                aggregate=aggregate,
+            ),
+        )
     return result
 
 

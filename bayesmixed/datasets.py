@@ -38,38 +38,87 @@ class DatasetInfo:
 
 
 DATASETS: dict[str, DatasetInfo] = {
-    "sleepstudy": DatasetInfo("lme4", "sleepstudy", ("Subject",), description=
-        "Reaction times (ms) of 18 subjects over 10 days of sleep deprivation (Belenky et al. 2003)."),
-    "cbpp": DatasetInfo("lme4", "cbpp", ("herd", "period"), description=
-        "Contagious bovine pleuropneumonia: new serological cases (incidence) out of herd size, "
-        "15 herds over 4 periods."),
-    "penicillin": DatasetInfo("lme4", "Penicillin", ("plate", "sample"), description=
-        "Penicillin potency: inhibition-zone diameter, 24 plates x 6 samples (crossed)."),
-    "pastes": DatasetInfo("lme4", "Pastes", ("batch", "cask", "sample"), description=
-        "Paste strength: 10 batches, 3 casks nested in each batch, 2 assays per cask."),
-    "dyestuff": DatasetInfo("lme4", "Dyestuff", ("Batch",), description=
-        "Yield of dyestuff from 6 batches of an intermediate product, 5 preparations each."),
-    "epil": DatasetInfo("MASS", "epil", ("subject", "trt", "period"), description=
-        "Seizure counts of 59 epileptics over 4 two-week periods, progabide vs placebo "
-        "(Thall & Vail 1990)."),
-    "contraception": DatasetInfo("mlmRev", "Contraception", ("woman", "district", "use", "livch", "urban"),
+    "sleepstudy": DatasetInfo(
+        "lme4",
+        "sleepstudy",
+        ("Subject",),
+        description="Reaction times (ms) of 18 subjects over 10 days of sleep deprivation (Belenky et al. 2003).",
+    ),
+    "cbpp": DatasetInfo(
+        "lme4",
+        "cbpp",
+        ("herd", "period"),
+        description="Contagious bovine pleuropneumonia: new serological cases (incidence) out of herd size, "
+        "15 herds over 4 periods.",
+    ),
+    "penicillin": DatasetInfo(
+        "lme4",
+        "Penicillin",
+        ("plate", "sample"),
+        description="Penicillin potency: inhibition-zone diameter, 24 plates x 6 samples (crossed).",
+    ),
+    "pastes": DatasetInfo(
+        "lme4",
+        "Pastes",
+        ("batch", "cask", "sample"),
+        description="Paste strength: 10 batches, 3 casks nested in each batch, 2 assays per cask.",
+    ),
+    "dyestuff": DatasetInfo(
+        "lme4",
+        "Dyestuff",
+        ("Batch",),
+        description="Yield of dyestuff from 6 batches of an intermediate product, 5 preparations each.",
+    ),
+    "epil": DatasetInfo(
+        "MASS",
+        "epil",
+        ("subject", "trt", "period"),
+        description="Seizure counts of 59 epileptics over 4 two-week periods, progabide vs placebo "
+        "(Thall & Vail 1990).",
+    ),
+    "contraception": DatasetInfo(
+        "mlmRev",
+        "Contraception",
+        ("woman", "district", "use", "livch", "urban"),
         description="1988 Bangladesh Fertility Survey: contraceptive use of 1934 women in 60 "
-        "districts, with age (centered), urban residence and number of living children."),
-    "bacteria": DatasetInfo("MASS", "bacteria", ("y", "ap", "hilo", "ID", "trt"), description=
-        "Presence of H. influenzae in children with otitis media at weeks 0-11, by treatment "
-        "(repeated binary measures within child)."),
-    "verbagg": DatasetInfo("lme4", "VerbAgg", ("Gender", "item", "resp", "id", "btype", "situ", "mode", "r2"),
+        "districts, with age (centered), urban residence and number of living children.",
+    ),
+    "bacteria": DatasetInfo(
+        "MASS",
+        "bacteria",
+        ("y", "ap", "hilo", "ID", "trt"),
+        description="Presence of H. influenzae in children with otitis media at weeks 0-11, by treatment "
+        "(repeated binary measures within child).",
+    ),
+    "verbagg": DatasetInfo(
+        "lme4",
+        "VerbAgg",
+        ("Gender", "item", "resp", "id", "btype", "situ", "mode", "r2"),
         description="Verbal aggression item responses: 316 persons x 24 items (crossed), with "
-        "person-level (anger, gender) and item-level (behaviour type, situation, mode) predictors."),
-    "radon": DatasetInfo("HLMdiag", "radon", ("county", "county.name"), rename=(("log.radon", "log_radon"),),
+        "person-level (anger, gender) and item-level (behaviour type, situation, mode) predictors.",
+    ),
+    "radon": DatasetInfo(
+        "HLMdiag",
+        "radon",
+        ("county", "county.name"),
+        rename=(("log.radon", "log_radon"),),
         description="Minnesota household radon (log scale) with basement indicator and county "
-        "uranium level, 919 houses in 85 counties (Gelman & Hill 2007)."),
-    "grouseticks": DatasetInfo("lme4", "grouseticks", ("INDEX", "BROOD", "YEAR", "LOCATION"), description=
-        "Ticks counted on red grouse chicks: 403 chicks in broods within locations, 3 years "
-        "(Elston et al. 2001); INDEX gives one level per chick."),
-    "exam": DatasetInfo("mlmRev", "Exam", ("school", "schgend", "vr", "intake", "sex", "type", "student"),
+        "uranium level, 919 houses in 85 counties (Gelman & Hill 2007).",
+    ),
+    "grouseticks": DatasetInfo(
+        "lme4",
+        "grouseticks",
+        ("INDEX", "BROOD", "YEAR", "LOCATION"),
+        description="Ticks counted on red grouse chicks: 403 chicks in broods within locations, 3 years "
+        "(Elston et al. 2001); INDEX gives one level per chick.",
+    ),
+    "exam": DatasetInfo(
+        "mlmRev",
+        "Exam",
+        ("school", "schgend", "vr", "intake", "sex", "type", "student"),
         description="Normalized exam scores of 4059 students in 65 inner-London schools, with "
-        "standardized London reading test (standLRT)."),
+        "standardized London reading test (standLRT).",
+    ),
 }
 
 
@@ -102,7 +151,9 @@ def load(name: str) -> pd.DataFrame:
     df = df.drop(columns=[c for c in ("rownames",) if c in df.columns]).copy()
     df = df.rename(columns=dict(info.rename))
     for col in info.factors:
-        if col in df.columns and not isinstance(df[col].dtype, pd.StringDtype | pd.CategoricalDtype):
+        if col in df.columns and not isinstance(
+            df[col].dtype, pd.StringDtype | pd.CategoricalDtype
+        ):
             df[col] = df[col].astype(str)
     df.attrs["provenance"] = info.provenance
     return df

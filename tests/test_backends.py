@@ -20,13 +20,17 @@ FORMULA = "Reaction ~ Days + (1 | Subject)"
 @pytest.mark.parametrize("backend", ["pymc", "numpyro"])
 def test_other_backends_agree_with_nutpie(df, backend):
     ref = bm.fit(FORMULA, df, chains=2, draws=500, tune=500, seed=5, progress=False)
-    other = bm.fit(FORMULA, df, chains=2, draws=500, tune=500, seed=5, progress=False, backend=backend)
+    other = bm.fit(
+        FORMULA, df, chains=2, draws=500, tune=500, seed=5, progress=False, backend=backend
+    )
     assert other.config["backend"] == backend
     a, b = ref.summary(), other.summary()
     # posterior means agree within Monte Carlo error (4 combined MCSE-like sds)
     for name in ["Intercept", "Days", "sd(Intercept|Subject)", "sigma"]:
-        se = np.hypot(a.loc[name, "sd"] / np.sqrt(a.loc[name, "ess_bulk"]),
-                      b.loc[name, "sd"] / np.sqrt(b.loc[name, "ess_bulk"]))
+        se = np.hypot(
+            a.loc[name, "sd"] / np.sqrt(a.loc[name, "ess_bulk"]),
+            b.loc[name, "sd"] / np.sqrt(b.loc[name, "ess_bulk"]),
+        )
         assert abs(a.loc[name, "mean"] - b.loc[name, "mean"]) < 4 * se, name
     assert other.idata["posterior"].sizes["chain"] == 2
 

@@ -26,8 +26,14 @@ def data():
     x = rng.normal(size=J * n)
     treat = rng.choice(["A", "B"], size=J * n)
     eta = -0.2 + u0[g] + (0.7 + u1[g]) * x + 0.5 * (treat == "B")
-    return pd.DataFrame({"y": rng.binomial(1, special.expit(eta)), "x": x, "treatment": treat,
-                         "school": [f"s{i}" for i in g]})
+    return pd.DataFrame(
+        {
+            "y": rng.binomial(1, special.expit(eta)),
+            "x": x,
+            "treatment": treat,
+            "school": [f"s{i}" for i in g],
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +44,23 @@ def fit(data):
 def test_summary_rows_named_the_brms_way(fit):
     table = fit.summary()
     assert list(table.index) == [
-        "Intercept", "x", "treatment[B]", "sd(Intercept|school)", "sd(x|school)",
+        "Intercept",
+        "x",
+        "treatment[B]",
+        "sd(Intercept|school)",
+        "sd(x|school)",
         "cor(Intercept,x|school)",
     ]
-    assert list(table.columns) == ["kind", "mean", "sd", "2.5%", "97.5%", "r_hat", "ess_bulk", "ess_tail"]
+    assert list(table.columns) == [
+        "kind",
+        "mean",
+        "sd",
+        "2.5%",
+        "97.5%",
+        "r_hat",
+        "ess_bulk",
+        "ess_tail",
+    ]
     assert (table["2.5%"] < table["mean"]).all() and (table["mean"] < table["97.5%"]).all()
 
 
@@ -70,10 +89,20 @@ def test_intercept_on_user_scale(fit):
 
 def test_printed_summary_layout(fit):
     text = str(fit)
-    for piece in ["Family: bernoulli", "Links: mu = logit", "Formula: y ~ x + treatment + (1 + x | school)",
-                  "600 observations", "~school (Number of levels: 30)", "sd(Intercept)",
-                  "cor(Intercept,x)", "Regression Coefficients:", "treatment[B]",
-                  "Reference levels: treatment = 'A'", "Parameterization: school", "Verdict:"]:
+    for piece in [
+        "Family: bernoulli",
+        "Links: mu = logit",
+        "Formula: y ~ x + treatment + (1 + x | school)",
+        "600 observations",
+        "~school (Number of levels: 30)",
+        "sd(Intercept)",
+        "cor(Intercept,x)",
+        "Regression Coefficients:",
+        "treatment[B]",
+        "Reference levels: treatment = 'A'",
+        "Parameterization: school",
+        "Verdict:",
+    ]:
         assert piece in text, piece
     html = fit._repr_html_()
     assert "<table" in html and "sd(Intercept)" in html
@@ -97,10 +126,13 @@ def test_log_likelihood_stored_for_loo(fit, data):
     post = fit.idata["posterior"]
     i = 5
     j = fit.design.blocks[0].index[i]
-    eta = (post["Intercept"] + post["b"].sel(coef="x") * data.x[i]
-           + post["b"].sel(coef="treatment[B]") * (data.treatment[i] == "B")
-           + post["r__school"].isel(school=j).sel(school__term="Intercept")
-           + post["r__school"].isel(school=j).sel(school__term="x") * data.x[i]).values
+    eta = (
+        post["Intercept"]
+        + post["b"].sel(coef="x") * data.x[i]
+        + post["b"].sel(coef="treatment[B]") * (data.treatment[i] == "B")
+        + post["r__school"].isel(school=j).sel(school__term="Intercept")
+        + post["r__school"].isel(school=j).sel(school__term="x") * data.x[i]
+    ).values
     p = special.expit(eta)
     expected = np.where(data.y[i] == 1, np.log(p), np.log1p(-p))
     np.testing.assert_allclose(ll.values[:, :, i], expected, rtol=1e-6)
@@ -114,9 +146,18 @@ def test_priors_recorded(fit):
 
 
 def test_prior_overrides_by_class_and_term(data):
-    built = bm.prepare("y ~ x + treatment + (1 + x | school)", data, "bernoulli",
-                       priors={"b": "normal(0, 1)", "x": "student_t(3, 0, 2)", "sd(school)": "half_normal(0.5)",
-                               "sd(x|school)": "exponential(2)", "cor": "lkj(4)"})
+    built = bm.prepare(
+        "y ~ x + treatment + (1 + x | school)",
+        data,
+        "bernoulli",
+        priors={
+            "b": "normal(0, 1)",
+            "x": "student_t(3, 0, 2)",
+            "sd(school)": "half_normal(0.5)",
+            "sd(x|school)": "exponential(2)",
+            "cor": "lkj(4)",
+        },
+    )
     p = {k: str(v) for k, v in built.priors.items()}
     assert p["treatment[B]"] == "Normal(mu=0, sigma=1)"
     assert p["x"] == "StudentT(nu=3, mu=0, sigma=2)"

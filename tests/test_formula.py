@@ -23,13 +23,28 @@ CASES = [
     ("y ~ x + (x || school)", ("single", "y", None), "x", [("school", "1 + x", False)], None),
     ("y ~ x + (0 + x | g)", ("single", "y", None), "x", [("g", "0 + x", True)], None),
     ("y ~ 1 + (1 | a/b)", ("single", "y", None), "1", [("a", "1", True), ("a:b", "1", True)], None),
-    ("y ~ 1 + (1 | a/b/c)", ("single", "y", None), "1",
-     [("a", "1", True), ("a:b", "1", True), ("a:b:c", "1", True)], None),
+    (
+        "y ~ 1 + (1 | a/b/c)",
+        ("single", "y", None),
+        "1",
+        [("a", "1", True), ("a:b", "1", True), ("a:b:c", "1", True)],
+        None,
+    ),
     ("y ~ 1 + (1 | a:b)", ("single", "y", None), "1", [("a:b", "1", True)], None),
-    ("y ~ 1 + (1 | plate) + (1 | sample)", ("single", "y", None), "1",
-     [("plate", "1", True), ("sample", "1", True)], None),
-    ("cbind(incidence, size - incidence) ~ period + (1 | herd)",
-     ("cbind", "incidence", "size - incidence"), "period", [("herd", "1", True)], None),
+    (
+        "y ~ 1 + (1 | plate) + (1 | sample)",
+        ("single", "y", None),
+        "1",
+        [("plate", "1", True), ("sample", "1", True)],
+        None,
+    ),
+    (
+        "cbind(incidence, size - incidence) ~ period + (1 | herd)",
+        ("cbind", "incidence", "size - incidence"),
+        "period",
+        [("herd", "1", True)],
+        None,
+    ),
     ("s | trials(n) ~ x", ("trials", "s", "n"), "x", [], None),
     ("p(s, n) ~ x", ("trials", "s", "n"), "x", [], None),
     ("y ~ x + offset(log(exposure))", ("single", "y", None), "x", [], "log(exposure)"),
@@ -74,8 +89,13 @@ BAD = [
 
 @pytest.mark.parametrize(("formula", "message"), BAD)
 def test_formula_errors(formula, message):
-    with pytest.raises(FormulaError, match=message.replace("(", r"\(").replace(")", r"\)")
-                       .replace("+", r"\+").replace("*", r"\*")):
+    with pytest.raises(
+        FormulaError,
+        match=message.replace("(", r"\(")
+        .replace(")", r"\)")
+        .replace("+", r"\+")
+        .replace("*", r"\*"),
+    ):
         parse_formula(formula)
 
 

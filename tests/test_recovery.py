@@ -90,11 +90,27 @@ def check_recovery(case, seed, draws=500):
     family, link, b0, b1, extra = case
     df = simulate(family, link, b0, b1, extra, seed)
     lhs = "y | trials(n)" if family == "binomial" else "y"
-    fit = bm.fit(f"{lhs} ~ x + (1 + x | g)", df, family, link=link, priors=priors_for(family),
-                 chains=2, draws=draws, tune=500, seed=seed, progress=False)
+    fit = bm.fit(
+        f"{lhs} ~ x + (1 + x | g)",
+        df,
+        family,
+        link=link,
+        priors=priors_for(family),
+        chains=2,
+        draws=draws,
+        tune=500,
+        seed=seed,
+        progress=False,
+    )
     table = fit.summary()
-    truth = {"Intercept": b0, "x": b1, "sd(Intercept|g)": TRUTH["sd0"], "sd(x|g)": TRUTH["sd1"],
-             "cor(Intercept,x|g)": TRUTH["cor"], **extra}
+    truth = {
+        "Intercept": b0,
+        "x": b1,
+        "sd(Intercept|g)": TRUTH["sd0"],
+        "sd(x|g)": TRUTH["sd1"],
+        "cor(Intercept,x|g)": TRUTH["cor"],
+        **extra,
+    }
     z = {}
     for k, v in truth.items():
         if table.loc[k, "kind"] in ("sd", "aux"):

@@ -28,8 +28,12 @@ CASES = {
     "cbpp": ("cbpp", "binomial", "cbind(incidence, size - incidence) ~ period + (1 | herd)", {}),
     "penicillin": ("penicillin", "gaussian", "diameter ~ 1 + (1 | plate) + (1 | sample)", {}),
     # 10 batches with a small between-batch sd: a funnel that needs smaller steps (as in brms)
-    "pastes": ("pastes", "gaussian", "strength ~ 1 + (1 | batch/cask)",
-               {"target_accept": 0.95, "draws": 2000}),
+    "pastes": (
+        "pastes",
+        "gaussian",
+        "strength ~ 1 + (1 | batch/cask)",
+        {"target_accept": 0.95, "draws": 2000},
+    ),
     "epil": ("epil", "poisson", "y ~ lbase * trt + lage + V4 + (1 | subject)", {}),
 }
 

@@ -13,12 +13,20 @@ from bayesmixed.spec.yaml_spec import load_spec, spec_from_dict, spec_to_dict
 
 EQUIVALENT = [
     (
-        {"response": "y", "family": "bernoulli", "fixed": "x + treatment",
-         "groups": [{"factor": "school", "slopes": ["x"]}]},
+        {
+            "response": "y",
+            "family": "bernoulli",
+            "fixed": "x + treatment",
+            "groups": [{"factor": "school", "slopes": ["x"]}],
+        },
         "y ~ x + treatment + (1 + x | school)",
     ),
     (
-        {"response": "y", "fixed": "x", "groups": [{"factor": "g", "slopes": ["x"], "correlated": False}]},
+        {
+            "response": "y",
+            "fixed": "x",
+            "groups": [{"factor": "g", "slopes": ["x"], "correlated": False}],
+        },
         "y ~ x + (x || g)",
     ),
     (
@@ -26,8 +34,12 @@ EQUIVALENT = [
         "strength ~ 1 + (1 | batch/cask)",
     ),
     (
-        {"response": {"successes": "incidence", "failures": "size - incidence"}, "family": "binomial",
-         "fixed": "period", "groups": [{"factor": "herd"}]},
+        {
+            "response": {"successes": "incidence", "failures": "size - incidence"},
+            "family": "binomial",
+            "fixed": "period",
+            "groups": [{"factor": "herd"}],
+        },
         "cbind(incidence, size - incidence) ~ period + (1 | herd)",
     ),
     (
@@ -35,12 +47,21 @@ EQUIVALENT = [
         "s | trials(n) ~ x",
     ),
     (
-        {"response": "y", "family": "poisson", "fixed": "x", "offset": "log(t)",
-         "groups": [{"factor": "a"}, {"factor": "b"}]},
+        {
+            "response": "y",
+            "family": "poisson",
+            "fixed": "x",
+            "offset": "log(t)",
+            "groups": [{"factor": "a"}, {"factor": "b"}],
+        },
         "y ~ x + offset(log(t)) + (1 | a) + (1 | b)",
     ),
     (
-        {"response": "y", "fixed": "0 + x", "groups": [{"factor": "g", "intercept": False, "slopes": "x"}]},
+        {
+            "response": "y",
+            "fixed": "0 + x",
+            "groups": [{"factor": "g", "intercept": False, "slopes": "x"}],
+        },
         "y ~ 0 + x + (0 + x | g)",
     ),
 ]
@@ -97,12 +118,24 @@ priors:
         ({"response": "y", "groupz": []}, SpecError, "unknown spec key 'groupz'"),
         ({"response": "y", "groups": [{"level": "g"}]}, SpecError, "'factor'"),
         ({"response": "y", "groups": [{"factor": "g", "intercept": False}]}, SpecError, "neither"),
-        ({"response": "y", "groups": [{"factor": "g", "centered": "maybe"}]}, SpecError, "centered"),
+        (
+            {"response": "y", "groups": [{"factor": "g", "centered": "maybe"}]},
+            SpecError,
+            "centered",
+        ),
         ({"response": "y", "fixed": "x + (1|g)"}, SpecError, "population-level terms only"),
         ({"response": "y", "formula": "y ~ x"}, SpecError, "not both"),
         ({"response": "y", "priors": {"b": "normal(0)"}}, PriorError, "sigma"),
-        ({"response": "y", "priors": {"b": "wibble(0, 1)"}}, PriorError, "unknown prior distribution"),
-        ({"response": "y", "priors": {"b": {"dist": "Normal", "mu": 0, "sigma": -1}}}, PriorError, "positive"),
+        (
+            {"response": "y", "priors": {"b": "wibble(0, 1)"}},
+            PriorError,
+            "unknown prior distribution",
+        ),
+        (
+            {"response": "y", "priors": {"b": {"dist": "Normal", "mu": 0, "sigma": -1}}},
+            PriorError,
+            "positive",
+        ),
     ],
 )
 def test_bad_dict_specs(d, err, msg):

@@ -1,8 +1,9 @@
 """One generator per kind of random-effects block, each centered or non-centered.
 
 Every generator has the same interface: given a block, its sd priors, its correlation prior,
-the parameterization and an optional (levels x terms) mean (hierarchical centering), it creates the block's variables in the current model and returns the level
-effects that enter the linear predictor, shape ``(levels, terms)``. It also records the
+the parameterization and an optional (levels x terms) mean (hierarchical centering), it
+creates the block's variables in the current model and returns the level effects that enter
+the linear predictor, shape ``(levels, terms)``. It also records the
 deviations from the mean as the Deterministic ``r__{label}`` (what ``ranef`` reports).
 
 Variables per block (``L`` = block label):

@@ -177,18 +177,26 @@ def diagnose(idata, meta: dict) -> Diagnostics:
         advice.append("increase draws; intervals and tail quantiles are not yet reliable")
     if divergences:
         fail = fail or divergences > 0.01 * n_chains * n_draws
-        problems.append(f"{divergences} divergent transitions after warm-up: the sampler missed part of the posterior")
+        problems.append(
+            f"{divergences} divergent transitions after warm-up: the sampler missed part of the posterior"
+        )
         advice.append(
             "raise target_accept (e.g. 0.95); if divergences remain, switch the parameterization "
             "(centered= True/False) of the factor whose sd is small or poorly identified, or use "
             "a tighter prior on that sd"
         )
     if treedepth_hits:
-        problems.append(f"{treedepth_hits} draws hit the maximum tree depth: sampling is inefficient")
+        problems.append(
+            f"{treedepth_hits} draws hit the maximum tree depth: sampling is inefficient"
+        )
         advice.append("rescale predictors, or try the other parameterization for data-rich factors")
     if np.isfinite(ebfmi) and ebfmi < EBFMI_MIN:
-        problems.append(f"E-BFMI {ebfmi:.2f} < {EBFMI_MIN}: the sampler explores energy levels poorly")
-        advice.append("reparameterize (non-centered for weakly identified factors) or tighten sd priors")
+        problems.append(
+            f"E-BFMI {ebfmi:.2f} < {EBFMI_MIN}: the sampler explores energy levels poorly"
+        )
+        advice.append(
+            "reparameterize (non-centered for weakly identified factors) or tighten sd priors"
+        )
     verdict = "fail" if fail else ("warning" if problems else "ok")
     found = _triage.triage(idata, meta) if divergences or max_rhat > RHAT_MAX else None
     if verdict == "ok":

@@ -121,7 +121,9 @@ def inverse_link(link: str, eta: np.ndarray) -> np.ndarray:
     raise ValueError(link)
 
 
-def log_likelihood(idata, meta: dict, eta: np.ndarray, y: np.ndarray, trials: np.ndarray | None) -> np.ndarray:
+def log_likelihood(
+    idata, meta: dict, eta: np.ndarray, y: np.ndarray, trials: np.ndarray | None
+) -> np.ndarray:
     """Pointwise log-likelihood, shape (draws, rows).
 
     Examples
@@ -151,7 +153,9 @@ def log_likelihood(idata, meta: dict, eta: np.ndarray, y: np.ndarray, trials: np
     return stats.nbinom.logpmf(y[None, :], alpha, alpha / (alpha + mu))
 
 
-def add_log_likelihood(idata, meta: dict, eta: np.ndarray, y: np.ndarray, trials: np.ndarray | None):
+def add_log_likelihood(
+    idata, meta: dict, eta: np.ndarray, y: np.ndarray, trials: np.ndarray | None
+):
     """Attach the ``log_likelihood`` and ``observed_data`` groups to ``idata`` (in place).
 
     Examples
@@ -164,9 +168,13 @@ def add_log_likelihood(idata, meta: dict, eta: np.ndarray, y: np.ndarray, trials
     """
     post = idata["posterior"]
     c, d = post.sizes["chain"], post.sizes["draw"]
-    ll = log_likelihood(idata, meta, eta, y.astype(float), None if trials is None else trials.astype(float))
-    idata["log_likelihood"] = xr.Dataset({"y": (("chain", "draw", "obs"), ll.reshape(c, d, -1))},
-                                         coords={"chain": post["chain"].values, "draw": post["draw"].values})
+    ll = log_likelihood(
+        idata, meta, eta, y.astype(float), None if trials is None else trials.astype(float)
+    )
+    idata["log_likelihood"] = xr.Dataset(
+        {"y": (("chain", "draw", "obs"), ll.reshape(c, d, -1))},
+        coords={"chain": post["chain"].values, "draw": post["draw"].values},
+    )
     obs = {"y": (("obs",), y)}
     if trials is not None:
         obs["trials"] = (("obs",), trials)

@@ -44,7 +44,9 @@ def fixed_draws(idata, meta: dict) -> xr.DataArray:
     return da.assign_coords(coef=list(meta["x_names"])).transpose("chain", "draw", "coef")
 
 
-def parameter_dataset(idata, meta: dict, *, fixed: bool = True, exponentiate: bool = False) -> xr.Dataset:
+def parameter_dataset(
+    idata, meta: dict, *, fixed: bool = True, exponentiate: bool = False
+) -> xr.Dataset:
     """All summary parameters as one Dataset of (chain, draw) variables named by row name.
 
     Examples

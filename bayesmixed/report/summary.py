@@ -67,7 +67,9 @@ def summarize(ds: xr.Dataset, prob: float = 0.95) -> pd.DataFrame:
     return table
 
 
-def summary_table(idata, meta: dict, *, exponentiate: bool = False, prob: float = 0.95) -> pd.DataFrame:
+def summary_table(
+    idata, meta: dict, *, exponentiate: bool = False, prob: float = 0.95
+) -> pd.DataFrame:
     """The summary DataFrame of a fit.
 
     Parameters

@@ -49,7 +49,8 @@ def _sections(fit) -> list[tuple[str, pd.DataFrame]]:
     out = []
     for blk_factor, n_levels in fit.levels.items():
         names = [n for n in table.index if n.endswith(f"|{blk_factor})")]
-        sub = table.loc[names].rename(index=lambda n: n.replace(f"|{blk_factor})", ")"))
+        suffix = f"|{blk_factor})"
+        sub = table.loc[names].rename(index=lambda n, s=suffix: n.replace(s, ")"))
         out.append((f"~{blk_factor} (Number of levels: {n_levels})", sub))
     fixed = table[table["kind"] == "fixed"]
     out.append(("Regression Coefficients:", fixed))
@@ -74,8 +75,8 @@ def format_fit(fit) -> str:
         f" Family: {meta['family']} ",
         f"  Links: mu = {meta['link']}",
         f"Formula: {meta['formula']}",
-        f"   Data: {meta['n_obs']} observations" + (f" (sampled as {meta['n_cells']} aggregated cells)"
-                                                   if meta.get("n_cells") else ""),
+        f"   Data: {meta['n_obs']} observations"
+        + (f" (sampled as {meta['n_cells']} aggregated cells)" if meta.get("n_cells") else ""),
     ]
     if cfg:
         lines.append(

@@ -76,7 +76,9 @@ class SamplerConfig:
         ta = self.target_accept
         if isinstance(ta, bool) or not isinstance(ta, int | float) or not 0 < float(ta) < 1:
             raise SamplerError(f"target_accept must be a number strictly between 0 and 1, got {ta!r}")
-        if self.seed is not None and (isinstance(self.seed, bool) or not isinstance(self.seed, int | np.integer) or self.seed < 0):
+        seed = self.seed
+        bad_seed = isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0
+        if seed is not None and bad_seed:
             raise SamplerError(f"seed must be a non-negative integer or None, got {self.seed!r}")
         if backend in ("numpyro", "blackjax"):
             import importlib.util

@@ -193,8 +193,11 @@ def _reference_levels(matrix, data: pd.DataFrame) -> dict[str, str]:
         if var is None or var not in data.columns or getattr(term, "spans_intercept", False):
             continue
         s = data[var]
-        all_levels = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(
-            s.dropna().unique().tolist())
+        all_levels = (
+            list(s.cat.categories)
+            if isinstance(s.dtype, pd.CategoricalDtype)
+            else sorted(s.dropna().unique().tolist())
+        )
         rest = [lv for lv in all_levels if str(lv) not in {str(x) for x in term.levels}]
         if len(rest) == 1:
             refs[name] = str(rest[0])

@@ -51,7 +51,9 @@ def names_in(expr: str, columns: pd.Index | list[str]) -> set[str]:
     except SyntaxError:
         raise FormulaError(f"cannot parse expression {expr!r}") from None
     called = {
-        n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        n.func.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
     }
     out = set()
     for node in ast.walk(tree):
@@ -90,9 +92,13 @@ def evaluate(expr: str, data: pd.DataFrame, what: str = "expression") -> np.ndar
     if missing:
         raise DataError(f"column {missing[0]!r} used in the {what} {expr!r} is not in the data")
     env = dict(_FUNCS)
-    env.update({c: data[c].to_numpy() for c in data.columns if isinstance(c, str) and c.isidentifier()})
+    env.update(
+        {c: data[c].to_numpy() for c in data.columns if isinstance(c, str) and c.isidentifier()}
+    )
     try:
-        value = eval(compile(ast.parse(expr, mode="eval"), "<formula>", "eval"), {"__builtins__": {}}, env)
+        value = eval(
+            compile(ast.parse(expr, mode="eval"), "<formula>", "eval"), {"__builtins__": {}}, env
+        )
     except Exception as exc:
         raise DataError(f"cannot evaluate the {what} {expr!r}: {exc}") from None
     arr = np.asarray(value)

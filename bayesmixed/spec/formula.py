@@ -216,7 +216,9 @@ def parse_formula(
         raise FormulaError(f"formula must be a string, got {type(formula).__name__}")
     sides = split_top_level(formula, "~")
     if len(sides) != 2:
-        raise FormulaError(f"a formula needs exactly one '~' between response and terms: {formula!r}")
+        raise FormulaError(
+            f"a formula needs exactly one '~' between response and terms: {formula!r}"
+        )
     response = _parse_response(sides[0][1])
     rhs = sides[1][1]
     if not rhs:
@@ -268,7 +270,9 @@ def parse_formula(
 def _join_fixed(pieces: list[str]) -> str:
     if not pieces:
         return "1"
-    text = " ".join(p if i == 0 or p.startswith(("+", "-")) else f"+ {p}" for i, p in enumerate(pieces))
+    text = " ".join(
+        p if i == 0 or p.startswith(("+", "-")) else f"+ {p}" for i, p in enumerate(pieces)
+    )
     text = text.lstrip("+ ").strip()
     if text.startswith("-"):
         text = "1 " + text

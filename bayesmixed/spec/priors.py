@@ -42,9 +42,18 @@ DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "LKJ": (("eta",), "correlation"),
 }
 _LOWER = {k.lower(): k for k in DISTRIBUTIONS}
-_LOWER.update({"student_t": "StudentT", "half_normal": "HalfNormal", "half_student_t": "HalfStudentT",
-               "half_cauchy": "HalfCauchy", "inv_gamma": "InverseGamma", "lognormal": "LogNormal",
-               "lkj_corr_cholesky": "LKJ", "lkj_corr": "LKJ"})
+_LOWER.update(
+    {
+        "student_t": "StudentT",
+        "half_normal": "HalfNormal",
+        "half_student_t": "HalfStudentT",
+        "half_cauchy": "HalfCauchy",
+        "inv_gamma": "InverseGamma",
+        "lognormal": "LogNormal",
+        "lkj_corr_cholesky": "LKJ",
+        "lkj_corr": "LKJ",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -79,8 +88,13 @@ class Prior:
                 f"{self.dist} has no parameter {sorted(unknown)[0]!r}; its parameters are "
                 f"{', '.join(names)}"
             )
-        missing = [n for n in names if n not in self.params and not (self.dist == "Normal" and n == "mu")
-                   and not (self.dist == "StudentT" and n == "mu")]
+        missing = [
+            n
+            for n in names
+            if n not in self.params
+            and not (self.dist == "Normal" and n == "mu")
+            and not (self.dist == "StudentT" and n == "mu")
+        ]
         if missing:
             raise PriorError(f"{self.dist} prior needs parameter {missing[0]!r}")
         for key, val in self.params.items():
@@ -161,7 +175,9 @@ def as_prior(value: Prior | Mapping[str, Any] | str, key: str = "?") -> Prior:
     if isinstance(value, str):
         m = _CALL.match(value)
         if not m:
-            raise PriorError(f"cannot read prior {value!r} for {key!r}; write e.g. 'normal(0, 2.5)'")
+            raise PriorError(
+                f"cannot read prior {value!r} for {key!r}; write e.g. 'normal(0, 2.5)'"
+            )
         try:
             call = ast.parse(f"f({m.group(2)})", mode="eval").body
             args = [ast.literal_eval(a) for a in call.args]  # type: ignore[attr-defined]
@@ -169,4 +185,6 @@ def as_prior(value: Prior | Mapping[str, Any] | str, key: str = "?") -> Prior:
         except (SyntaxError, ValueError):
             raise PriorError(f"cannot read the arguments of prior {value!r} for {key!r}") from None
         return prior(m.group(1), *args, **kwargs)
-    raise PriorError(f"prior for {key!r} must be a Prior, dict or string, got {type(value).__name__}")
+    raise PriorError(
+        f"prior for {key!r} must be a Prior, dict or string, got {type(value).__name__}"
+    )

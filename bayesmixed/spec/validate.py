@@ -110,8 +110,10 @@ def check_column_types(data: pd.DataFrame, used: dict[str, str]) -> None:
         if k > 1:
             raise DataError(f"column {col!r} (used in the {where}) appears {k} times in the data")
         s = data[col]
-        if pd.api.types.is_datetime64_any_dtype(s) or pd.api.types.is_timedelta64_dtype(s) or (
-            pd.api.types.is_complex_dtype(s)
+        if (
+            pd.api.types.is_datetime64_any_dtype(s)
+            or pd.api.types.is_timedelta64_dtype(s)
+            or (pd.api.types.is_complex_dtype(s))
         ):
             raise DataError(
                 f"column {col!r} (used in the {where}) has dtype {s.dtype}; convert it to a "
@@ -257,13 +259,17 @@ def _binary(values: np.ndarray, what: str) -> tuple[np.ndarray, str | None]:
                 "trials use family='binomial' with cbind(s, f) or s | trials(n)"
             )
         return s.to_numpy().astype(np.int64), None
-    levels = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(s.unique())
+    levels = (
+        list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(s.unique())
+    )
     if len(levels) != 2:
         raise DataError(
             f"{what} must have exactly two levels for family 'bernoulli'; found {len(levels)}: "
             f"{levels[:5]}"
         )
-    return (s == levels[1]).to_numpy().astype(np.int64), f"{levels[1]!r} coded as 1, {levels[0]!r} as 0"
+    return (s == levels[1]).to_numpy().astype(
+        np.int64
+    ), f"{levels[1]!r} coded as 1, {levels[0]!r} as 0"
 
 
 def response_data(spec: ModelSpec, family: Family, link: str, data: pd.DataFrame) -> ResponseData:
@@ -308,7 +314,10 @@ def response_data(spec: ModelSpec, family: Family, link: str, data: pd.DataFrame
             yy, note = _binary(y, what)
             return ResponseData(yy, np.ones_like(yy), note)
         s = _as_counts(y, f"successes {resp.expr!r}")
-        other = _as_counts(evaluate(resp.other, data, "response"), f"{'failures' if resp.kind == 'cbind' else 'trials'} {resp.other!r}")
+        other = _as_counts(
+            evaluate(resp.other, data, "response"),
+            f"{'failures' if resp.kind == 'cbind' else 'trials'} {resp.other!r}",
+        )
         n = s + other if resp.kind == "cbind" else other
         over = s > n
         if over.any():
@@ -318,6 +327,8 @@ def response_data(spec: ModelSpec, family: Family, link: str, data: pd.DataFrame
                 f"({s[i]} > {n[i]})"
             )
         if (n == 0).any():
-            raise DataError(f"trials {resp.other!r} must be at least 1; found 0 in {int((n == 0).sum())} row(s)")
+            raise DataError(
+                f"trials {resp.other!r} must be at least 1; found 0 in {int((n == 0).sum())} row(s)"
+            )
         return ResponseData(s, n)
     return ResponseData(_as_counts(y, what), None)

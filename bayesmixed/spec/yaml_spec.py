@@ -38,8 +38,18 @@ from bayesmixed.spec.terms import GroupTerm, ModelSpec, Response
 __all__ = ["load_spec", "spec_from_dict", "spec_to_dict"]
 
 _MODEL_KEYS = {"response", "family", "link", "fixed", "offset", "groups", "priors", "formula"}
-_META_KEYS = {"name", "title", "description", "data", "reference", "references", "notes", "source",
-              "teaching", "sampler"}
+_META_KEYS = {
+    "name",
+    "title",
+    "description",
+    "data",
+    "reference",
+    "references",
+    "notes",
+    "source",
+    "teaching",
+    "sampler",
+}
 
 
 def _response(value: Any) -> Response:
@@ -122,7 +132,9 @@ def spec_from_dict(d: Mapping[str, Any]) -> ModelSpec:
         fixed = str(d.get("fixed", "1")).strip() or "1"
         check = parse_formula(f"y ~ {fixed}")
         if check.groups or check.offset:
-            raise SpecError("'fixed' must hold population-level terms only; use 'groups' and 'offset'")
+            raise SpecError(
+                "'fixed' must hold population-level terms only; use 'groups' and 'offset'"
+            )
         spec = ModelSpec(
             response=_response(d["response"]),
             fixed=check.fixed,
@@ -163,8 +175,12 @@ def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
         terms = [t for _, t in split_top_level(desc, "+")]
         intercept = "0" not in terms and "-1" not in desc
         slopes = [t for t in terms if t not in ("1", "0")]
-        entry: dict[str, Any] = {"factor": g.factor, "intercept": intercept, "slopes": slopes,
-                                 "correlated": g.correlated}
+        entry: dict[str, Any] = {
+            "factor": g.factor,
+            "intercept": intercept,
+            "slopes": slopes,
+            "correlated": g.correlated,
+        }
         if g.factor in spec.centered:
             entry["centered"] = spec.centered[g.factor]
         groups.append(entry)
