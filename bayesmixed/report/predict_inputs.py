@@ -93,6 +93,29 @@ def new_data_matrices(
     return X, out
 
 
+def match_column_types(newdata: pd.DataFrame, fitted: pd.DataFrame) -> pd.DataFrame:
+    """Give categorical columns of ``newdata`` the text type they had when fitting.
+
+    A CSV column like ``livch`` with values 0, 1, 2, 3+ in the fitted data is text; new rows
+    read from a file holding only ``2`` arrive as integers and would not match level ``"2"``.
+
+    Examples
+    --------
+    >>> match_column_types(pd.DataFrame({"g": [2]}), pd.DataFrame({"g": ["2", "3+"]})).g.tolist()
+    ['2']
+    """
+    out = newdata
+    for col in newdata.columns.intersection(fitted.columns):
+        was_text = not pd.api.types.is_numeric_dtype(fitted[col]) and not pd.api.types.is_bool_dtype(
+            fitted[col]
+        )
+        if was_text and pd.api.types.is_numeric_dtype(newdata[col]):
+            if out is newdata:
+                out = newdata.copy()
+            out[col] = newdata[col].astype(str)
+    return out
+
+
 def prediction_inputs(fit, newdata: pd.DataFrame | None = None) -> PredictionInputs:
     """Numeric inputs for the rows of ``newdata`` (default: the fitted data).
 
@@ -116,6 +139,7 @@ def prediction_inputs(fit, newdata: pd.DataFrame | None = None) -> PredictionInp
     from bayesmixed.spec.validate import check_new_data
 
     check_new_data(fit.spec, newdata)  # no rows / NaN or inf in used columns (issue 6)
+    newdata = match_column_types(newdata, design.data)
     X, groups = new_data_matrices(design, newdata)
     keys = [_keys(newdata, b.factor) for b in design.blocks]
     spec = fit.spec
