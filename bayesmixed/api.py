@@ -82,10 +82,11 @@ def prepare(
 ):
     """Validate and build without sampling: returns the built model (``BuiltModel``).
 
-    Every input check happens here, before any compilation. With ``aggregate`` (default),
-    rows that share every covariate and group are collapsed into counts for the sampled model
-    when that is exact (:mod:`bayesmixed.build.aggregate`); ``built.design`` always describes
-    the original rows.
+    Every input check happens here, before any compilation. With ``aggregate`` (default), the
+    sampled model uses exact data reductions: rows that share every covariate and group are
+    collapsed into counts (:mod:`bayesmixed.build.aggregate`), and the random effects of a
+    gaussian model with one grouping factor are integrated out
+    (:mod:`bayesmixed.build.marginal`); ``built.design`` always describes the original rows.
 
     Examples
     --------
@@ -108,7 +109,7 @@ def prepare(
 
     cells = _aggregate(design) if aggregate else None
     if cells is None:
-        return build_model(design, resolved, choices)
+        return build_model(design, resolved, choices, marginal=aggregate)
     built = build_model(cells.design, resolved, choices, x_means=design.X.mean(axis=0))
     built.design, built.aggregation = design, cells
     return built
@@ -167,8 +168,10 @@ def fit(
         the other parameterization for the factors the divergence triage implicates; what was
         tried is recorded in ``fit.meta["retries"]`` (see :mod:`bayesmixed.retry`).
     aggregate
-        Collapse rows that share every covariate and group into binomial (or poisson) counts
-        for sampling when that leaves the posterior unchanged; results stay per original row.
+        Use exact data reductions for sampling: rows that share every covariate and group
+        become binomial (or poisson) counts; a gaussian model with one grouping factor has its
+        effects integrated out and drawn afterwards. The posterior is unchanged and results stay
+        per original row; ``False`` samples the row-level model.
 
     Returns
     -------

@@ -77,7 +77,8 @@ def run_one(model_name: str, tool: str, chains: int, draws: int, seed: int, quic
             k: (float(v) if not isinstance(v, bool) else v) for k, v in fit.timings.items()
         }
         rec["parameterization"] = {
-            f: c["centered"] for f, c in fit.meta["parameterization"].items()
+            f: "marginal" if c.get("marginal") else c["centered"]
+            for f, c in fit.meta["parameterization"].items()
         }
         rec["hierarchical_centering"] = fit.meta.get("hierarchical_centering")
         rec["n_cells"] = fit.meta.get("n_cells")

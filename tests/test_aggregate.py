@@ -160,3 +160,88 @@ def test_prior_predictive_is_per_original_row():
     df = binary_data()
     prior = bm.prior_predictive(FORMULA, df, "bernoulli", draws=20, seed=1)
     assert prior["prior_predictive"]["y"].shape[-1] == len(df)
+
+
+# -- gaussian: random effects integrated out (bayesmixed.build.marginal) ---------------------
+
+
+def gaussian_data(seed: int = 4, groups: int = 14, per: int = 9) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(groups), per)
+    x = rng.normal(size=g.size)
+    u = rng.multivariate_normal([0, 0], [[1.0, 0.3], [0.3, 0.5]], groups)
+    y = 2.0 + 0.7 * x + u[g, 0] + u[g, 1] * x + rng.normal(0, 0.8, g.size)
+    return pd.DataFrame({"y": y, "x": x, "w": rng.normal(size=g.size), "g": [f"g{j}" for j in g]})
+
+
+@pytest.mark.parametrize("block", ["(1 | g)", "(1 + x | g)", "(1 + x || g)"])
+def test_marginal_likelihood_equals_the_multivariate_normal_density(block):
+    from scipy import stats
+
+    df = gaussian_data()
+    built = bm.prepare(f"y ~ x + w + {block}", df)
+    assert built.marginal and [v.name for v in built.model.observed_RVs] == []
+    model = built.model
+    names = ["y_marginal", "Intercept", "b", "sigma", "sd__g"]
+    names += ["cor__g"] if "cor__g" in model.named_vars else []
+    outs = model.replace_rvs_by_values([model[n] for n in names])  # functions of the point
+    fn = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore")
+    rng = np.random.default_rng(1)
+    design = built.design
+    for _ in range(3):
+        point = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in model.initial_point(random_seed=2).items()}
+        pot, intercept, b, sigma, sd, *cor = fn(point)
+        cor = cor[0] if cor else np.eye(len(sd))
+        S = np.outer(sd, sd) * cor
+        mean = design.X @ np.r_[intercept, b]
+        blk = design.blocks[0]
+        expected = 0.0
+        for j in range(blk.n_levels):
+            rows = blk.index == j
+            Zj = blk.Z[rows]
+            V = Zj @ S @ Zj.T + sigma**2 * np.eye(rows.sum())
+            expected += stats.multivariate_normal.logpdf(design.y[rows], mean[rows], V)
+        assert float(pot) == pytest.approx(expected, rel=1e-10, abs=1e-8)
+
+
+@pytest.fixture(scope="module")
+def gaussian_pair():
+    df = gaussian_data(seed=6, groups=20, per=10)
+    kw = dict(chains=2, draws=1000, tune=500, progress=False)
+    marginal = bm.fit("y ~ x + (1 + x | g)", df, seed=21, **kw)
+    rows = bm.fit("y ~ x + (1 + x | g)", df, seed=22, aggregate=False, **kw)
+    return marginal, rows
+
+
+def test_marginal_fit_is_reported_like_any_fit(gaussian_pair):
+    marginal, rows = gaussian_pair
+    assert marginal.meta["parameterization"]["g"]["marginal"] is True
+    assert "marginal" not in rows.meta["parameterization"]["g"]
+    assert "g: integrated out" in str(marginal)
+    r = marginal.idata["posterior"]["r__g"]
+    assert r.dims == ("chain", "draw", "g", "g__term") and r.sizes["g"] == 20
+    assert marginal.idata["log_likelihood"]["y"].sizes["obs"] == 200
+
+
+def test_marginal_posterior_matches_row_level_posterior(gaussian_pair):
+    from arviz_stats import mcse
+
+    marginal, rows = gaussian_pair
+    for name in ["Intercept", "b", "sd__g", "cor__g", "sigma", "r__g"]:
+        a, b = marginal.idata["posterior"][name], rows.idata["posterior"][name]
+        if name == "cor__g":  # the off-diagonal element; the diagonal is 1
+            a, b = a.isel(g__term=1, g__term_b=0), b.isel(g__term=1, g__term_b=0)
+        dims = ("chain", "draw")
+        se = np.hypot(mcse(a.to_dataset(name="v"), method="mean")["v"].values,
+                      mcse(b.to_dataset(name="v"), method="mean")["v"].values)
+        diff = np.abs(a.mean(dims).values - b.mean(dims).values)
+        # 4.5 MC standard errors: a two-sided 1-in-150,000 band per element, over ~50 elements
+        assert np.all(diff <= 4.5 * se), (name, diff.max(), se)
+        se_sd = np.hypot(mcse(a.to_dataset(name="v"), method="sd")["v"].values,
+                         mcse(b.to_dataset(name="v"), method="sd")["v"].values)
+        assert np.all(np.abs(a.std(dims).values - b.std(dims).values) <= 4.5 * se_sd), name
+
+
+def test_user_parameterization_keeps_the_sampled_effects():
+    built = bm.prepare("y ~ x + (1 + x | g)", gaussian_data(), centered={"g": True})
+    assert not built.marginal and "r_raw__g" in built.model.named_vars

@@ -123,8 +123,9 @@ def test_crossed_design_centers_both_factors_and_moves_level_predictors():
 
 @pytest.fixture(scope="module")
 def small_fit():
-    df = simulate("gaussian", 20, 15, 1.0, seed=5)
-    return bm.fit(F, df, chains=2, draws=200, tune=200, seed=1, progress=False)
+    # binary data: a gaussian model with one factor would have its effects integrated out
+    df = simulate("bernoulli", 20, 150, 1.5, seed=5)
+    return bm.fit(F, df, "bernoulli", chains=2, draws=200, tune=200, seed=1, progress=False)
 
 
 def test_choice_is_stored_and_printed(small_fit):

@@ -18,11 +18,13 @@ Not reduced, on purpose:
 
 - negative binomial: the likelihood of ``k`` rows depends on each ``y_i`` through
   ``Gamma(y_i + alpha)``, not only on the sum, so no exact reduction exists.
-- gaussian: ``k`` rows reduce exactly to their mean, ``Normal(mean | mu, sigma / sqrt(k))``,
-  plus a term ``-(k - 1) log(sigma) - SS_within / (2 sigma^2)`` for ``sigma``. That is exact, but
-  replicate rows are rare in real-valued data and a gaussian row costs about as little as
-  a cell, so the gain does not pay for a second observation model; gaussian designs are
-  sampled row by row.
+- gaussian rows: ``k`` identical rows reduce exactly to their mean,
+  ``Normal(mean | mu, sigma / sqrt(k))``, plus a term ``-(k - 1) log(sigma) - SS_within /
+  (2 sigma^2)`` for ``sigma``; but replicate rows are rare in real-valued data, and the
+  reduction that pays is a different one: with one grouping factor the random effects are
+  integrated out, which needs only per-level sums of squares and cross-products, whatever the
+  number of rows (:mod:`bayesmixed.build.marginal`, also switched by ``aggregate=``). Other
+  gaussian designs are sampled row by row.
 
 Only the *sampled* model uses the cells. The :class:`~bayesmixed.spec.design.Design` of the
 original rows stays what a fit describes (``fit.data``, ``fit.design``): predictions, the

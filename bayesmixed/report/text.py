@@ -89,6 +89,8 @@ def format_fit(fit) -> str:
         for f, c in meta["parameterization"].items():
             kind = "centered" if c["centered"] else "non-centered"
             why = f"auto, information ratio {c['ratio']:.2f}" if c["rule"] == "auto" else "user"
+            if c.get("marginal"):  # issue 5: gaussian effects integrated out exactly
+                kind, why = "integrated out", "exact for a gaussian model; effects drawn afterwards"
             parts.append(f"{f}: {kind} ({why})")
         lines.append("Parameterization: " + "; ".join(parts))
     sections = _sections(fit)
