@@ -60,7 +60,7 @@ def test_refit_of_the_same_data_does_not_compile(fits):
 def test_new_data_compile_once_more_then_reuse(fits):
     # the first compilation has the data frozen in; the structure's return with other data
     # compiles a swappable model, which every later data set reuses
-    first, _, second_data, third_data, _ = fits
+    _, _, second_data, third_data, _ = fits
     assert second_data.timings["cached"] is False
     assert third_data.timings["cached"] is True
     assert third_data.timings["compile"] < 0.25 * second_data.timings["compile"]
@@ -86,7 +86,7 @@ def test_frozen_compilation_has_the_model_log_density():
     rng = np.random.default_rng(0)
     for _ in range(5):
         flat = rng.normal(0, 0.5, frozen.n_dim)
-        point = {n: flat[s].reshape(sh) for n, s, sh in zip(names, slices, shapes) if n in values}
+        point = {n: flat[s].reshape(sh) for n, s, sh in zip(names, slices, shapes, strict=True) if n in values}
         got, grad = frozen.logp_func(flat)
         assert float(got) == pytest.approx(float(logp(point)), rel=1e-12)
         np.testing.assert_allclose(grad, dlogp(point), rtol=1e-10, atol=1e-12)
