@@ -124,6 +124,18 @@ def test_strict_exits_3_when_the_verdict_is_fail(work):
     assert (work / "runs" / "strict" / "manifest.json").is_file(), "the folder is kept to inspect"
 
 
+def test_auto_retry_records_every_attempt(work):
+    res = cli("fit", "--data", "sleep.csv", "--formula", FORMULA, "--chains", "2", "--draws", "15",
+              "--tune", "15", "--seed", "3", "--out", "runs/retry", "--quiet", "--json",
+              "--no-report", "--auto-retry", cwd=work)
+    assert res.returncode in (0, 3), res.stderr
+    meta = json.loads((work / "runs" / "retry" / "meta.json").read_text())["meta"]
+    retries = meta["retries"]
+    assert retries[0]["attempt"] == 0 and retries[0]["verdict"] == "fail"  # 15 draws: fails
+    assert len(retries) >= 2 and "target_accept 0.8 -> 0.95" in retries[1]["changes"]
+    assert meta["retry_chosen"] in range(len(retries))
+
+
 def test_refuses_to_overwrite_without_force(work, run_a):
     path, _ = run_a
     before = file_sha256(path / "manifest.json")

@@ -32,6 +32,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from bayesmixed.build.distributions import prior_rv, vector_rv
+from bayesmixed.build.qr import population_coefficients, qr_factors
 from bayesmixed.spec.design import Design
 from bayesmixed.spec.priors import Prior
 
@@ -133,16 +134,21 @@ def build_marginal_model(
     slope_idx = [j for j, n in enumerate(names) if n != "Intercept"]
     Xc = (design.X - means)[:, slope_idx]
     W = np.column_stack([np.ones(design.n_obs), Xc]) if has_int else Xc
-    stats = _stats(design, W)
     L, k = blk.label, blk.n_terms
     with pm.Model(coords=coords) as model:
         parts = []
         if has_int:
             intercept = prior_rv("Intercept_c", priors["Intercept"])
             parts.append(intercept[None])
-        b = vector_rv("b", [priors[names[j]] for j in slope_idx], dims="coef") if slope_idx else None
+        b, qr = None, False
+        if slope_idx:
+            b, _, qr = population_coefficients(
+                [priors[names[j]] for j in slope_idx], Xc, list(range(len(slope_idx))), row_term=False
+            )
+            if qr:  # collinear predictors: theta = R* b is sampled, W holds Q*
+                W[:, int(has_int):] = qr_factors(Xc).Q
         if b is not None:
-            parts.append(b)
+            parts.append(model["b_qr"] if qr else b)
         if has_int:
             shift = pt.dot(pm.Data("x_means", means[slope_idx]), b) if slope_idx else 0.0
             pm.Deterministic("Intercept", intercept - shift)
@@ -154,6 +160,7 @@ def build_marginal_model(
             pm.Deterministic(f"cor__{L}", corr_chol @ corr_chol.T, dims=(f"{L}__term", f"{L}__term_b"))
             rho = (corr_chol @ corr_chol.T)[1, 0]
         sigma = prior_rv("sigma", priors["sigma"])
+        stats = _stats(design, W)
         d = {key: pm.Data(f"m__{key}", val) for key, val in stats.items()}
         s2 = sigma**2
         # elementwise products and sums (no BLAS calls): cheaper to compile, as fast here
@@ -183,7 +190,8 @@ def build_marginal_model(
         post = idata["posterior"].to_dataset()
         c, dr = post.sizes["chain"], post.sizes["draw"]
         flat = {v: post[v].values.reshape((c * dr, *post[v].shape[2:])) for v in post.data_vars}
-        cols = ([flat["Intercept_c"][:, None]] if has_int else []) + ([flat["b"]] if slope_idx else [])
+        coef = flat["b_qr"] if qr else flat.get("b")
+        cols = ([flat["Intercept_c"][:, None]] if has_int else []) + ([coef] if slope_idx else [])
         th = np.concatenate(cols, axis=1)
         r = flat[f"cor__{L}"][:, 1, 0] if blk.correlated else np.zeros(c * dr)
         rng = np.random.default_rng(None if seed is None else [int(seed), 5])

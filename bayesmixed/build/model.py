@@ -30,12 +30,13 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayesmixed.build.distributions import prior_rv, vector_rv
+from bayesmixed.build.distributions import prior_rv
 from bayesmixed.build.fast_mvnormal import add_centered_correlated_block
 from bayesmixed.build.lean_likelihood import add_lean_likelihood
 from bayesmixed.build.likelihood import add_likelihood
 from bayesmixed.build.marginal import build_marginal_model, can_marginalize
 from bayesmixed.build.parameterization import Choice
+from bayesmixed.build.qr import population_coefficients
 from bayesmixed.build.random_effects import add_block
 from bayesmixed.spec.design import Design, GroupBlock
 from bayesmixed.spec.priors import Prior
@@ -74,6 +75,8 @@ class BuiltModel:
     #: marginal gaussian model, :mod:`bayesmixed.build.marginal`); None when nothing to add
     complete: Any = None
     marginal: bool = False
+    #: coefficients sampled through the QR parameterization (:mod:`bayesmixed.build.qr`)
+    qr: list[str] = field(default_factory=list)
 
     def meta(self) -> dict:
         """JSON-able description of the model's variables, stored with the posterior."""
@@ -104,6 +107,7 @@ class BuiltModel:
                 for f, c in self.choices.items()
             },
             "hierarchical_centering": self.absorbed,
+            "qr": list(self.qr),
             "priors": {k: str(v) for k, v in self.priors.items()},
             **({} if self.aggregation is None else {
                 "n_rows_original": self.aggregation.n_rows,
@@ -221,7 +225,10 @@ def build_model(
     Xc = (X - means)[:, slope_idx]
     if marginal and can_marginalize(design, choices):
         model, complete = build_marginal_model(design, priors, means, _coords(design))
-        return BuiltModel(model, design, priors, choices, means, {}, complete=complete, marginal=True)
+        qr_names = [names[j] for j in slope_idx] if "b_qr" in model.named_vars else []
+        return BuiltModel(
+            model, design, priors, choices, means, {}, complete=complete, marginal=True, qr=qr_names
+        )
 
     target = _hier_target(design, choices)
     level_plan = _level_plan(design, choices, target, slope_idx)
@@ -234,7 +241,11 @@ def build_model(
 
     with pm.Model(coords=_coords(design)) as model:
         intercept = prior_rv("Intercept_c", priors["Intercept"]) if has_int else None
-        b = vector_rv("b", [priors[names[j]] for j in slope_idx], dims="coef") if slope_idx else None
+        b, row_term, qr = None, None, False
+        if slope_idx:
+            b, row_term, qr = population_coefficients(
+                [priors[names[j]] for j in slope_idx], Xc[:, row_cols], row_cols
+            )
         if has_int:
             x_means = pm.Data("x_means", means[slope_idx]) if slope_idx else None
             shift = pt.dot(x_means, b) if slope_idx else 0.0
@@ -245,9 +256,8 @@ def build_model(
             base = intercept - pt.dot(x_means[moved], b[moved]) if moved else intercept
 
         eta = pt.zeros(design.n_obs)
-        if row_cols:
-            Xd = pm.Data("X", Xc[:, row_cols])
-            eta = eta + pt.dot(Xd, b[row_cols])
+        if row_term is not None:
+            eta = eta + row_term
         if has_int and target is None:
             eta = eta + base
         if design.offset is not None:
@@ -312,7 +322,8 @@ def build_model(
                 absorbed.setdefault(blk.factor, []).append(names[slope_idx[pos]])
         for _, pos in slope_plan.get(id(blk), []):
             absorbed.setdefault(blk.factor, []).append(names[slope_idx[pos]])
-    return BuiltModel(model, design, priors, choices, means, absorbed)
+    qr_names = [names[slope_idx[k]] for k in row_cols] if qr else []
+    return BuiltModel(model, design, priors, choices, means, absorbed, qr=qr_names)
 
 
 def _level_plan(

@@ -73,6 +73,10 @@ def add_parser(sub) -> None:
     smp.add_argument("--target-accept", type=float, help="NUTS target acceptance (default 0.8)")
     smp.add_argument("--seed", type=int, help="random seed (default: drawn and recorded)")
     smp.add_argument("--backend", help="nutpie (default), pymc, numpyro or blackjax")
+    smp.add_argument("--auto-retry", action="store_true",
+                     help="refit with safer settings when the diagnostics verdict is fail "
+                          "(higher target_accept, the other parameterization for the factors "
+                          "the triage names); every attempt is recorded in meta.json")
     out = p.add_argument_group("output")
     out.add_argument("--out", help="run folder (default runs/<model-or-data>-<timestamp>)")
     out.add_argument("--force", action="store_true", help="replace an existing run folder")
@@ -183,7 +187,7 @@ def run(args) -> int:
     try:
         with guard:
             fit = bm.fit(spec, data, seed=args.seed, progress=not args.quiet, dropna=args.dropna,
-                         **settings)
+                         auto_retry=args.auto_retry, **settings)
             if guard.interrupted:  # the sampler swallowed the interrupt and kept partial draws
                 raise KeyboardInterrupt
             stage = "writing the run folder"

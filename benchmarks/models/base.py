@@ -28,8 +28,6 @@ class BenchModel:
         bambi's formula when it differs (bambi has no correlated group effects).
     notes
         Differences between the tools' models, printed under the table.
-    bambi_max_rows
-        Skip bambi above this many rows (it cannot finish in reasonable time).
     """
 
     name: str
@@ -39,4 +37,3 @@ class BenchModel:
     simulate: Callable[[int, bool], pd.DataFrame]
     bambi_formula: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
-    bambi_max_rows: int | None = None

@@ -30,5 +30,4 @@ MODEL = BenchModel(
     simulate=simulate,
     bambi_formula="y ~ x + w + (1 + x | g)",
     notes=("bambi fits (1 + x || g) (no correlated group-level effects).",),
-    bambi_max_rows=50_000,
 )
