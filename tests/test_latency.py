@@ -36,14 +36,15 @@ def data(seed: int) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def fits():
-    from bayesmixed.sample.backends import clear_cache
+    from bayesmixed.sample.backends import clear_cache, reuse_compiled
 
     clear_cache()
     kw = {"seed": 1, "centered": True, **QUICK}
     first = bm.fit("y ~ x + (1 | g)", data(1), "bernoulli", **kw)
     again = bm.fit("y ~ x + (1 | g)", data(1), "bernoulli", **{**kw, "seed": 2})
-    second_data = bm.fit("y ~ x + (1 | g)", data(2), "bernoulli", **{**kw, "seed": 3})
-    third_data = bm.fit("y ~ x + (1 | g)", data(3), "bernoulli", **{**kw, "seed": 4})
+    with reuse_compiled():
+        second_data = bm.fit("y ~ x + (1 | g)", data(2), "bernoulli", **{**kw, "seed": 3})
+        third_data = bm.fit("y ~ x + (1 | g)", data(3), "bernoulli", **{**kw, "seed": 4})
     other = bm.fit("y ~ x + (1 + x | g)", data(1), "bernoulli", seed=4, **QUICK)
     return first, again, second_data, third_data, other
 
@@ -57,9 +58,9 @@ def test_refit_of_the_same_data_does_not_compile(fits):
         assert again.timings[key] >= 0
 
 
-def test_new_data_compile_once_more_then_reuse(fits):
-    # the first compilation has the data frozen in; the structure's return with other data
-    # compiles a swappable model, which every later data set reuses
+def test_reuse_block_compiles_a_structure_once_for_all_data(fits):
+    # inside reuse_compiled() the structure is compiled once with swappable data, and every
+    # later data set is swapped in (simulation studies, SBC, K-fold)
     _, _, second_data, third_data, _ = fits
     assert second_data.timings["cached"] is False
     assert third_data.timings["cached"] is True
@@ -68,6 +69,22 @@ def test_new_data_compile_once_more_then_reuse(fits):
     a = second_data.idata["posterior"]["r__g"].mean(("chain", "draw")).values
     b = third_data.idata["posterior"]["r__g"].mean(("chain", "draw")).values
     assert not np.allclose(a, b, atol=0.05)
+
+
+def test_same_seed_same_draws_whatever_was_fitted_before():
+    from bayesmixed.sample.backends import clear_cache, reuse_compiled
+
+    kw = {"seed": 7, "centered": True, **QUICK}
+    clear_cache()
+    fresh = bm.fit("y ~ x + (1 | g)", data(1), "bernoulli", **kw)
+    clear_cache()
+    with reuse_compiled():  # the structure compiled swappable with other data first
+        bm.fit("y ~ x + (1 | g)", data(2), "bernoulli", **kw)
+    later = bm.fit("y ~ x + (1 | g)", data(1), "bernoulli", **kw)
+    assert later.timings["cached"] is False  # outside the block: its own compilation
+    for name in ("b", "sd__g", "r__g"):
+        np.testing.assert_array_equal(fresh.idata["posterior"][name].values,
+                                      later.idata["posterior"][name].values)
 
 
 def test_frozen_compilation_has_the_model_log_density():

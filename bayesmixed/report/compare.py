@@ -342,21 +342,24 @@ def kfold(
     centered = {f: c["centered"] for f, c in fit.meta.get("parameterization", {}).items()}
     uniq = np.unique(keys)
     elpd_c = np.full(uniq.size, np.nan)
+    from bayesmixed.sample.backends import reuse_compiled
+
     for f in range(k):
         train, test = data[folds != f], data[folds == f].reset_index(drop=True)
-        refit = refit_model(
-            fit.spec,
-            train,
-            chains=chains or cfg.get("chains", 4),
-            draws=draws or cfg.get("draws", 1000),
-            tune=tune or cfg.get("tune", 1000),
-            target_accept=cfg.get("target_accept", 0.8),
-            seed=seed + f + 1,
-            backend=cfg.get("backend", "nutpie"),
-            progress=progress,
-            centered=centered or None,
-            log_likelihood=False,
-        )
+        with reuse_compiled():  # one compiled model for every fold of the same shape
+            refit = refit_model(
+                fit.spec,
+                train,
+                chains=chains or cfg.get("chains", 4),
+                draws=draws or cfg.get("draws", 1000),
+                tune=tune or cfg.get("tune", 1000),
+                target_accept=cfg.get("target_accept", 0.8),
+                seed=seed + f + 1,
+                backend=cfg.get("backend", "nutpie"),
+                progress=progress,
+                centered=centered or None,
+                log_likelihood=False,
+            )
         test_keys = keys[folds == f]
         dens = _heldout_log_density(refit, test, test_keys, n_new, seed + 1000 + f)
         elpd_c[np.searchsorted(uniq, np.unique(test_keys))] = dens

@@ -1,11 +1,13 @@
 """NUTS backends behind one interface: ``run(built, config) -> (DataTree, timings)``.
 
-- ``nutpie`` (default): nutpie's Rust NUTS on a numba-compiled logp. The first fit of a model
-  structure in a process is compiled with its small data arrays frozen in as constants
-  (numba compiles that 2-4 s faster, most of the time to the first draw of a small model);
-  refitting the same data reuses it. When the same structure comes back with other data
-  (simulation studies, K-fold, tests), it is compiled once more with every data array
-  swappable and from then on swapped to new data with ``with_data``: no further compilation.
+- ``nutpie`` (default): nutpie's Rust NUTS on a numba-compiled logp. A fit compiles its model
+  with the small data arrays frozen in as constants (numba compiles that 2-4 s faster: most of
+  the time to the first draw of a small model); refitting the same data reuses it. Inside
+  :func:`reuse_compiled` (simulation studies, SBC, K-fold), one model structure is compiled
+  once with every data array swappable and then swapped to each new data set with
+  ``with_data``: no further compilation. The two compiled forms round differently in the last
+  bits, so a fit outside that block always uses the frozen form: the same seed and data give
+  the same draws whatever was fitted before in the process.
 - ``pymc``: PyMC's own NUTS, chains in parallel processes.
 - ``numpyro`` / ``blackjax`` (alias ``jax``): JAX-based NUTS through PyMC.
 """
@@ -15,15 +17,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 from collections import OrderedDict
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from bayesmixed.errors import SamplerError
 
-__all__ = ["BACKENDS", "SamplerConfig", "clear_cache", "run"]
+__all__ = ["BACKENDS", "SamplerConfig", "clear_cache", "reuse_compiled", "run"]
 
 BACKENDS = ("nutpie", "pymc", "numpyro", "blackjax")
 _ALIASES = {"jax": "numpyro", "nuts": "pymc"}
@@ -102,7 +106,7 @@ class SamplerConfig:
 
 _CACHE: OrderedDict[str, object] = OrderedDict()  # swappable data, by structure
 _FROZEN: OrderedDict[str, object] = OrderedDict()  # data frozen in, by structure and data
-_SEEN: set[str] = set()  # structures compiled in this process
+_REUSE = threading.local()  # inside reuse_compiled(): swap data into one compiled structure
 _CACHE_SIZE = 16
 #: data arrays up to this many elements are frozen into a first compilation as constants;
 #: larger ones stay shared (numba would copy them into the compiled code)
@@ -118,7 +122,26 @@ def clear_cache() -> None:
     """
     _CACHE.clear()
     _FROZEN.clear()
-    _SEEN.clear()
+
+
+@contextmanager
+def reuse_compiled():
+    """Within the block, fits of one model structure share one compiled model (data swapped).
+
+    For loops over many data sets of one structure (simulation studies, SBC, K-fold): the
+    first fit compiles the structure with swappable data, later fits only swap the data in.
+
+    Examples
+    --------
+    >>> with reuse_compiled():
+    ...     pass  # bm.fit(...) on many simulated data sets
+    """
+    before = getattr(_REUSE, "on", False)
+    _REUSE.on = True
+    try:
+        yield
+    finally:
+        _REUSE.on = before
 
 
 def _structure_key(built) -> str:
@@ -160,16 +183,16 @@ def _compiled_nutpie(built):
     import nutpie
 
     key = _structure_key(built)
-    hit = _CACHE.get(key)
-    if hit is not None:
-        _CACHE.move_to_end(key)
-        return hit.with_data(**{v.name: v.get_value() for v in built.model.data_vars}), True
     data_key = _data_key(built, key)
     hit = _FROZEN.get(data_key)
     if hit is not None:
         _FROZEN.move_to_end(data_key)
         return hit, True
-    if key in _SEEN:  # the structure comes back with other data: compile it swappable
+    if getattr(_REUSE, "on", False):
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit.with_data(**{v.name: v.get_value() for v in built.model.data_vars}), True
         compiled = nutpie.compile_pymc_model(built.model)
         _remember(_CACHE, key, compiled)
         return compiled, False
@@ -177,7 +200,6 @@ def _compiled_nutpie(built):
 
     small = [v.name for v in built.model.data_vars if v.get_value().size <= FREEZE_MAX_SIZE]
     compiled = nutpie.compile_pymc_model(freeze_dims_and_data(built.model, data=small))
-    _SEEN.add(key)
     _remember(_FROZEN, data_key, compiled)
     return compiled, False
 

@@ -486,9 +486,8 @@ def sbc(
     """
     import bayesmixed as bm
     from bayesmixed.api import make_spec, prior_predictive
-    from bayesmixed.build.parameterization import choose_parameterization
     from bayesmixed.report.summary import convergence
-    from bayesmixed.spec.design import build_design
+    from bayesmixed.sample.backends import reuse_compiled
 
     n_sims = _as_count("n_sims", n_sims, 1)
     n_rank_draws = _as_count("n_rank_draws", n_rank_draws, 1)
@@ -557,12 +556,10 @@ def sbc(
         data = with_response(template, spec, ys[i])
         row: dict[str, Any] = {"seed": int(fit_seeds[i]), "error": ""}
         try:
-            if centered == "auto":
-                choices = choose_parameterization(build_design(fit_spec, data), "auto")
-                cent = {f: c.centered for f, c in choices.items()}
-            else:
-                cent = centered
-            with warnings.catch_warnings():
+            # "auto" goes to bm.fit as it is: the automatic rule, and for a gaussian model with
+            # one factor the effects integrated out (bayesmixed.build.marginal), are validated
+            cent = centered
+            with warnings.catch_warnings(), reuse_compiled():
                 warnings.simplefilter("ignore")
                 fit = bm.fit(
                     fit_spec,
@@ -597,8 +594,8 @@ def sbc(
         )
         row.update(
             centered=",".join(
-                f"{f}={'C' if c else 'NC'}"
-                for f, c in ((f, v["centered"]) for f, v in fit.meta["parameterization"].items())
+                f"{f}={'M' if v.get('marginal') else 'C' if v['centered'] else 'NC'}"
+                for f, v in fit.meta["parameterization"].items()
             ),
             divergences=int(np.sum(div)),
             min_ess_bulk=float(conv["ess_bulk"].min()),
