@@ -92,6 +92,13 @@ class QRFactors:
         ``R*``, k x k upper triangular.
     R_inv : ndarray
         ``R*^-1``: ``b = R_inv @ theta``.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(2).normal(size=(40, 2))
+    >>> f = QRFactors(X - X.mean(axis=0))
+    >>> bool(np.all(np.diag(f.R) > 0)), np.allclose(f.R @ f.R_inv, np.eye(2))
+    (True, True)
     """
 
     def __init__(self, X: np.ndarray):
