@@ -73,9 +73,8 @@ def add_centered_correlated_block(
     >>> from bayesmixed.spec.priors import prior
     >>> df = bm.datasets.load("sleepstudy")
     >>> block = bm.prepare("Reaction ~ Days + (Days | Subject)", df).design.blocks[0]
-    >>> coords = {block.label: list(block.levels), f"{block.label}__term": list(block.terms),
-    ...           f"{block.label}__term_b": list(block.terms)}
-    >>> with pm.Model(coords=coords) as model:
+    >>> from bayesmixed.build.random_effects import block_coords
+    >>> with pm.Model(coords=block_coords(block)) as model:
     ...     effects = add_centered_correlated_block(block, [prior("half_normal", 10)] * 2,
     ...                                             prior("lkj", 2))
     >>> sorted(v.name for v in model.free_RVs)

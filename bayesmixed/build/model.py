@@ -37,7 +37,7 @@ from bayesmixed.build.likelihood import add_likelihood
 from bayesmixed.build.marginal import build_marginal_model, can_marginalize
 from bayesmixed.build.parameterization import Choice
 from bayesmixed.build.qr import population_coefficients
-from bayesmixed.build.random_effects import add_block
+from bayesmixed.build.random_effects import add_block, block_coords
 from bayesmixed.spec.design import Design, GroupBlock
 from bayesmixed.spec.priors import Prior
 
@@ -142,9 +142,7 @@ def level_constant_columns(X: np.ndarray, names: tuple[str, ...], index: np.ndar
 def _coords(design: Design) -> dict[str, list]:
     coords: dict[str, list] = {"coef": [n for n in design.x_names if n != "Intercept"]}
     for b in design.blocks:
-        coords[b.label] = list(b.levels)
-        coords[f"{b.label}__term"] = list(b.terms)
-        coords[f"{b.label}__term_b"] = list(b.terms)
+        coords.update(block_coords(b))
     return coords
 
 

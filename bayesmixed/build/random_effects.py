@@ -26,7 +26,7 @@ from bayesmixed.build.distributions import vector_rv
 from bayesmixed.spec.design import GroupBlock
 from bayesmixed.spec.priors import Prior
 
-__all__ = ["add_block"]
+__all__ = ["add_block", "block_coords"]
 
 
 def independent_block(block: GroupBlock, sd, centered: bool, mean=None):
@@ -65,6 +65,23 @@ def correlated_block(block: GroupBlock, sd, cor_prior: Prior, centered: bool, me
     return effects
 
 
+
+def block_coords(block: GroupBlock) -> dict[str, list]:
+    """The model coordinates of a block: its levels, its terms, and the terms again (``__term_b``,
+    the second axis of the correlation matrix).
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> df = bm.datasets.load("sleepstudy")
+    >>> block = bm.prepare("Reaction ~ Days + (Days | Subject)", df).design.blocks[0]
+    >>> {k: len(v) for k, v in block_coords(block).items()}
+    {'Subject': 18, 'Subject__term': 2, 'Subject__term_b': 2}
+    """
+    L = block.label
+    return {L: list(block.levels), f"{L}__term": list(block.terms), f"{L}__term_b": list(block.terms)}
+
+
 def add_block(
     block: GroupBlock,
     sd_priors: Sequence[Prior],
@@ -83,11 +100,8 @@ def add_block(
     >>> import bayesmixed as bm
     >>> from bayesmixed.spec.priors import prior
     >>> df = bm.datasets.load("sleepstudy")
-    >>> design = bm.prepare("Reaction ~ Days + (Days | Subject)", df).design
-    >>> block = design.blocks[0]
-    >>> coords = {block.label: list(block.levels), f"{block.label}__term": list(block.terms),
-    ...           f"{block.label}__term_b": list(block.terms)}
-    >>> with pm.Model(coords=coords) as model:
+    >>> block = bm.prepare("Reaction ~ Days + (Days | Subject)", df).design.blocks[0]
+    >>> with pm.Model(coords=block_coords(block)) as model:
     ...     sd_priors = [prior("half_normal", 10)] * 2
     ...     effects = add_block(block, sd_priors, prior("lkj", 2), centered=False)
     >>> pm.draw(effects, random_seed=1).shape
