@@ -11,7 +11,7 @@ costs 32 microseconds. :func:`mvnormal_rows` is that density as a :class:`pymc.C
 whose random draws still come from ``pm.MvNormal`` (prior predictive, initial points), and
 :func:`add_centered_correlated_block` is the centered branch of
 :func:`bayesmixed.build.random_effects.correlated_block` built on it, with the same variables
-(``sd__L``, ``corr_chol__L``, ``cor__L``, ``r_raw__L``, ``r__L``).
+(``sd__L``, ``cor_u__L`` or ``corr_chol__L``, ``cor__L``, ``r_raw__L``, ``r__L``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+from bayesmixed.build.correlation import correlation_cholesky
 from bayesmixed.build.distributions import vector_rv
 from bayesmixed.spec.design import GroupBlock
 from bayesmixed.spec.priors import Prior
@@ -78,14 +79,13 @@ def add_centered_correlated_block(
     ...     effects = add_centered_correlated_block(block, [prior("half_normal", 10)] * 2,
     ...                                             prior("lkj", 2))
     >>> sorted(v.name for v in model.free_RVs)
-    ['corr_chol__Subject', 'r_raw__Subject', 'sd__Subject']
+    ['cor_u__Subject', 'r_raw__Subject', 'sd__Subject']
     """
     L = block.label
     dims = (L, f"{L}__term")
     k = block.n_terms
     sd = vector_rv(f"sd__{L}", sd_priors, dims=f"{L}__term")
-    corr_chol = pm.LKJCorr(f"corr_chol__{L}", n=k, eta=float(cor_prior.params["eta"]))
-    pm.Deterministic(f"cor__{L}", corr_chol @ corr_chol.T, dims=(f"{L}__term", f"{L}__term_b"))
+    corr_chol = correlation_cholesky(L, k, float(cor_prior.params["eta"]))
     chol = sd[:, None] * corr_chol  # diag(sd) @ L
     mu = pt.zeros((block.n_levels, k)) if mean is None else mean
     effects = mvnormal_rows(f"r_raw__{L}", mu, chol, dims=dims)

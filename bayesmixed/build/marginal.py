@@ -31,6 +31,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
+from bayesmixed.build.correlation import correlation_cholesky
 from bayesmixed.build.distributions import prior_rv, vector_rv
 from bayesmixed.build.qr import population_coefficients, qr_factors
 from bayesmixed.spec.design import Design
@@ -126,7 +127,7 @@ def build_marginal_model(
     >>> import bayesmixed as bm
     >>> built = bm.prepare("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy"))
     >>> sorted(v.name for v in built.model.free_RVs)  # no per-subject parameters
-    ['Intercept_c', 'b', 'corr_chol__Subject', 'sd__Subject', 'sigma']
+    ['Intercept_c', 'b', 'cor_u__Subject', 'sd__Subject', 'sigma']
     """
     blk = design.blocks[0]
     names = design.x_names
@@ -156,29 +157,34 @@ def build_marginal_model(
         sd = vector_rv(f"sd__{L}", [priors[f"sd({t}|{blk.factor})"] for t in blk.terms], dims=f"{L}__term")
         rho = pt.as_tensor(0.0)
         if blk.correlated:
-            corr_chol = pm.LKJCorr(f"corr_chol__{L}", n=k, eta=float(priors[f"cor({blk.factor})"].params["eta"]))
-            pm.Deterministic(f"cor__{L}", corr_chol @ corr_chol.T, dims=(f"{L}__term", f"{L}__term_b"))
-            rho = (corr_chol @ corr_chol.T)[1, 0]
+            corr_chol = correlation_cholesky(L, k, float(priors[f"cor({blk.factor})"].params["eta"]))
+            rho = corr_chol[1, 0]  # k == 2 here
         sigma = prior_rv("sigma", priors["sigma"])
         stats = _stats(design, W)
-        d = {key: pm.Data(f"m__{key}", val) for key, val in stats.items()}
+        # one data vector per component: indexing a sigma-dependent (J, k, k) tensor puts
+        # IncSubtensor ops in the gradient, which take numba seconds to compile
+        d = {key: pm.Data(f"m__{key}", stats[key]) for key in ("wtw", "wty", "yty", "n_total")}
+        for a in range(k):
+            d[f"zty{a}"] = pm.Data(f"m__zty{a}", stats["zty"][:, a])
+            d[f"ztw{a}"] = pm.Data(f"m__ztw{a}", stats["ztw"][:, a, :])
+            for c in range(a, k):
+                d[f"ztz{a}{c}"] = pm.Data(f"m__ztz{a}{c}", stats["ztz"][:, a, c])
         s2 = sigma**2
         # elementwise products and sums (no BLAS calls): cheaper to compile, as fast here
         rtr = d["yty"] - 2 * pt.sum(theta * d["wty"]) + pt.sum(d["wtw"] * theta[:, None] * theta[None, :])
-        t = (d["zty"] - pt.sum(d["ztw"] * theta[None, None, :], axis=2)) / s2  # (J, k)
-        a = d["ztz"] / s2
+        t = [(d[f"zty{a}"] - pt.sum(d[f"ztw{a}"] * theta[None, :], axis=1)) / s2 for a in range(k)]
         if k == 1:
-            m = 1.0 / sd[0] ** 2 + a[:, 0, 0]
+            m = 1.0 / sd[0] ** 2 + d["ztz00"] / s2
             logdet = pt.sum(pt.log(m)) + blk.n_levels * 2 * pt.log(sd[0])
-            quad = pt.sum(t[:, 0] ** 2 / m)
+            quad = pt.sum(t[0] ** 2 / m)
         else:
             det_s = (sd[0] * sd[1]) ** 2 * (1 - rho**2)
-            m11 = sd[1] ** 2 / det_s + a[:, 0, 0]
-            m22 = sd[0] ** 2 / det_s + a[:, 1, 1]
-            m12 = -rho * sd[0] * sd[1] / det_s + a[:, 0, 1]
+            m11 = sd[1] ** 2 / det_s + d["ztz00"] / s2
+            m22 = sd[0] ** 2 / det_s + d["ztz11"] / s2
+            m12 = -rho * sd[0] * sd[1] / det_s + d["ztz01"] / s2
             det_m = m11 * m22 - m12**2
             logdet = pt.sum(pt.log(det_m)) + blk.n_levels * pt.log(det_s)
-            quad = pt.sum((m22 * t[:, 0] ** 2 - 2 * m12 * t[:, 0] * t[:, 1] + m11 * t[:, 1] ** 2) / det_m)
+            quad = pt.sum((m22 * t[0] ** 2 - 2 * m12 * t[0] * t[1] + m11 * t[1] ** 2) / det_m)
         n_total = d["n_total"]
         loglik = -0.5 * (n_total * np.log(2 * np.pi) + n_total * pt.log(s2) + logdet + rtr / s2 - quad)
         pm.Potential("y_marginal", loglik)

@@ -9,8 +9,8 @@ deviations from the mean as the Deterministic ``r__{label}`` (what ``ranef`` rep
 Variables per block (``L`` = block label):
 
 - ``sd__L`` (terms): standard deviations.
-- ``corr_chol__L``: Cholesky factor of the correlation matrix (correlated blocks), and the
-  Deterministic ``cor__L`` (terms x terms).
+- ``cor_u__L`` (two terms) or ``corr_chol__L`` (more): the LKJ correlation variables
+  (``build/correlation.py``), and the Deterministic ``cor__L`` (terms x terms).
 - ``z__L`` (levels x terms): standard-normal innovations (non-centered), or
   ``r_raw__L``: the effects themselves (centered).
 """
@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import pymc as pm
 import pytensor.tensor as pt
 
+from bayesmixed.build.correlation import correlation_cholesky
 from bayesmixed.build.distributions import vector_rv
 from bayesmixed.spec.design import GroupBlock
 from bayesmixed.spec.priors import Prior
@@ -49,8 +50,7 @@ def correlated_block(block: GroupBlock, sd, cor_prior: Prior, centered: bool, me
     L = block.label
     dims = (L, f"{L}__term")
     k = block.n_terms
-    corr_chol = pm.LKJCorr(f"corr_chol__{L}", n=k, eta=float(cor_prior.params["eta"]))
-    pm.Deterministic(f"cor__{L}", corr_chol @ corr_chol.T, dims=(f"{L}__term", f"{L}__term_b"))
+    corr_chol = correlation_cholesky(L, k, float(cor_prior.params["eta"]))
     chol = sd[:, None] * corr_chol  # diag(sd) @ L
     if centered:
         effects = pm.MvNormal(
