@@ -286,6 +286,8 @@ def prior_predictive(
     """
     import pymc as pm
 
-    built = prepare(model, data, family, **{"aggregate": False, **kwargs})  # per-row draws
+    # per-row draws; the parameterization does not change the prior, and the non-centered one
+    # has no flat pivot variable (build/pivot.py), which prior sampling could not draw
+    built = prepare(model, data, family, **{"aggregate": False, **kwargs, "centered": False})
     with built.model:
         return pm.sample_prior_predictive(draws=draws, random_seed=seed)

@@ -10,6 +10,7 @@ from scipy import special
 import bayesmixed as bm
 from bayesmixed.build.parameterization import (
     CENTER_THRESHOLD,
+    PIVOT_THRESHOLD,
     _lower_bound_factor,
     choose_parameterization,
 )
@@ -134,3 +135,70 @@ def test_choice_is_stored_and_printed(small_fit):
     assert small_fit.meta["blocks"][0]["centered"] is True
     assert f"g: centered (auto, information ratio {info['ratio']:.2f})" in str(small_fit)
     assert small_fit.parameterization == small_fit.meta["parameterization"]
+
+
+# -- pivot level: a data-rich level of a non-centered factor carries the intercept ---------
+
+
+def unbalanced(correlated: bool = False, seed: int = 13) -> pd.DataFrame:
+    """One level with 400 rows and 24 with 1-4 rows (as in test_hard_cases)."""
+    rng = np.random.default_rng(seed)
+    sizes = np.r_[400, rng.integers(1, 5, 24)]
+    g = np.repeat(np.arange(sizes.size), sizes)
+    x = rng.normal(size=g.size)
+    u = rng.normal(0, 0.7, (sizes.size, 2))
+    eta = -0.3 + 0.8 * x + u[g, 0] + (0.3 * u[g, 1] * x if correlated else 0.0)
+    y = (rng.random(g.size) < special.expit(eta)).astype(int)
+    return pd.DataFrame({"y": y, "x": x, "g": [f"g{j:02d}" for j in g]})
+
+
+def test_data_rich_level_of_a_noncentered_factor_is_the_pivot():
+    c = choice(unbalanced(), "bernoulli")["g"]
+    assert not c.centered and c.ratio < CENTER_THRESHOLD
+    assert c.pivot_level == 0 and c.pivot_ratio >= PIVOT_THRESHOLD  # the level with 400 rows
+    # balanced factors have none
+    assert choice(simulate("bernoulli", 30, 20, 0.3), "bernoulli")["g"].pivot_level is None
+    # a user's choice is taken as it is
+    assert choice(unbalanced(), "bernoulli", user={"g": False})["g"].pivot_level is None
+    built = bm.prepare(F, unbalanced(), "bernoulli")
+    assert built.pivot == ("g", 0)
+    assert built.meta()["parameterization"]["g"]["pivot_level"] == "g00"
+    assert "pivot__g" in [v.name for v in built.model.free_RVs]
+
+
+def test_no_pivot_for_a_factor_with_random_slopes():
+    # measured: pivoting the intercept of (1 + x | g) does not remove the slope's ridge
+    built = bm.prepare("y ~ x + (1 + x | g)", unbalanced(correlated=True), "bernoulli")
+    assert built.pivot is None
+
+
+@pytest.mark.parametrize("formula", ["y ~ x + (1 | g)", "y ~ 0 + x + (1 | g)"])
+def test_pivot_is_the_same_posterior(formula):
+    """At corresponding points (pivot = intercept + the level's effect) the two log densities
+    are equal: the pivot is a shift with Jacobian 1 and the intercept's prior is kept."""
+    df = unbalanced()
+    piv = bm.prepare(formula, df, "bernoulli", aggregate=False)
+    nc = bm.prepare(formula, df, "bernoulli", aggregate=False, centered={"g": False})
+    assert nc.pivot is None
+    if formula.startswith("y ~ 0"):  # no model intercept: nothing to pivot
+        assert piv.pivot is None
+        return
+    assert piv.pivot == ("g", 0)
+    rng = np.random.default_rng(2)
+    point = {k: rng.normal(0, 0.5, np.shape(v)) for k, v in nc.model.initial_point().items()}
+    sd = np.exp(point["sd__g_log__"])
+    effect0 = point["z__g"].ravel()[0] * sd[0]
+    p_point = {k: v for k, v in point.items() if k != "Intercept_c"}
+    p_point["pivot__g"] = point["Intercept_c"] + effect0
+    lp_nc = nc.model.compile_logp()(point)
+    lp_piv = piv.model.compile_logp()(p_point)
+    np.testing.assert_allclose(lp_piv, lp_nc, rtol=1e-12, atol=1e-8)
+
+    def derived(model, name):
+        (v,) = model.replace_rvs_by_values([model[name]])
+        return model.compile_fn(v, inputs=model.value_vars, on_unused_input="ignore")
+
+    for name in ("Intercept", "r__g"):
+        np.testing.assert_allclose(
+            derived(piv.model, name)(p_point), derived(nc.model, name)(point), atol=1e-12
+        )

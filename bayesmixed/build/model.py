@@ -36,6 +36,7 @@ from bayesmixed.build.lean_likelihood import add_lean_likelihood
 from bayesmixed.build.likelihood import add_likelihood
 from bayesmixed.build.marginal import build_marginal_model, can_marginalize
 from bayesmixed.build.parameterization import Choice
+from bayesmixed.build.pivot import pivot_block, pivot_intercept
 from bayesmixed.build.qr import population_coefficients
 from bayesmixed.build.random_effects import add_block, block_coords
 from bayesmixed.spec.design import Design, GroupBlock
@@ -77,6 +78,13 @@ class BuiltModel:
     marginal: bool = False
     #: coefficients sampled through the QR parameterization (:mod:`bayesmixed.build.qr`)
     qr: list[str] = field(default_factory=list)
+    #: (factor, level index) whose linear predictor is sampled in place of the intercept
+    #: (:mod:`bayesmixed.build.pivot`), or None
+    pivot: tuple[str, int] | None = None
+
+    def _pivot_name(self) -> str:
+        factor, j = self.pivot
+        return str(next(b.levels[j] for b in self.design.blocks if b.factor == factor))
 
     def meta(self) -> dict:
         """JSON-able description of the model's variables, stored with the posterior."""
@@ -103,7 +111,11 @@ class BuiltModel:
                 for b in d.blocks
             ],
             "parameterization": {
-                f: {**c.to_dict(), **({"marginal": True} if self.marginal else {})}
+                f: {
+                    **c.to_dict(),
+                    **({"marginal": True} if self.marginal else {}),
+                    **({"pivot_level": self._pivot_name()} if self.pivot and self.pivot[0] == f else {}),
+                }
                 for f, c in self.choices.items()
             },
             "hierarchical_centering": self.absorbed,
@@ -237,8 +249,9 @@ def build_model(
     moved_out = level_absorbed | slope_absorbed
     row_cols = [k for k in range(len(slope_idx)) if k not in moved_out]
 
+    pivot = pivot_block(design, choices, priors.get("Intercept"), target)
     with pm.Model(coords=_coords(design)) as model:
-        intercept = prior_rv("Intercept_c", priors["Intercept"]) if has_int else None
+        intercept = prior_rv("Intercept_c", priors["Intercept"]) if has_int and not pivot else None
         b, row_term, qr = None, None, False
         if slope_idx:
             b, row_term, qr = population_coefficients(
@@ -247,16 +260,18 @@ def build_model(
         if has_int:
             x_means = pm.Data("x_means", means[slope_idx]) if slope_idx else None
             shift = pt.dot(x_means, b) if slope_idx else 0.0
-            pm.Deterministic("Intercept", intercept - shift)
             # slopes moved into random-slope means multiply the raw (uncentered) column, so
             # the intercept they pair with is the one at x = 0 for those columns
             moved = sorted(slope_absorbed)
-            base = intercept - pt.dot(x_means[moved], b[moved]) if moved else intercept
+            moved_part = pt.dot(x_means[moved], b[moved]) if moved else 0.0
+            if not pivot:  # with a pivot, the intercept is derived after the effects
+                pm.Deterministic("Intercept", intercept - shift)
+                base = intercept - moved_part
 
         eta = pt.zeros(design.n_obs)
         if row_term is not None:
             eta = eta + row_term
-        if has_int and target is None:
+        if has_int and target is None and not pivot:
             eta = eta + base
         if design.offset is not None:
             eta = eta + pm.Data("offset", design.offset)
@@ -292,6 +307,10 @@ def build_model(
             else:
                 effects = add_block(blk, sd_priors, cor_prior, choices[blk.factor].centered, mean)
             effects_of[id(blk)] = effects
+            if pivot and blk is pivot[0]:
+                intercept, base = pivot_intercept(blk, pivot[1], effects, priors["Intercept"], moved_part)
+                pm.Deterministic("Intercept", intercept - shift)
+                eta = eta + base
             idx = pm.Data(f"idx__{blk.label}", blk.index)
             for k in range(blk.n_terms):
                 if k == 0 and id(blk) in absorbed_outer:
@@ -321,7 +340,10 @@ def build_model(
         for _, pos in slope_plan.get(id(blk), []):
             absorbed.setdefault(blk.factor, []).append(names[slope_idx[pos]])
     qr_names = [names[slope_idx[k]] for k in row_cols] if qr else []
-    return BuiltModel(model, design, priors, choices, means, absorbed, qr=qr_names)
+    return BuiltModel(
+        model, design, priors, choices, means, absorbed, qr=qr_names,
+        pivot=(pivot[0].factor, pivot[1]) if pivot else None,
+    )
 
 
 def _level_plan(

@@ -50,6 +50,20 @@ intercept, slope and sd, "ratio" = the statistic above; C / NC = centered / non-
 
 Misses are on the safe side (non-centered where centered would have given up to twice the ESS)
 except at five levels, where neither form is clean.
+
+A pivot level. A factor left non-centered can still have a level that its data pin (one clinic
+with 400 patients among clinics with 1-4). Non-centered, the intercept and that level's
+innovation are locked on the curved ridge ``intercept + sd z_j = const`` (divergences);
+centering the whole factor puts the data-poor levels into the funnel, and centering that level
+alone locks the intercept to it as ``sd`` shrinks (a funnel again: measured, more divergences).
+What works is to sample the pinned quantity itself: the level's linear predictor
+``p = intercept + sd z_j``, with the intercept derived as ``p - sd z_j`` (Jacobian 1, the
+intercept's prior kept exactly). The level with the largest ``lambda_j`` becomes the pivot when
+``lambda_j >= PIVOT_THRESHOLD`` (5) while the factor stays non-centered; the builder uses it
+for random-intercept factors only (:mod:`bayesmixed.build.pivot`). Measured on the
+hard-cases data (one level of 400 rows, ``lambda`` 10, 24 levels of 1-4 rows, logistic, seeds
+1, 2, 3, 14, 2 chains x 1,000 draws): non-centered 3-27 divergences, intercept ESS 199-580;
+pivot 0 divergences, intercept ESS 1,832-2,135.
 """
 
 from __future__ import annotations
@@ -68,11 +82,15 @@ from bayesmixed.spec.design import Design, GroupBlock
 #: the calibration that put it here.
 CENTER_THRESHOLD = 1.5
 
+#: In a non-centered factor, a level whose own statistic is at least this becomes the pivot.
+PIVOT_THRESHOLD = 5.0
+
 #: One-sided probability of the lower bound of each term's variance.
 LOWER_BOUND_PROB = 0.9
 
 __all__ = [
     "CENTER_THRESHOLD",
+    "PIVOT_THRESHOLD",
     "Choice",
     "choose_parameterization",
     "info_ratio",
@@ -96,6 +114,11 @@ class Choice:
     #: tau_hat^2 / levels: how much this factor's effects blur the overall intercept; the
     #: builder moves the intercept into the mean of the centered factor where it is largest
     spread: float = 0.0
+    #: a data-rich level of a non-centered factor whose linear predictor is sampled in place of
+    #: the intercept (index; see the module docstring), and its statistic; the builder uses
+    #: it when the model allows (an intercept, no hierarchical centering of it)
+    pivot_level: int | None = None
+    pivot_ratio: float = 0.0
 
     def to_dict(self) -> dict:
         """JSON-able form."""
@@ -149,14 +172,26 @@ def _level_information(design: Design, i: int, guess: VarianceGuess) -> np.ndarr
     return A
 
 
-def _ratio(design: Design, i: int, guess: VarianceGuess) -> float:
-    """Median over levels of the smallest eigenvalue of ``D_lo^1/2 A_j D_lo^1/2``."""
+def _level_ratios(design: Design, i: int, guess: VarianceGuess) -> np.ndarray:
+    """Per level, the smallest eigenvalue of ``D_lo^1/2 A_j D_lo^1/2``."""
     b = design.blocks[i]
     A = _level_information(design, i, guess)
     tau_lo = np.sqrt(guess.blocks[i].tau2 * _lower_bound_factor(b.n_levels))
     S = A * tau_lo[None, :, None] * tau_lo[None, None, :]
-    lam = np.linalg.eigvalsh(S)[:, 0] if b.n_terms > 1 else S[:, 0, 0]
-    return float(np.median(lam))
+    return np.linalg.eigvalsh(S)[:, 0] if b.n_terms > 1 else S[:, 0, 0]
+
+
+def _ratio(design: Design, i: int, guess: VarianceGuess) -> float:
+    """Median over levels of the smallest eigenvalue of ``D_lo^1/2 A_j D_lo^1/2``."""
+    return float(np.median(_level_ratios(design, i, guess)))
+
+
+def _pivot(lam: np.ndarray | None) -> tuple[int | None, float]:
+    """The pivot level of a non-centered factor, if any (see the module docstring)."""
+    if lam is None or lam.size < 2:
+        return None, 0.0
+    j = int(np.argmax(lam))
+    return (j, float(lam[j])) if lam[j] >= PIVOT_THRESHOLD else (None, 0.0)
 
 
 def info_ratio(design: Design, block: GroupBlock, guess: VarianceGuess | None = None) -> float:
@@ -250,16 +285,23 @@ def choose_parameterization(
     guess = guess_variances(design) if design.blocks else None
     ratios: dict[str, float] = {}
     spreads: dict[str, float] = {}
+    level_lam: dict[str, np.ndarray | None] = {}
     for i, b in enumerate(design.blocks):
-        r = _ratio(design, i, guess)
-        ratios[b.factor] = min(ratios.get(b.factor, np.inf), r)
+        lam = _level_ratios(design, i, guess)
+        ratios[b.factor] = min(ratios.get(b.factor, np.inf), float(np.median(lam)))
         spreads.setdefault(b.factor, float(guess.blocks[i].tau2[0] / b.n_levels))
+        prev = level_lam.get(b.factor, lam)  # a level counts as rich only in every block
+        level_lam[b.factor] = np.minimum(prev, lam) if prev is not None and prev.shape == lam.shape else None
     out: dict[str, Choice] = {}
     for f, r in ratios.items():
         choice = spec_user.get(f, "auto")
         if choice == "auto" or choice is None:
             centered = bool(r >= CENTER_THRESHOLD)
-            out[f] = Choice(centered=centered, rule="auto", ratio=r, spread=spreads[f])
+            pivot, pivot_ratio = (None, 0.0) if centered else _pivot(level_lam[f])
+            out[f] = Choice(
+                centered=centered, rule="auto", ratio=r, spread=spreads[f],
+                pivot_level=pivot, pivot_ratio=pivot_ratio,
+            )
         else:
             out[f] = Choice(centered=bool(choice), rule="user", ratio=r, spread=spreads[f])
     return out

@@ -88,6 +88,8 @@ def format_fit(fit) -> str:
         parts = []
         for f, c in meta["parameterization"].items():
             kind = "centered" if c["centered"] else "non-centered"
+            if c.get("pivot_level"):  # issue 6: a data-rich level carries the intercept
+                kind += f", pivot level {c['pivot_level']!r}"
             why = f"auto, information ratio {c['ratio']:.2f}" if c["rule"] == "auto" else "user"
             if c.get("marginal"):  # issue 5: gaussian effects integrated out exactly
                 kind, why = "integrated out", "exact for a gaussian model; effects drawn afterwards"

@@ -149,10 +149,12 @@ def _structure_key(built) -> str:
     # held in pm.Data (swappable) or not part of the graph
     for data_dependent in ("n_obs", "x_means", "offset_mean", "n_rows_original", "n_cells"):
         meta.pop(data_dependent, None)
-    # the graph depends on which factors are centered, not on the rule's statistic
+    # the graph depends on which factors are centered (and on the position of a pivot level),
+    # not on the rule's statistic
     meta["parameterization"] = {
         f: [c["centered"], c.get("marginal", False)] for f, c in meta["parameterization"].items()
     }
+    meta["pivot"] = list(built.pivot) if getattr(built, "pivot", None) else None
     shapes = {v.name: list(v.get_value().shape) for v in built.model.data_vars}
     # coordinate labels (level names) are not part of the graph: only their number is; a
     # cache hit relabels the draws (see _relabel), so K-fold and simulation refits reuse it
