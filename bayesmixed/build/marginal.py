@@ -153,7 +153,9 @@ def build_marginal_model(
         if has_int:
             shift = pt.dot(pm.Data("x_means", means[slope_idx]), b) if slope_idx else 0.0
             pm.Deterministic("Intercept", intercept - shift)
-        theta = pt.concatenate(parts) if len(parts) > 1 else parts[0]
+        # theta = (intercept, coefficients) kept in pieces with their columns of W: no
+        # Join / Split in the graph (each costs numba compile time, measured)
+        pieces = list(zip(parts, ([slice(0, 1)] if has_int else []) + [slice(int(has_int), None)], strict=False))
         sd = vector_rv(f"sd__{L}", [priors[f"sd({t}|{blk.factor})"] for t in blk.terms], dims=f"{L}__term")
         rho = pt.as_tensor(0.0)
         if blk.correlated:
@@ -171,17 +173,24 @@ def build_marginal_model(
                 d[f"ztz{a}{c}"] = pm.Data(f"m__ztz{a}{c}", stats["ztz"][:, a, c])
         s2 = sigma**2
         # elementwise products and sums (no BLAS calls): cheaper to compile, as fast here
-        rtr = d["yty"] - 2 * pt.sum(theta * d["wty"]) + pt.sum(d["wtw"] * theta[:, None] * theta[None, :])
-        t = [(d[f"zty{a}"] - pt.sum(d[f"ztw{a}"] * theta[None, :], axis=1)) / s2 for a in range(k)]
+        quad_w = sum(
+            pt.sum(d["wtw"][s1, s2] * v1[:, None] * v2[None, :]) for v1, s1 in pieces for v2, s2 in pieces
+        )
+        rtr = d["yty"] - 2 * sum(pt.sum(v * d["wty"][sl]) for v, sl in pieces) + quad_w
+        t = [
+            (d[f"zty{a}"] - sum(pt.sum(d[f"ztw{a}"][:, sl] * v[None, :], axis=1) for v, sl in pieces)) / s2
+            for a in range(k)
+        ]
         if k == 1:
             m = 1.0 / sd[0] ** 2 + d["ztz00"] / s2
             logdet = pt.sum(pt.log(m)) + blk.n_levels * 2 * pt.log(sd[0])
             quad = pt.sum(t[0] ** 2 / m)
         else:
-            det_s = (sd[0] * sd[1]) ** 2 * (1 - rho**2)
-            m11 = sd[1] ** 2 / det_s + d["ztz00"] / s2
-            m22 = sd[0] ** 2 / det_s + d["ztz11"] / s2
-            m12 = -rho * sd[0] * sd[1] / det_s + d["ztz01"] / s2
+            sd0, sd1 = sd[0], sd[1]
+            det_s = (sd0 * sd1) ** 2 * (1 - rho**2)
+            m11 = sd1**2 / det_s + d["ztz00"] / s2
+            m22 = sd0**2 / det_s + d["ztz11"] / s2
+            m12 = -rho * sd0 * sd1 / det_s + d["ztz01"] / s2
             det_m = m11 * m22 - m12**2
             logdet = pt.sum(pt.log(det_m)) + blk.n_levels * pt.log(det_s)
             quad = pt.sum((m22 * t[0] ** 2 - 2 * m12 * t[0] * t[1] + m11 * t[1] ** 2) / det_m)
