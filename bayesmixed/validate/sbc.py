@@ -594,7 +594,7 @@ def sbc(
         )
         row.update(
             centered=",".join(
-                f"{f}={'M' if v.get('marginal') else 'C' if v['centered'] else 'NC'}"
+                f"{f}={'M' if v.get('marginal') else 'C' if v['centered'] else 'P' if v.get('pivot_level') else 'NC'}"
                 for f, v in fit.meta["parameterization"].items()
             ),
             divergences=int(np.sum(div)),
