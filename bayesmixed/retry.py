@@ -1,11 +1,12 @@
 """``bm.fit(..., auto_retry=True)``: refit when the diagnostics verdict is "fail".
 
 Each retry raises ``target_accept`` (to 0.95, then 0.99) and switches the parameterization
-(centered <-> non-centered) of the grouping factors that the divergence / R-hat triage
-(:mod:`bayesmixed.report.triage`) implicates -- once per factor, so a switch that did not help
-is not undone and redone. Every attempt is recorded in ``fit.meta["retries"]``: its settings,
-what changed and why, and its verdict. The first attempt that does not fail is returned;
-if all fail, the one with the fewest divergences (then lowest R-hat), flagged as such.
+(centered <-> non-centered; partially centered -> non-centered) of the grouping factors that
+the divergence / R-hat triage (:mod:`bayesmixed.report.triage`) implicates -- once per factor,
+so a switch that did not help is not undone and redone. Every attempt is recorded in
+``fit.meta["retries"]``: its settings, what changed and why, and its verdict. The first
+attempt that does not fail is returned; if all fail, the one with the fewest divergences
+(then lowest R-hat), flagged as such.
 """
 
 from __future__ import annotations
@@ -20,8 +21,12 @@ __all__ = ["TARGET_ACCEPT_STEPS", "retry_fit"]
 TARGET_ACCEPT_STEPS = (0.95, 0.99)
 
 
-def _centered(fit) -> dict[str, bool]:
-    return {f: bool(v["centered"]) for f, v in fit.meta["parameterization"].items()}
+def _centered(fit) -> dict[str, bool | str]:
+    """Per factor: True, False or "partial" (what ``centered=`` takes to rebuild it)."""
+    return {
+        f: "partial" if v.get("partial") else bool(v["centered"])
+        for f, v in fit.meta["parameterization"].items()
+    }
 
 
 def _record(
@@ -90,7 +95,8 @@ def retry_fit(first, call: dict[str, Any], *, max_retries: int = len(TARGET_ACCE
             target_accept = higher[0]
         for factor in found.factors:
             if factor in centered and factor not in switched:
-                centered[factor] = not centered[factor]
+                # a partially centered factor goes to the form without a funnel
+                centered[factor] = False if centered[factor] == "partial" else not centered[factor]
                 switched.add(factor)
                 kind = "centered" if centered[factor] else "non-centered"
                 changes.append(f"{factor!r} switched to {kind} (implicated by the triage)")

@@ -13,6 +13,7 @@ from bayesmixed.build.parameterization import (
     PIVOT_THRESHOLD,
     _lower_bound_factor,
     choose_parameterization,
+    partial_weights,
 )
 from bayesmixed.build.variance_guess import guess_variances
 
@@ -202,3 +203,103 @@ def test_pivot_is_the_same_posterior(formula):
         np.testing.assert_allclose(
             derived(piv.model, name)(p_point), derived(nc.model, name)(point), atol=1e-12
         )
+
+
+# -- partial centering: per-level weights between the two forms (issue 5) -----------------
+
+
+def slopes_data(seed: int = 3, levels: int = 30, per: int = 30) -> pd.DataFrame:
+    """Logistic (1 + x | g): the intercepts well informed (ratio ~3), the slopes less (~1)."""
+    rng = np.random.default_rng(seed)
+    u = rng.multivariate_normal([0, 0], [[1.0, 0.3], [0.3, 0.36]], levels)
+    g = np.repeat(np.arange(levels), per)
+    x = rng.normal(size=g.size)
+    eta = -0.5 + 0.8 * x + u[g, 0] + u[g, 1] * x
+    return pd.DataFrame({"y": rng.binomial(1, special.expit(eta)), "x": x, "g": [f"g{j:02d}" for j in g]})
+
+
+def olre_data(seed: int = 1, patients: int = 40) -> pd.DataFrame:
+    """Poisson counts, (1 | patient) + (1 | obs): neither factor is clearly informed."""
+    rng = np.random.default_rng(seed)
+    pat = np.repeat(np.arange(patients), 4)
+    eta = 1.5 + rng.normal(0, 0.5, patients)[pat] + rng.normal(0, 0.45, pat.size)
+    return pd.DataFrame({"y": rng.poisson(np.exp(eta)), "patient": pat.astype(str),
+                         "obs": np.arange(pat.size).astype(str)})
+
+
+def test_weights_follow_the_information_of_each_level_and_term():
+    design = bm.prepare("y ~ x + (1 + x | g)", slopes_data(), "bernoulli").design
+    guess = guess_variances(design)
+    w = partial_weights(design, 0, guess)
+    assert w.shape == (30, 2) and np.all((w > 0) & (w < 1))
+    assert np.median(w[:, 0]) > np.median(w[:, 1])  # intercepts better informed than slopes
+    # more rows per level, more weight on the centered form
+    rich = bm.prepare("y ~ x + (1 + x | g)", slopes_data(per=120), "bernoulli").design
+    assert np.median(partial_weights(rich, 0, guess_variances(rich))[:, 0]) > np.median(w[:, 0])
+
+
+def test_rule_picks_partial_centering_between_the_two_corners():
+    c = choice(slopes_data(), "bernoulli", "y ~ x + (1 + x | g)")["g"]
+    assert c.ratio < CENTER_THRESHOLD and c.pivot_level is None
+    assert c.partial and c.kind == "partial" and not c.centered
+    both = choose_parameterization(bm.prepare("y ~ 1 + (1 | patient) + (1 | obs)", olre_data(), "poisson").design)
+    assert both["patient"].partial and both["obs"].partial
+    # the corners keep their forms: rich data centered, sparse data nearly non-centered
+    assert not choice(simulate("gaussian", 30, 30, 1.0), "gaussian")["g"].partial
+    sparse = choice(simulate("bernoulli", 40, 5, 0.3), "bernoulli")["g"]
+    assert not sparse.centered
+    assert not sparse.partial or np.median(sparse.weights["g"]) < 0.3
+
+
+def test_user_can_ask_for_partial_centering():
+    rich = simulate("gaussian", 30, 30, 1.0)
+    c = choice(rich, "gaussian", user={"g": "partial"})["g"]
+    assert c.partial and c.rule == "user"
+    built = bm.prepare(F, rich, centered={"g": "partial"})
+    assert "p__g" in built.model.named_vars and "z__g" not in built.model.named_vars
+    with pytest.raises(bm.SpecError, match="'partial'"):
+        choice(rich, "gaussian", user={"g": "half"})
+
+
+@pytest.mark.parametrize("formula", ["y ~ x + (1 + x | g)", "y ~ x + (1 + x || g)"])
+def test_partial_centering_is_the_same_posterior(formula):
+    """With ``p = W m + sd^w z`` the log densities differ by exactly the Jacobian
+    ``sum w log sd``, and the effects and intercept derived from both are identical."""
+    df = slopes_data()
+    part = bm.prepare(formula, df, "bernoulli", aggregate=False)
+    nc = bm.prepare(formula, df, "bernoulli", aggregate=False, centered={"g": False})
+    assert part.choices["g"].partial and "z__g" in nc.model.named_vars
+    # hierarchical centering moved the intercept and the x slope into the effects' mean
+    assert part.meta()["hierarchical_centering"] == {"g": ["Intercept", "x"]}
+    w = part.choices["g"].weights["g"]
+    rng = np.random.default_rng(2)
+    point = {k: rng.normal(0, 0.5, np.shape(v)) for k, v in nc.model.initial_point().items()}
+    sd = np.exp(point["sd__g_log__"])
+    b = point["b"].ravel()[0]
+    m = np.array([point["Intercept_c"] - part.x_means[1] * b, b])  # the mean of every level
+    p_point = {k: v for k, v in point.items() if k != "z__g"}
+    p_point["p__g"] = w * m + sd**w * point["z__g"]
+    lp_nc = nc.model.compile_logp()(point)
+    lp_part = part.model.compile_logp()(p_point)
+    np.testing.assert_allclose(lp_part, lp_nc - np.sum(w * np.log(sd)), rtol=1e-12, atol=1e-8)
+
+    def derived(model, name):
+        (v,) = model.replace_rvs_by_values([model[name]])
+        return model.compile_fn(v, inputs=model.value_vars, on_unused_input="ignore")
+
+    for name in ("Intercept", "r__g"):
+        np.testing.assert_allclose(
+            derived(part.model, name)(p_point), derived(nc.model, name)(point), atol=1e-10
+        )
+
+
+def test_partial_centering_is_stored_and_printed():
+    fit = bm.fit("y ~ 1 + (1 | patient) + (1 | obs)", olre_data(), "poisson",
+                 chains=2, draws=200, tune=200, seed=1, progress=False)
+    info = fit.meta["parameterization"]["obs"]
+    assert info["partial"] is True and info["rule"] == "auto"
+    lo, med, hi = info["weights"]
+    assert 0 <= lo <= med <= hi <= 1
+    assert f"obs: partially centered, weights {lo:.2f}-{hi:.2f} (median {med:.2f})" in str(fit)
+    label = next(b["label"] for b in fit.meta["blocks"] if b["factor"] == "obs")
+    assert fit.idata["posterior"][f"r__{label}"].shape[-2:] == (160, 1)

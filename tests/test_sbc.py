@@ -4,6 +4,7 @@ SBC run of a real model (which must not reject) and a negative control (which mu
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -164,4 +165,46 @@ def test_sbc_pivot_level_on_very_unbalanced_groups():
     )
     assert res.n_done == 200
     assert (res.sims["centered"] == "g=P").sum() >= 150  # the pivot is what is checked
+    assert res.passes(ALPHA), res.uniformity()
+
+
+@pytest.mark.slow
+def test_sbc_partial_centering_correlated_slopes():
+    """Partial centering (build/random_effects.partial_block) is calibrated on the flagship
+    ``(1 + x | g)`` logistic model, forced for every simulated data set."""
+    res = sbc(
+        "y ~ x + (1 + x | g)",
+        100,
+        family="bernoulli",
+        seed=25,
+        priors={"Intercept": "normal(0, 1)", "b": "normal(0, 1)", "sd": "half_normal(1)"},
+        n_groups=30,
+        n_per_group=20,
+        centered="partial",
+    )
+    assert res.n_done == 100
+    assert (res.sims["centered"] == "g=PC").all()
+    assert res.passes(ALPHA), res.uniformity()
+
+
+@pytest.mark.slow
+def test_sbc_partial_centering_two_poisson_factors():
+    """Partial centering of a patient factor and an observation-level factor (poisson)."""
+    rng = np.random.default_rng(4)
+    pat = np.repeat(np.arange(30), 4)
+    template = pd.DataFrame({
+        "y": 0, "x": rng.normal(size=pat.size), "patient": [f"p{j:02d}" for j in pat],
+        "obs": [f"o{j:03d}" for j in range(pat.size)],
+    })
+    res = sbc(
+        "y ~ x + (1 | patient) + (1 | obs)",
+        100,
+        family="poisson",
+        data_template=template,
+        seed=26,
+        priors={"Intercept": "normal(1.5, 0.5)", "b": "normal(0, 0.5)", "sd": "half_normal(0.6)"},
+        centered="partial",
+    )
+    assert res.n_done == 100
+    assert (res.sims["centered"] == "patient=PC,obs=PC").all()
     assert res.passes(ALPHA), res.uniformity()

@@ -10,10 +10,11 @@ Choices made here:
   (levels, terms) matrix), never through a dense one-hot matrix. Centered correlated blocks use
   :mod:`bayesmixed.build.fast_mvnormal` (``pm.MvNormal`` over many levels cost 4x the whole
   row-level likelihood of a 200,000-row model).
-- Hierarchical centering: for the centered factor with a random intercept whose effects blur
+- Hierarchical centering (:mod:`bayesmixed.build.mean_plan`): for the centered or partially
+  centered factor with a random intercept whose effects blur
   the intercept most (largest ``tau_hat^2 / levels``), the intercept, the predictors that are
   constant within its levels, and the random intercepts of factors it is nested in enter the
-  mean of its effects instead of the row-level linear predictor. Every other centered factor
+  mean of its effects instead of the row-level linear predictor. Every other such factor
   with a random intercept likewise takes the predictors constant within its own levels (in a
   crossed persons x items design: item-level predictors into the item effects, person-level
   ones into the person effects). Coefficients and reported random effects keep their meaning.
@@ -35,14 +36,21 @@ from bayesmixed.build.fast_mvnormal import add_centered_correlated_block
 from bayesmixed.build.lean_likelihood import add_lean_likelihood
 from bayesmixed.build.likelihood import add_likelihood
 from bayesmixed.build.marginal import build_marginal_model, can_marginalize
+from bayesmixed.build.mean_plan import (
+    hier_target,
+    level_plan_of,
+    level_values,
+    outer_blocks,
+    slope_plan_of,
+)
 from bayesmixed.build.parameterization import Choice
 from bayesmixed.build.pivot import pivot_block, pivot_intercept
 from bayesmixed.build.qr import population_coefficients
 from bayesmixed.build.random_effects import add_block, block_coords
-from bayesmixed.spec.design import Design, GroupBlock
+from bayesmixed.spec.design import Design
 from bayesmixed.spec.priors import Prior
 
-__all__ = ["BuiltModel", "build_model", "level_constant_columns"]
+__all__ = ["BuiltModel", "build_model"]
 
 
 @dataclass
@@ -129,58 +137,11 @@ class BuiltModel:
         }
 
 
-def level_constant_columns(X: np.ndarray, names: tuple[str, ...], index: np.ndarray, n_levels: int) -> list[int]:
-    """Indexes of non-intercept columns of ``X`` that are constant within every level.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> X = np.array([[1.0, 0.0, 5.0], [1.0, 0.0, 6.0], [1.0, 1.0, 7.0]])
-    >>> level_constant_columns(X, ("Intercept", "treated", "x"), np.array([0, 0, 1]), 2)
-    [1]
-    """
-    out = []
-    for j, name in enumerate(names):
-        if name == "Intercept":
-            continue
-        col = X[:, j]
-        rows = np.maximum(np.bincount(index, minlength=n_levels), 1)
-        level_mean = np.bincount(index, weights=col, minlength=n_levels) / rows
-        if np.all(np.abs(col - level_mean[index]) <= 1e-12 * (1 + np.abs(col))):
-            out.append(j)
-    return out
-
-
 def _coords(design: Design) -> dict[str, list]:
     coords: dict[str, list] = {"coef": [n for n in design.x_names if n != "Intercept"]}
     for b in design.blocks:
         coords.update(block_coords(b))
     return coords
-
-
-def _hier_target(design: Design, choices: dict[str, Choice]) -> GroupBlock | None:
-    """The centered block with a random intercept whose effects blur the intercept most."""
-    if not design.has_intercept:
-        return None
-    cands = [b for b in design.blocks if choices[b.factor].centered and b.terms and b.terms[0] == "Intercept"]
-    return max(cands, key=lambda b: choices[b.factor].spread, default=None)
-
-
-def _outer_blocks(design: Design, target: GroupBlock) -> list[tuple[GroupBlock, np.ndarray]]:
-    """Blocks with a random intercept whose factor contains ``target``'s factor (nesting).
-
-    Returns each with the map from target level to its outer level: the outer effects are
-    constant within target levels, so they can enter the target effects' mean.
-    """
-    out = []
-    for b in design.blocks:
-        if b is target or not b.terms or b.terms[0] != "Intercept" or b.n_levels >= target.n_levels:
-            continue
-        outer = np.zeros(target.n_levels, dtype=np.int64)
-        outer[target.index] = b.index
-        if np.array_equal(outer[target.index], b.index):
-            out.append((b, outer))
-    return out
 
 
 def build_model(
@@ -240,11 +201,11 @@ def build_model(
             model, design, priors, choices, means, {}, complete=complete, marginal=True, qr=qr_names
         )
 
-    target = _hier_target(design, choices)
-    level_plan = _level_plan(design, choices, target, slope_idx)
+    target = hier_target(design, choices)
+    level_plan = level_plan_of(design, choices, target, slope_idx)
     absorbed_cols = level_plan.get(id(target), []) if target is not None else []
     level_absorbed = {pos for cols in level_plan.values() for pos in cols}
-    slope_plan = _slope_plan(design, choices, slope_idx, set(level_absorbed))
+    slope_plan = slope_plan_of(design, choices, slope_idx, set(level_absorbed))
     slope_absorbed = {pos for pairs in slope_plan.values() for _, pos in pairs}
     moved_out = level_absorbed | slope_absorbed
     row_cols = [k for k in range(len(slope_idx)) if k not in moved_out]
@@ -276,7 +237,7 @@ def build_model(
         if design.offset is not None:
             eta = eta + pm.Data("offset", design.offset)
 
-        outer = _outer_blocks(design, target) if target is not None else []
+        outer = outer_blocks(design, target) if target is not None else []
         absorbed_outer = {id(o) for o, _ in outer}
         order = [o for o in design.blocks if o is not target] + ([target] if target is not None else [])
         effects_of: dict[int, object] = {}
@@ -285,14 +246,14 @@ def build_model(
             if blk is target:
                 mu = base + pt.zeros(blk.n_levels)
                 if absorbed_cols:
-                    W = _level_values(Xc[:, absorbed_cols], blk)
+                    W = level_values(Xc[:, absorbed_cols], blk)
                     mu = mu + pt.dot(pm.Data(f"W__{blk.label}", W), b[absorbed_cols])
                 for ob, level_map in outer:
                     mu = mu + effects_of[id(ob)][level_map, 0]
                 columns[0] = mu
             elif level_plan.get(id(blk)):
                 cols = level_plan[id(blk)]
-                W = _level_values(Xc[:, cols], blk)
+                W = level_values(Xc[:, cols], blk)
                 columns[0] = pt.dot(pm.Data(f"W__{blk.label}", W), b[cols])
             for k, pos in slope_plan.get(id(blk), []):
                 columns[k] = b[pos] + pt.zeros(blk.n_levels)
@@ -305,7 +266,9 @@ def build_model(
             if blk.correlated and choices[blk.factor].centered:  # MvNormal is slow: issue 5
                 effects = add_centered_correlated_block(blk, sd_priors, cor_prior, mean)
             else:
-                effects = add_block(blk, sd_priors, cor_prior, choices[blk.factor].centered, mean)
+                choice = choices[blk.factor]
+                weights = choice.weights[blk.label] if choice.partial else None
+                effects = add_block(blk, sd_priors, cor_prior, choice.centered, mean, weights)
             effects_of[id(blk)] = effects
             if pivot and blk is pivot[0]:
                 intercept, base = pivot_intercept(blk, pivot[1], effects, priors["Intercept"], moved_part)
@@ -345,64 +308,3 @@ def build_model(
         pivot=(pivot[0].factor, pivot[1]) if pivot else None,
     )
 
-
-def _level_plan(
-    design: Design, choices: dict[str, Choice], target: GroupBlock | None, slope_idx: list[int]
-) -> dict[int, list[int]]:
-    """Level-constant predictors that move into the mean of a centered block's intercepts.
-
-    Returns block id -> positions in ``b``. The hierarchical-centering target takes its
-    level-constant predictors first; every other centered block with a random intercept then
-    takes those constant within its own levels (person-level predictors into the person
-    effects, item-level ones into the item effects of a crossed design), larger spread first.
-    A predictor moves at most once.
-    """
-    names = design.x_names
-    blocks = [
-        b for b in design.blocks
-        if choices[b.factor].centered and b.terms and b.terms[0] == "Intercept"
-    ]
-    blocks.sort(key=lambda b: (b is not target, -choices[b.factor].spread))
-    plan: dict[int, list[int]] = {}
-    taken: set[int] = set()
-    for blk in blocks:
-        const = level_constant_columns(design.X, names, blk.index, blk.n_levels)
-        cols = [slope_idx.index(j) for j in const if slope_idx.index(j) not in taken]
-        if cols:
-            plan[id(blk)] = cols
-            taken.update(cols)
-    return plan
-
-
-def _slope_plan(
-    design: Design, choices: dict[str, Choice], slope_idx: list[int], taken: set[int]
-) -> dict[int, list[tuple[int, int]]]:
-    """Fixed slopes that move into the mean of a centered block's matching random slope.
-
-    Returns block id -> [(term index in the block, position in ``b``)]. A coefficient moves at
-    most once, to the centered block with the largest spread, and only when the block's column
-    is exactly the population-level column.
-    """
-    plan: dict[int, list[tuple[int, int]]] = {}
-    blocks = sorted(
-        (b for b in design.blocks if choices[b.factor].centered),
-        key=lambda b: -choices[b.factor].spread,
-    )
-    for blk in blocks:
-        for k, term in enumerate(blk.terms):
-            if term == "Intercept" or term not in design.x_names:
-                continue
-            j = design.x_names.index(term)
-            pos = slope_idx.index(j)
-            if pos in taken or not np.allclose(blk.Z[:, k], design.X[:, j]):
-                continue
-            plan.setdefault(id(blk), []).append((k, pos))
-            taken.add(pos)
-    return plan
-
-
-def _level_values(cols: np.ndarray, block: GroupBlock) -> np.ndarray:
-    """Per-level values of level-constant columns."""
-    W = np.zeros((block.n_levels, cols.shape[1]))
-    W[block.index] = cols
-    return W

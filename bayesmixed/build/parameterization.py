@@ -68,7 +68,7 @@ pivot 0 divergences, intercept ESS 1,832-2,135.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
@@ -88,13 +88,27 @@ PIVOT_THRESHOLD = 5.0
 #: One-sided probability of the lower bound of each term's variance.
 LOWER_BOUND_PROB = 0.9
 
+#: A factor that is neither centered nor pivoted is partially centered when its statistic is at
+#: least this (the median level's data precision half the prior precision at the lower bound of
+#: the spread); below it the posterior of the sd reaches zero, where no fixed weight fits and
+#: the non-centered form mixed better (calibration in the module docstring).
+PARTIAL_THRESHOLD = 0.5
+
+#: ... and when it has at least this many levels: with fewer, the posterior of the sd is too wide
+#: for one set of weights (sleepstudy ``(Days | Subject)``, 18 levels: 5-13 divergences
+#: partially centered, none non-centered).
+PARTIAL_MIN_LEVELS = 30
+
 __all__ = [
     "CENTER_THRESHOLD",
+    "PARTIAL_MIN_LEVELS",
+    "PARTIAL_THRESHOLD",
     "PIVOT_THRESHOLD",
     "Choice",
     "choose_parameterization",
     "info_ratio",
     "intercept_spread",
+    "partial_weights",
 ]
 
 
@@ -119,10 +133,33 @@ class Choice:
     #: it when the model allows (an intercept, no hierarchical centering of it)
     pivot_level: int | None = None
     pivot_ratio: float = 0.0
+    #: partial centering: per block label, the (levels x terms) weights ``w`` in [0, 1] of
+    #: :func:`bayesmixed.build.random_effects.partial_block`; None for the other two forms
+    weights: dict[str, np.ndarray] | None = field(default=None, compare=False)
+
+    @property
+    def partial(self) -> bool:
+        """Whether the factor is partially centered."""
+        return self.weights is not None
+
+    @property
+    def takes_mean(self) -> bool:
+        """Whether hierarchical centering may move terms into this factor's mean."""
+        return self.centered or self.partial
+
+    @property
+    def kind(self) -> str:
+        """``"centered"``, ``"partial"`` or ``"non-centered"``."""
+        return "centered" if self.centered else "partial" if self.partial else "non-centered"
 
     def to_dict(self) -> dict:
-        """JSON-able form."""
-        return {"centered": self.centered, "rule": self.rule, "ratio": self.ratio}
+        """JSON-able form (with the weights' range for a partially centered factor)."""
+        out = {"centered": self.centered, "rule": self.rule, "ratio": self.ratio}
+        if self.partial:
+            w = np.concatenate([v.ravel() for v in self.weights.values()])
+            out["partial"] = True
+            out["weights"] = [round(float(q), 3) for q in np.quantile(w, [0.0, 0.5, 1.0])]
+        return out
 
 
 def _lower_bound_factor(n_levels: int) -> float:
@@ -179,6 +216,34 @@ def _level_ratios(design: Design, i: int, guess: VarianceGuess) -> np.ndarray:
     tau_lo = np.sqrt(guess.blocks[i].tau2 * _lower_bound_factor(b.n_levels))
     S = A * tau_lo[None, :, None] * tau_lo[None, None, :]
     return np.linalg.eigvalsh(S)[:, 0] if b.n_terms > 1 else S[:, 0, 0]
+
+
+def partial_weights(design: Design, i: int, guess: VarianceGuess) -> np.ndarray:
+    """(levels x terms) weights ``w = lambda / (1 + lambda)`` of partial centering.
+
+    ``lambda_jk = A_j[k, k] tau_lo_k^2`` is the data-to-prior precision ratio of term ``k`` at
+    level ``j`` (the lower bound of the spread, as for the rule): ``w`` is the weight that makes
+    the sampled variable and the sd independent in the normal model with known variances
+    (Papaspiliopoulos, Roberts & Skold 2007), 0 non-centered, 1 centered.
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> from bayesmixed.build.variance_guess import guess_variances
+    >>> design = bm.prepare("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy")).design
+    >>> w = partial_weights(design, 0, guess_variances(design))
+    >>> w.shape, bool(((w > 0) & (w < 1)).all())
+    ((18, 2), True)
+    """
+    b = design.blocks[i]
+    A = _level_information(design, i, guess)
+    tau_lo = np.sqrt(guess.blocks[i].tau2 * _lower_bound_factor(b.n_levels))
+    S = A * tau_lo[None, :, None] * tau_lo[None, None, :]
+    # the precision of term k when the level's other terms are unknown too: 1 / (S^-1)_kk
+    # (an intercept confounded with an uncentered slope is informed less than A_kk says)
+    ridge = 1e-9 * np.eye(b.n_terms)
+    lam = 1.0 / np.maximum(np.einsum("jkk->jk", np.linalg.inv(S + ridge)), 1e-300)
+    return lam / (1.0 + lam)
 
 
 def _ratio(design: Design, i: int, guess: VarianceGuess) -> float:
@@ -242,11 +307,11 @@ def _user_choices(design: Design, user) -> dict:
             f"this model ({', '.join(design.spec.factors)})"
         )
     for f, choice in spec_user.items():
-        if not (choice is None or isinstance(choice, bool) or choice == "auto"):
+        if not (choice is None or isinstance(choice, bool) or choice in ("auto", "partial")):
             from bayesmixed.errors import SpecError
 
             raise SpecError(
-                f"centered for factor {f!r} must be True, False or 'auto', got {choice!r}"
+                f"centered for factor {f!r} must be True, False, 'partial' or 'auto', got {choice!r}"
             )
     return spec_user
 
@@ -255,15 +320,20 @@ def choose_parameterization(
     design: Design,
     user: dict[str, bool | str] | bool | str | None = None,
 ) -> dict[str, Choice]:
-    """Centered (True) or non-centered (False) per grouping factor.
+    """Centered, partially centered or non-centered, per grouping factor.
+
+    The rule: centered when the median statistic is at least ``CENTER_THRESHOLD``; otherwise
+    non-centered with a pivot level when there is one; otherwise partially centered when the
+    statistic is at least ``PARTIAL_THRESHOLD`` and the factor has at least
+    ``PARTIAL_MIN_LEVELS`` levels; otherwise non-centered.
 
     Parameters
     ----------
     design
         The model design.
     user
-        ``True``/``False``/``"auto"`` for all factors, or a dict factor -> that. Unnamed factors
-        use ``"auto"``.
+        ``True``/``False``/``"partial"``/``"auto"`` for all factors, or a dict factor -> that.
+        Unnamed factors use ``"auto"``.
 
     Returns
     -------
@@ -286,7 +356,9 @@ def choose_parameterization(
     ratios: dict[str, float] = {}
     spreads: dict[str, float] = {}
     level_lam: dict[str, np.ndarray | None] = {}
+    weights: dict[str, dict[str, np.ndarray]] = {}
     for i, b in enumerate(design.blocks):
+        weights.setdefault(b.factor, {})[b.label] = partial_weights(design, i, guess)
         lam = _level_ratios(design, i, guess)
         ratios[b.factor] = min(ratios.get(b.factor, np.inf), float(np.median(lam)))
         spreads.setdefault(b.factor, float(guess.blocks[i].tau2[0] / b.n_levels))
@@ -298,9 +370,18 @@ def choose_parameterization(
         if choice == "auto" or choice is None:
             centered = bool(r >= CENTER_THRESHOLD)
             pivot, pivot_ratio = (None, 0.0) if centered else _pivot(level_lam[f])
+            partial = (
+                not centered and pivot is None and r >= PARTIAL_THRESHOLD
+                and min(b.n_levels for b in design.blocks if b.factor == f) >= PARTIAL_MIN_LEVELS
+            )
             out[f] = Choice(
                 centered=centered, rule="auto", ratio=r, spread=spreads[f],
                 pivot_level=pivot, pivot_ratio=pivot_ratio,
+                weights=weights[f] if partial else None,
+            )
+        elif choice == "partial":
+            out[f] = Choice(
+                centered=False, rule="user", ratio=r, spread=spreads[f], weights=weights[f]
             )
         else:
             out[f] = Choice(centered=bool(choice), rule="user", ratio=r, spread=spreads[f])

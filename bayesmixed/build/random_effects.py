@@ -1,4 +1,4 @@
-"""One generator per kind of random-effects block, each centered or non-centered.
+"""One generator per kind of random-effects block: centered, non-centered or partially centered.
 
 Every generator has the same interface: given a block, its sd priors, its correlation prior,
 the parameterization and an optional (levels x terms) mean (hierarchical centering), it
@@ -12,7 +12,8 @@ Variables per block (``L`` = block label):
 - ``cor_u__L`` (two terms) or ``corr_chol__L`` (more): the LKJ correlation variables
   (``build/correlation.py``), and the Deterministic ``cor__L`` (terms x terms).
 - ``z__L`` (levels x terms): standard-normal innovations (non-centered), or
-  ``r_raw__L``: the effects themselves (centered).
+  ``r_raw__L``: the effects themselves (centered), or
+  ``p__L``: the partially centered variables (:func:`partial_block`).
 """
 
 from __future__ import annotations
@@ -65,6 +66,36 @@ def correlated_block(block: GroupBlock, sd, cor_prior: Prior, centered: bool, me
     return effects
 
 
+def partial_block(block: GroupBlock, sd, cor_prior: Prior | None, weights, mean=None):
+    """Partially centered effects, independent or correlated.
+
+    With ``D = diag(sd)``, ``L`` the correlation's Cholesky factor (identity when
+    uncorrelated), ``W_j = diag(w_j)`` the level's weights and ``m_j`` its mean, the sampled
+    variable is
+
+        p_j ~ Normal(W_j m_j, D^{w_j})  (independent components),
+        u_j = m_j + D L D^{-w_j} (p_j - W_j m_j),
+
+    so ``D^{-w_j} (p_j - W_j m_j)`` is standard normal and ``u_j ~ Normal(m_j, D L L' D)``
+    exactly, for any weights in [0, 1]. ``w = 0`` is the non-centered form; ``w = 1`` with
+    ``L = I`` the centered one. In between, a level whose data inform its effects with
+    ``lambda`` times the prior precision is decorrelated from the sd at ``w = lambda /
+    (1 + lambda)`` (Papaspiliopoulos, Roberts & Skold 2007; the per-variable form of Gorinova,
+    Moore & Hoffman 2020). ``weights`` (levels x terms) are data (``w__L``): a refit on new
+    data of the same structure swaps them in.
+    """
+    L = block.label
+    dims = (L, f"{L}__term")
+    w = pm.Data(f"w__{L}", weights)
+    loc = 0.0 if mean is None else w * mean
+    p = pm.Normal(f"p__{L}", loc, sd**w, dims=dims)
+    v = (p - loc) * sd ** (-w)  # standard normal
+    if block.correlated:
+        v = v @ correlation_cholesky(L, block.n_terms, float(cor_prior.params["eta"])).T
+    dev = v * sd
+    pm.Deterministic(f"r__{L}", dev, dims=dims)
+    return dev if mean is None else dev + mean
+
 
 def block_coords(block: GroupBlock) -> dict[str, list]:
     """The model coordinates of a block: its levels, its terms, and the terms again (``__term_b``,
@@ -88,11 +119,13 @@ def add_block(
     cor_prior: Prior | None,
     centered: bool,
     mean=None,
+    weights=None,
 ):
     """Create a block's variables; return its level effects, shape (levels, terms).
 
     ``mean`` (levels x terms, or None for zero) is the mean of the effects under hierarchical
     centering; the returned effects include it, the recorded ``r__L`` deviations do not.
+    ``weights`` (levels x terms) ask for partial centering (:func:`partial_block`).
 
     Examples
     --------
@@ -108,6 +141,8 @@ def add_block(
     (18, 2)
     """
     sd = vector_rv(f"sd__{block.label}", sd_priors, dims=f"{block.label}__term")
+    if weights is not None:
+        return partial_block(block, sd, cor_prior, weights, mean)
     if block.correlated:
         return correlated_block(block, sd, cor_prior, centered, mean)
     return independent_block(block, sd, centered, mean)

@@ -339,7 +339,10 @@ def kfold(
     keys = _cluster_keys(data, by)
     folds = group_folds(keys, k, seed)
     cfg = fit.config or {}
-    centered = {f: c["centered"] for f, c in fit.meta.get("parameterization", {}).items()}
+    centered = {
+        f: "partial" if c.get("partial") else c["centered"]
+        for f, c in fit.meta.get("parameterization", {}).items()
+    }
     uniq = np.unique(keys)
     elpd_c = np.full(uniq.size, np.nan)
     from bayesmixed.sample.backends import reuse_compiled

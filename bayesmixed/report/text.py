@@ -88,6 +88,9 @@ def format_fit(fit) -> str:
         parts = []
         for f, c in meta["parameterization"].items():
             kind = "centered" if c["centered"] else "non-centered"
+            if c.get("partial"):  # issue 5: weights between the two forms, per level
+                lo, med, hi = c["weights"]
+                kind = f"partially centered, weights {lo:.2f}-{hi:.2f} (median {med:.2f})"
             if c.get("pivot_level"):  # issue 6: a data-rich level carries the intercept
                 kind += f", pivot level {c['pivot_level']!r}"
             why = f"auto, information ratio {c['ratio']:.2f}" if c["rule"] == "auto" else "user"

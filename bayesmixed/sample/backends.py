@@ -149,10 +149,11 @@ def _structure_key(built) -> str:
     # held in pm.Data (swappable) or not part of the graph
     for data_dependent in ("n_obs", "x_means", "offset_mean", "n_rows_original", "n_cells"):
         meta.pop(data_dependent, None)
-    # the graph depends on which factors are centered (and on the position of a pivot level),
-    # not on the rule's statistic
+    # the graph depends on which factors are centered or partially centered (and on the
+    # position of a pivot level), not on the rule's statistic nor the weights (data, w__L)
     meta["parameterization"] = {
-        f: [c["centered"], c.get("marginal", False)] for f, c in meta["parameterization"].items()
+        f: [c["centered"], c.get("marginal", False), c.get("partial", False)]
+        for f, c in meta["parameterization"].items()
     }
     meta["pivot"] = list(built.pivot) if getattr(built, "pivot", None) else None
     shapes = {v.name: list(v.get_value().shape) for v in built.model.data_vars}

@@ -14,7 +14,7 @@ from bayesmixed.spec.priors import Prior
 
 __all__ = ["GroupTerm", "ModelSpec", "Response"]
 
-Centering = bool | Literal["auto"]
+Centering = bool | Literal["auto", "partial"]
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,8 @@ class ModelSpec:
     priors
         Prior overrides by parameter or class name (see :mod:`bayesmixed.spec.priors`).
     centered
-        Per grouping factor: ``True`` (centered), ``False`` (non-centered) or ``"auto"``.
+        Per grouping factor: ``True`` (centered), ``False`` (non-centered), ``"partial"``
+        (partially centered) or ``"auto"``.
 
     Examples
     --------

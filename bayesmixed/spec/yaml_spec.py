@@ -13,7 +13,7 @@ per grouping factor::
         intercept: true                # default true
         slopes: [urban]                # default none
         correlated: true               # default true
-        centered: auto                 # true / false / auto
+        centered: auto                 # true / false / partial / auto
     priors:
       b: normal(0, 2.5)
       sd(district): {dist: HalfNormal, sigma: 1}
@@ -90,8 +90,10 @@ def _group_entries(entry: Any, i: int) -> tuple[list[GroupTerm], dict[str, Any]]
     centered = {}
     if "centered" in entry:
         c = entry["centered"]
-        if c not in (True, False, "auto"):
-            raise SpecError(f"groups[{i}].centered must be true, false or auto, got {c!r}")
+        if c not in (True, False, "auto", "partial"):
+            raise SpecError(
+                f"groups[{i}].centered must be true, false, partial or auto, got {c!r}"
+            )
         centered = {f: c for f in factors}
     return groups, centered
 

@@ -413,6 +413,21 @@ def _as_count(name: str, value: Any, low: int) -> int:
     return int(value)
 
 
+def _form_code(choice: dict) -> str:
+    """M (integrated out), C (centered), PC (partially centered), P (pivot level), NC.
+
+    Examples
+    --------
+    >>> _form_code({"centered": False, "partial": True})
+    'PC'
+    """
+    if choice.get("marginal"):
+        return "M"
+    if choice["centered"]:
+        return "C"
+    return "PC" if choice.get("partial") else "P" if choice.get("pivot_level") else "NC"
+
+
 def sbc(
     spec: str | ModelSpec | Mapping[str, Any],
     n_sims: int,
@@ -461,7 +476,8 @@ def sbc(
     seed
         Seeds the prior draws and every fit: the run is reproducible.
     centered
-        ``"auto"`` (per simulated data set, the automatic rule's choice), ``True`` or ``False``.
+        ``"auto"`` (per simulated data set, the automatic rule's choice), ``"partial"``,
+        ``True`` or ``False``.
     include_effects
         Also rank the random effects of each block's first level.
     fit_priors
@@ -497,8 +513,10 @@ def sbc(
         raise SamplerError(
             f"chains x draws = {chains * draws} is fewer than n_rank_draws={n_rank_draws}"
         )
-    if centered not in ("auto", True, False):
-        raise SpecError(f"centered must be 'auto', True or False for SBC, got {centered!r}")
+    if centered not in ("auto", "partial", True, False):
+        raise SpecError(
+            f"centered must be 'auto', 'partial', True or False for SBC, got {centered!r}"
+        )
     spec = make_spec(spec, family, link, priors)
     template = (
         data_template
@@ -594,8 +612,7 @@ def sbc(
         )
         row.update(
             centered=",".join(
-                f"{f}={'M' if v.get('marginal') else 'C' if v['centered'] else 'P' if v.get('pivot_level') else 'NC'}"
-                for f, v in fit.meta["parameterization"].items()
+                f"{f}={_form_code(v)}" for f, v in fit.meta["parameterization"].items()
             ),
             divergences=int(np.sum(div)),
             min_ess_bulk=float(conv["ess_bulk"].min()),
