@@ -109,7 +109,7 @@ def _fmt_row(rec: dict, ratio: str) -> str:
     note = []
     if rec["tool"] == "bayesmixed":
         cen = ", ".join(
-            f"{f}: {'M' if c == 'marginal' else 'C' if c else 'NC'}"
+            f"{f}: {'M' if c == 'marginal' else 'PC' if c == 'partial' else 'C' if c else 'NC'}"
             for f, c in rec.get("parameterization", {}).items()
         )
         note.append(cen)
@@ -202,8 +202,11 @@ def write_results(
         "Wall = build + compile + sample (libraries already imported). ESS = min bulk ESS over "
         "population-level, group-level sd and correlation parameters; R-hat = max over the "
         "same. Converged = R-hat <= 1.01 and no divergences. Ratio = bayesmixed ESS/s divided "
-        "by the ESS/s of bambi's best converged backend. C / NC = centered / non-centered, M = "
-        "integrated out (gaussian, one factor). A fit that did not finish within its time "
+        "by the ESS/s of bambi's best converged backend. C / NC / PC = centered / non-centered / "
+        "partially centered, M = integrated out (gaussian, one factor). Compilation times "
+        "depend on the numba disk cache: a model compiled before on the same data (as in "
+        "repeated runs of this suite) compiles in about half the time of a new one. A fit that "
+        "did not finish within its time "
         f"limit ({args.timeout} s for bayesmixed, {min(args.timeout, args.bambi_timeout)} s "
         "for bambi) is shown as such.",
         "",

@@ -77,7 +77,7 @@ def run_one(model_name: str, tool: str, chains: int, draws: int, seed: int, quic
             k: (float(v) if not isinstance(v, bool) else v) for k, v in fit.timings.items()
         }
         rec["parameterization"] = {
-            f: "marginal" if c.get("marginal") else c["centered"]
+            f: "marginal" if c.get("marginal") else "partial" if c.get("partial") else c["centered"]
             for f, c in fit.meta["parameterization"].items()
         }
         rec["hierarchical_centering"] = fit.meta.get("hierarchical_centering")

@@ -244,7 +244,7 @@ def build_model(
         for blk in order:
             columns = [None] * blk.n_terms
             if blk is target:
-                mu = base + pt.zeros(blk.n_levels)
+                mu = base
                 if absorbed_cols:
                     W = level_values(Xc[:, absorbed_cols], blk)
                     mu = mu + pt.dot(pm.Data(f"W__{blk.label}", W), b[absorbed_cols])
@@ -256,11 +256,8 @@ def build_model(
                 W = level_values(Xc[:, cols], blk)
                 columns[0] = pt.dot(pm.Data(f"W__{blk.label}", W), b[cols])
             for k, pos in slope_plan.get(id(blk), []):
-                columns[k] = b[pos] + pt.zeros(blk.n_levels)
-            mean = None
-            if any(c is not None for c in columns):
-                zero = pt.zeros(blk.n_levels)
-                mean = pt.stack([zero if c is None else c for c in columns], axis=1)
+                columns[k] = b[pos]
+            mean = _block_mean(columns, blk.n_levels, choices[blk.factor].partial)
             sd_priors = [priors[f"sd({t}|{blk.factor})"] for t in blk.terms]
             cor_prior = priors.get(f"cor({blk.factor})")
             if blk.correlated and choices[blk.factor].centered:  # MvNormal is slow: issue 5
@@ -308,3 +305,16 @@ def build_model(
         pivot=(pivot[0].factor, pivot[1]) if pivot else None,
     )
 
+
+def _block_mean(columns: list, n_levels: int, row_ok: bool):
+    """Stack per-term means (scalars, level vectors or None for zero) into the block's mean.
+
+    With ``row_ok`` and only scalar columns, the mean is one (1, terms) row that broadcasts
+    over levels (a smaller gradient graph for partial centering); otherwise (levels, terms).
+    """
+    if all(c is None for c in columns):
+        return None
+    if row_ok and all(c is None or c.ndim == 0 for c in columns):
+        return pt.stack([pt.as_tensor(0.0) if c is None else c for c in columns])[None, :]
+    zero = pt.zeros(n_levels)
+    return pt.stack([zero if c is None else c + zero for c in columns], axis=1)

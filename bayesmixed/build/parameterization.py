@@ -64,6 +64,16 @@ for random-intercept factors only (:mod:`bayesmixed.build.pivot`). Measured on t
 hard-cases data (one level of 400 rows, ``lambda`` 10, 24 levels of 1-4 rows, logistic, seeds
 1, 2, 3, 14, 2 chains x 1,000 draws): non-centered 3-27 divergences, intercept ESS 199-580;
 pivot 0 divergences, intercept ESS 1,832-2,135.
+
+Partial centering. A factor that is neither centered nor pivoted, whose statistic is at least
+``PARTIAL_THRESHOLD`` (0.5) and which has at least ``PARTIAL_MIN_LEVELS`` (30) levels, is
+sampled partially centered (:func:`bayesmixed.build.random_effects.partial_block`), with a weight
+``w = lambda / (1 + lambda)`` per level and term (:func:`partial_weights`). Calibration (same
+setting as above, 4 chains x 500 draws, seeds 1 and 2; partial against non-centered):
+gaussian 30 x 8, tau 0.5 (ratio 0.69, 1.44): 1,064-3,296 against 562-605; tau 0.3 (0.61): 892
+against 408; logistic 30 x 20, tau 0.4 (0.56-0.61): 353-814 against 473-561; below 0.5 (ratio
+0.13-0.26): 259-535 against 425-532 (so non-centered there); sleepstudy ``(Days | Subject)``
+without integrating out (18 levels, 1.17): 5-13 divergences against none (so 30 levels).
 """
 
 from __future__ import annotations

@@ -88,8 +88,9 @@ def partial_block(block: GroupBlock, sd, cor_prior: Prior | None, weights, mean=
     dims = (L, f"{L}__term")
     w = pm.Data(f"w__{L}", weights)
     loc = 0.0 if mean is None else w * mean
-    p = pm.Normal(f"p__{L}", loc, sd**w, dims=dims)
-    v = (p - loc) * sd ** (-w)  # standard normal
+    scale = pt.exp(w * pt.log(sd))  # sd^w, one exp per entry
+    p = pm.Normal(f"p__{L}", loc, scale, dims=dims)
+    v = (p - loc) / scale  # standard normal
     if block.correlated:
         v = v @ correlation_cholesky(L, block.n_terms, float(cor_prior.params["eta"])).T
     dev = v * sd
