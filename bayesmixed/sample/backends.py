@@ -195,7 +195,13 @@ def _compiled_nutpie(built):
         hit = _CACHE.get(key)
         if hit is not None:
             _CACHE.move_to_end(key)
-            return hit.with_data(**{v.name: v.get_value() for v in built.model.data_vars}), True
+            # data the graph does not use (an index whose effects enter through a nested
+            # factor's mean) were pruned at compilation: only the known ones are swapped
+            known = {var.name for var in getattr(hit, "shared_var_keys", {})}
+            data = {v.name: v.get_value() for v in built.model.data_vars}
+            if known:
+                data = {k: v for k, v in data.items() if k in known}
+            return hit.with_data(**data), True
         compiled = nutpie.compile_pymc_model(built.model)
         _remember(_CACHE, key, compiled)
         return compiled, False
