@@ -8,7 +8,12 @@ Options: ``--quick`` (smaller data, 300 draws; writes ``benchmarks/out/RESULTS-q
 ``--models NAME ...``, ``--tools TOOL ...``, ``--chains``, ``--draws``, ``--seed``,
 ``--timeout`` (seconds per fit; default 1800), ``--bambi-timeout`` (seconds per bambi fit;
 default 900: bambi fits that take longer are reported as not finished), ``--bambi-max-rows``
-(skip bambi above this size), ``--out PATH``.
+(skip bambi above this size), ``--cold``, ``--out PATH``.
+
+Before each timed fit an untimed warm-up fit of the same model and data (1 chain, 20 draws) runs
+in its own process, so that every tool starts from warm compilation caches (numba's for nutpie,
+PyMC's C cache), as when an analysis is run again; ``--cold`` leaves it out. bayesmixed's
+compilation time in that warm-up (``cold_compile_s``) is reported too.
 
 Figures per fit: wall time end to end (model building + compilation + sampling, after the
 libraries are imported), min bulk ESS over the population-level, group-level sd and
@@ -34,9 +39,13 @@ from benchmarks.worker import TOOLS
 
 HERE = Path(__file__).resolve().parent
 RHAT_OK = 1.01
+#: draws (and tuning steps) of the untimed warm-up fit that fills the compilation caches
+WARMUP_DRAWS = 20
 
 
-def run_fit(model: str, tool: str, args: argparse.Namespace) -> dict:
+def run_fit(
+    model: str, tool: str, args: argparse.Namespace, chains: int | None = None, draws: int | None = None
+) -> dict:
     """One fit in a fresh interpreter; returns its record (with ``error`` on failure)."""
     cmd = [
         sys.executable,
@@ -45,9 +54,9 @@ def run_fit(model: str, tool: str, args: argparse.Namespace) -> dict:
         model,
         tool,
         "--chains",
-        str(args.chains),
+        str(chains or args.chains),
         "--draws",
-        str(args.draws),
+        str(draws or args.draws),
         "--seed",
         str(args.seed),
     ]
@@ -118,8 +127,9 @@ def _fmt_row(rec: dict, ratio: str) -> str:
         t = rec.get("timings", {})
         if "compile" in t:
             note.append(
-                f"compile {t['compile']:.1f} s{' (cached)' if t.get('cached') else ''}, "
-                f"sample {t.get('sample', float('nan')):.1f} s"
+                f"compile {t['compile']:.1f} s{' (cached)' if t.get('cached') else ''}"
+                + (f" (cold {rec['cold_compile_s']:.1f} s)" if "cold_compile_s" in rec else "")
+                + f", sample {t.get('sample', float('nan')):.1f} s"
             )
     note.append(f"worst ESS: {rec['min_ess_param']}")
     return (
@@ -203,10 +213,15 @@ def write_results(
         "population-level, group-level sd and correlation parameters; R-hat = max over the "
         "same. Converged = R-hat <= 1.01 and no divergences. Ratio = bayesmixed ESS/s divided "
         "by the ESS/s of bambi's best converged backend. C / NC / PC = centered / non-centered / "
-        "partially centered, M = integrated out (gaussian, one factor). Compilation times "
-        "depend on the numba disk cache: a model compiled before on the same data (as in "
-        "repeated runs of this suite) compiles in about half the time of a new one. A fit that "
-        "did not finish within its time "
+        "partially centered, M = integrated out (gaussian, one factor). "
+        + (
+            "Compilation from cold caches (no warm-up fit). "
+            if args.cold
+            else "Before each timed fit an untimed warm-up fit (1 chain, 20 draws, own process) "
+            "filled the compilation caches of that tool, as when an analysis is run again; "
+            "bayesmixed's compile time in the warm-up is shown as cold. "
+        )
+        + "A fit that did not finish within its time "
         f"limit ({args.timeout} s for bayesmixed, {min(args.timeout, args.bambi_timeout)} s "
         "for bambi) is shown as such.",
         "",
@@ -267,6 +282,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--bambi-max-rows", type=int, default=None, help="skip bambi on larger data sets"
     )
+    ap.add_argument(
+        "--cold",
+        action="store_true",
+        help="no untimed warm-up fit before each timed one (compilation from cold caches)",
+    )
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     args.argv = argv
@@ -291,7 +311,12 @@ def main(argv: list[str] | None = None) -> None:
                     }
                 )
                 continue
+            warm = None
+            if not args.cold:  # compile once untimed: every tool starts from warm disk caches
+                warm = run_fit(name, tool, args, chains=1, draws=WARMUP_DRAWS)
             rec = run_fit(name, tool, args)
+            if warm is not None and "timings" in warm:
+                rec["cold_compile_s"] = float(warm["timings"]["compile"])
             records.append(rec)
             brief = rec.get("error") or (
                 f"{rec['wall_s']:.1f} s, ESS {rec['min_ess_bulk']:.0f}, "

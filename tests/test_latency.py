@@ -111,3 +111,28 @@ def test_frozen_compilation_has_the_model_log_density():
 
 def test_a_different_structure_compiles(fits):
     assert fits[4].timings["cached"] is False
+
+
+def nested_data(seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    school = np.repeat(np.arange(6), 40)
+    cls = np.repeat(np.arange(24), 10)  # 4 classes per school
+    x = np.random.default_rng(0).normal(size=school.size)
+    eta = 0.5 * x + rng.normal(0, 0.8, 6)[school] + rng.normal(0, 0.8, 24)[cls]
+    return pd.DataFrame({"y": rng.binomial(1, special.expit(eta)), "x": x,
+                         "school": [f"s{j}" for j in school], "cls": [f"c{j % 4}" for j in cls]})
+
+
+def test_reuse_when_an_outer_factor_enters_through_the_nested_mean():
+    # the centered classes take the schools' effects into their mean, so the school index is
+    # not in the compiled graph; swapping in new data must skip it (found by SBC, issue 5)
+    from bayesmixed.sample.backends import clear_cache, reuse_compiled
+
+    clear_cache()
+    kw = {"centered": {"school": False, "school:cls": True}, **QUICK}
+    with reuse_compiled():
+        first = bm.fit("y ~ x + (1 | school/cls)", nested_data(1), "bernoulli", seed=1, **kw)
+        second = bm.fit("y ~ x + (1 | school/cls)", nested_data(2), "bernoulli", seed=2, **kw)
+    assert "(1 | school)" in first.meta["hierarchical_centering"]["school:cls"]
+    assert first.timings["cached"] is False and second.timings["cached"] is True
+    assert np.isfinite(second.idata["posterior"]["r__school"].values).all()
