@@ -173,6 +173,12 @@ def test_no_pivot_for_a_factor_with_random_slopes():
     assert built.pivot is None
 
 
+def derived(model, name):
+    """A compiled function of the value variables giving the model's variable ``name``."""
+    (v,) = model.replace_rvs_by_values([model[name]])
+    return model.compile_fn(v, inputs=model.value_vars, on_unused_input="ignore")
+
+
 @pytest.mark.parametrize("formula", ["y ~ x + (1 | g)", "y ~ 0 + x + (1 | g)"])
 def test_pivot_is_the_same_posterior(formula):
     """At corresponding points (pivot = intercept + the level's effect) the two log densities
@@ -194,10 +200,6 @@ def test_pivot_is_the_same_posterior(formula):
     lp_nc = nc.model.compile_logp()(point)
     lp_piv = piv.model.compile_logp()(p_point)
     np.testing.assert_allclose(lp_piv, lp_nc, rtol=1e-12, atol=1e-8)
-
-    def derived(model, name):
-        (v,) = model.replace_rvs_by_values([model[name]])
-        return model.compile_fn(v, inputs=model.value_vars, on_unused_input="ignore")
 
     for name in ("Intercept", "r__g"):
         np.testing.assert_allclose(
@@ -282,10 +284,6 @@ def test_partial_centering_is_the_same_posterior(formula):
     lp_nc = nc.model.compile_logp()(point)
     lp_part = part.model.compile_logp()(p_point)
     np.testing.assert_allclose(lp_part, lp_nc - np.sum(w * np.log(sd)), rtol=1e-12, atol=1e-8)
-
-    def derived(model, name):
-        (v,) = model.replace_rvs_by_values([model[name]])
-        return model.compile_fn(v, inputs=model.value_vars, on_unused_input="ignore")
 
     for name in ("Intercept", "r__g"):
         np.testing.assert_allclose(

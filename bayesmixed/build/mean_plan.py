@@ -48,7 +48,8 @@ def level_constant_columns(X: np.ndarray, names: tuple[str, ...], index: np.ndar
 
 
 def hier_target(design: Design, choices: dict[str, Choice]) -> GroupBlock | None:
-    """The centered (or partially centered) block with a random intercept whose effects blur the intercept most.
+    """The centered (or partially centered) block with a random intercept that blurs the
+    intercept most (largest ``tau_hat^2 / levels``).
 
     Examples
     --------
@@ -74,11 +75,9 @@ def outer_blocks(design: Design, target: GroupBlock) -> list[tuple[GroupBlock, n
     Examples
     --------
     >>> import bayesmixed as bm
-    >>> from bayesmixed.build.parameterization import choose_parameterization
-    >>> design = bm.prepare("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy")).design
-    >>> choices = choose_parameterization(design, user=True)  # centered: takes a mean
-    >>> outer_blocks(design, design.blocks[0])  # no factor contains Subject
-    []
+    >>> design = bm.prepare("strength ~ 1 + (1 | batch/cask)", bm.datasets.load("pastes")).design
+    >>> [b.factor for b, _ in outer_blocks(design, design.blocks[1])]  # casks within batches
+    ['batch']
     """
     out = []
     for b in design.blocks:
@@ -105,10 +104,10 @@ def level_plan_of(
     Examples
     --------
     >>> import bayesmixed as bm
-    >>> from bayesmixed.build.parameterization import choose_parameterization
+    >>> from bayesmixed.build.parameterization import Choice
     >>> design = bm.prepare("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy")).design
-    >>> choices = choose_parameterization(design, user=True)  # centered: takes a mean
-    >>> level_plan_of(design, choices, design.blocks[0], [1])  # Days varies within subjects
+    >>> centered = {"Subject": Choice(centered=True, rule="user", ratio=None)}
+    >>> level_plan_of(design, centered, design.blocks[0], [1])  # Days varies within subjects
     {}
     """
     names = design.x_names
@@ -140,10 +139,10 @@ def slope_plan_of(
     Examples
     --------
     >>> import bayesmixed as bm
-    >>> from bayesmixed.build.parameterization import choose_parameterization
+    >>> from bayesmixed.build.parameterization import Choice
     >>> design = bm.prepare("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy")).design
-    >>> choices = choose_parameterization(design, user=True)  # centered: takes a mean
-    >>> list(slope_plan_of(design, choices, [1], set()).values())  # Days: term 1, coefficient 0
+    >>> plan = slope_plan_of(design, {"Subject": Choice(True, "user", None)}, [1], set())
+    >>> list(plan.values())  # the random slope of Days (term 1) takes coefficient 0
     [[(1, 0)]]
     """
     plan: dict[int, list[tuple[int, int]]] = {}
