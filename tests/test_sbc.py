@@ -131,17 +131,29 @@ def test_negative_control_is_rejected():
 
 
 @pytest.mark.slow
-def test_sbc_logistic_correlated_slopes_100_sims():
+@pytest.mark.parametrize(
+    "centered, n_groups, sd_prior, seed, form",
+    [
+        ("auto", 10, "half_normal(0.7)", 13, None),  # the automatic rule's choice per data set
+        # partial centering (build/random_effects.partial_block), forced for every data set
+        ("partial", 30, "half_normal(1)", 25, "g=PC"),
+    ],
+)
+def test_sbc_logistic_correlated_slopes_100_sims(centered, n_groups, sd_prior, seed, form):
+    """The flagship ``(1 + x | g)`` logistic model is calibrated, 20 rows per group."""
     res = sbc(
         "y ~ x + (1 + x | g)",
         100,
         family="bernoulli",
-        seed=13,
-        priors={"Intercept": "normal(0, 1)", "b": "normal(0, 1)", "sd": "half_normal(0.7)"},
-        n_groups=10,
+        seed=seed,
+        priors={"Intercept": "normal(0, 1)", "b": "normal(0, 1)", "sd": sd_prior},
+        n_groups=n_groups,
         n_per_group=20,
+        centered=centered,
     )
     assert res.n_done == 100
+    if form is not None:
+        assert (res.sims["centered"] == form).all()
     assert res.passes(ALPHA), res.uniformity()
 
 
@@ -165,25 +177,6 @@ def test_sbc_pivot_level_on_very_unbalanced_groups():
     )
     assert res.n_done == 200
     assert (res.sims["centered"] == "g=P").sum() >= 150  # the pivot is what is checked
-    assert res.passes(ALPHA), res.uniformity()
-
-
-@pytest.mark.slow
-def test_sbc_partial_centering_correlated_slopes():
-    """Partial centering (build/random_effects.partial_block) is calibrated on the flagship
-    ``(1 + x | g)`` logistic model, forced for every simulated data set."""
-    res = sbc(
-        "y ~ x + (1 + x | g)",
-        100,
-        family="bernoulli",
-        seed=25,
-        priors={"Intercept": "normal(0, 1)", "b": "normal(0, 1)", "sd": "half_normal(1)"},
-        n_groups=30,
-        n_per_group=20,
-        centered="partial",
-    )
-    assert res.n_done == 100
-    assert (res.sims["centered"] == "g=PC").all()
     assert res.passes(ALPHA), res.uniformity()
 
 
