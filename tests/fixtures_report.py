@@ -81,6 +81,18 @@ def simulate_nested_counts(seed: int = 7, n_sites: int = 15, n_broods: int = 4, 
     )
 
 
+def simulate_int_groups(seed: int = 9, n_sites: int = 8, n_broods: int = 3, n_per: int = 5):
+    """Gaussian data whose grouping columns hold integers: broods 1..3 nested in sites 1..8."""
+    rng = np.random.default_rng(seed)
+    site = np.repeat(np.arange(n_sites), n_broods * n_per)
+    brood = np.tile(np.repeat(np.arange(n_broods), n_per), n_sites)
+    x = rng.normal(size=site.size)
+    u_site = rng.normal(0, 1.0, n_sites)[site]
+    u_brood = rng.normal(0, 0.5, n_sites * n_broods)[site * n_broods + brood]
+    y = 1.0 + 0.5 * x + u_site + u_brood + rng.normal(0, 0.3, site.size)
+    return pd.DataFrame({"y": y, "x": x, "site": site + 1, "brood": brood + 1})
+
+
 @functools.cache
 def _fit(name: str):
     with warnings.catch_warnings():
@@ -124,6 +136,10 @@ def _fit(name: str):
                 seed=15,
                 **QUICK,
             )
+        if name == "int_nested":  # integer grouping columns, nested factors site/brood
+            return bm.fit(
+                "y ~ x + (1 | site/brood)", simulate_int_groups(), seed=17, **QUICK
+            )
         if name == "zi":
             return bm.fit(
                 "y ~ x + (1 | g)", simulate_zi_counts(), family="poisson", seed=16, **QUICK
@@ -138,7 +154,8 @@ def fit_fixture(name: str):
     ``bern``: bernoulli, correlated random intercept and slope (simulated, known truth);
     ``bern_ri``: the same data, random intercept only; ``gauss``: gaussian with crossed random
     intercepts (penicillin); ``pois``: poisson with nested random intercepts (simulated,
-    site/brood); ``binom``: binomial with trials (cbpp); ``zi``: poisson fitted to
+    site/brood); ``binom``: binomial with trials (cbpp, herd as text); ``int_nested``: gaussian
+    with nested factors whose columns hold integers (site/brood); ``zi``: poisson fitted to
     zero-inflated overdispersed counts.
     """
 

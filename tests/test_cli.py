@@ -287,6 +287,21 @@ def test_predict_from_a_folder_written_earlier(work, run_a, groups):
     assert again.returncode == 2 and "already exists" in again.stderr
 
 
+def test_predict_matches_levels_as_text(work, run_a):
+    """Subjects fitted as integers (read from CSV); new rows name them as text, "308.0" too."""
+    path, _ = run_a
+    pd.DataFrame({"Days": [3, 3, 3], "Subject": ["308.0", "new-person", "309"]}).to_csv(
+        work / "new_text.csv", index=False)
+    out = work / "pred_text.csv"
+    res = cli("predict", str(path), "--data", "new_text.csv", "--out", out.name, "--seed", "4",
+              cwd=work)
+    assert res.returncode == 0, res.stderr
+    assert "1 level(s) of 'Subject' not in the fitted data" in res.stderr
+    pred = pd.read_csv(out, dtype={"Subject": str})
+    expected = bm.load(path).predict(pd.DataFrame({"Days": [3, 3], "Subject": [308, 309]}))
+    np.testing.assert_allclose(pred["mean"].iloc[[0, 2]], expected["mean"], rtol=1e-12)
+
+
 class _Quiet:
     def __enter__(self):
         return self

@@ -12,6 +12,7 @@ from tests.fixtures_report import fit_fixture
 
 bern_fit = fit_fixture("bern")
 pois_fit = fit_fixture("pois")
+int_fit = fit_fixture("int_nested")
 
 
 def flat(fit, name):
@@ -114,3 +115,14 @@ def test_at_grid_and_curve(bern_fit):
         effects_table(bern_fit, "nope")
     with pytest.raises(PredictionError):
         effects_table(bern_fit, "x", values=(0, 1, 2))
+
+
+def test_at_a_grouping_column_takes_levels_of_any_type(int_fit):
+    """Fitted integer sites held at 2, "2", 2.0 (one level) or a new text level."""
+    at = {"site": [2, "2", np.float64(2.0), "new-person"]}
+    t = effects_table(int_fit, "x", at=at, types=["observed"], draws=100)
+    assert t["site"].tolist() == at["site"] and t["measure"].eq("ame").all()
+    assert t["mean"].iloc[0] == t["mean"].iloc[1] == t["mean"].iloc[2]
+    assert np.isfinite(t["mean"]).all()
+    c = effect_curve(int_fit, "x", values=[0.0, 1.0], at={"site": "new-person"}, draws=100)
+    assert len(c) == 4 and np.isfinite(c["mean"]).all()

@@ -3,13 +3,16 @@ known parameters, unseen levels handled as new groups and reported."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import integrate, special
 
 from bayesmixed.errors import PredictionError
-from bayesmixed.report.predict import NewLevelsWarning, predict_draws
+from bayesmixed.report.predict import NewLevelsWarning, predict, predict_draws, prediction_inputs
+from bayesmixed.spec.levels import level_strings, match_levels
 from tests.fixtures_report import fit_fixture, known_posterior_fit
 
 bern_fit = fit_fixture("bern")
@@ -149,3 +152,89 @@ def test_binomial_response_uses_trials(binom_fit):
     p = binom_fit.predict(rows, kind="mean")
     assert p["mean"].between(0, 1).all()
     np.testing.assert_allclose(y.mean(axis=0) / rows["size"].to_numpy(), p["mean"], atol=0.08)
+
+
+# --- group levels of any type: matched as text to the fitted levels (issue "New levels of any
+# type"); fitted int columns with text, str columns with numbers, categories, numpy scalars
+
+int_fit = fit_fixture("int_nested")
+
+
+def _levels_of(values, fitted, factor="g", fitted_levels=None):
+    new = pd.DataFrame({factor: pd.Series(values, dtype=object)})
+    old = pd.DataFrame({factor: fitted})
+    levels = fitted_levels or level_strings(old[factor])[1]
+    return match_levels(new, old, factor, levels)
+
+
+def test_match_levels_by_text_whatever_the_type():
+    idx, texts = _levels_of(["3", np.int64(3), np.float64(3.0), 3.0, "3.0", "x"], [1, 2, 3])
+    assert idx.tolist() == [2, 2, 2, 2, 2, -1] and texts[-1] == "x"
+    idx, _ = _levels_of([308, np.int64(308), np.float64(308.0), "308", 309.5], ["308", "309"])
+    assert idx.tolist() == [0, 0, 0, 0, -1]
+    idx, _ = _levels_of(["2", 2, np.float64(2.0)], [1.0, 2.0])  # fitted floats, labels "1.0"
+    assert idx.tolist() == [1, 1, 1]
+    idx, _ = _levels_of(["True", np.True_, True, 1], [True, False])
+    assert idx.tolist() == [1, 1, 1, -1]
+    idx, _ = _levels_of(["b", "2"], pd.Categorical(["a", "b", 2]))  # fitted categories
+    assert idx.tolist() == [2, 0]  # categories order: 2, "a", "b"
+    new = pd.DataFrame({"a": pd.Categorical([2, 9]), "b": ["y", "x"]})  # new categorical column
+    old = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    idx, texts = match_levels(new, old, "a:b", ["1:x", "2:y"])
+    assert idx.tolist() == [1, -1] and texts.tolist() == ["2:y", "9:x"]
+    # equal as text, different types in one fitted column: one level, not two labelled "3"
+    assert level_strings(pd.Series([3, "3", 3.0, "a"], dtype=object))[1] == ["3", "a"]
+
+
+def _eta(fit, rows: pd.DataFrame, groups: str = "observed") -> np.ndarray:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NewLevelsWarning)  # every level here is a fitted one
+        return predict_draws(fit, rows, kind="linpred", groups=groups, seed=1)[0]
+
+
+@pytest.mark.parametrize(
+    "site",
+    ["2", np.int64(2), np.float64(2.0), 2.0, "2.0", pd.Categorical(["2"]), pd.Categorical([2])],
+    ids=["str", "np.int64", "np.float64", "float", "str-float", "category-str", "category-int"],
+)
+def test_int_fitted_levels_given_as_text_numpy_scalars_or_categories(int_fit, site):
+    ref = pd.DataFrame({"x": [0.5], "site": [2], "brood": [3]})
+    rows = pd.DataFrame({"x": [0.5], "site": site, "brood": ["3"]})
+    np.testing.assert_array_equal(_eta(int_fit, rows), _eta(int_fit, ref))
+    inputs = prediction_inputs(int_fit, rows)
+    assert [idx.tolist() for idx, _ in inputs.groups] == [[1], [5]]  # site 2; site:brood 2:3
+
+
+def test_str_fitted_levels_given_as_numbers(binom_fit):
+    assert binom_fit.data["herd"].map(type).eq(str).all()  # herd "1" .. "15" as text
+    ref = pd.DataFrame({"period": ["2"], "herd": ["3"], "size": [10]})
+    for herd in (3, np.int64(3), np.float64(3.0), pd.Categorical([3])):
+        rows = ref.assign(herd=herd)
+        np.testing.assert_array_equal(_eta(binom_fit, rows), _eta(binom_fit, ref))
+
+
+def test_new_levels_of_any_type_are_named_new_groups(int_fit):
+    rows = pd.DataFrame(
+        {
+            "x": 0.0,
+            "site": pd.Series(["new-person", 99, "99", np.float64(99.0), 2], dtype=object),
+            "brood": pd.Series([1, 1, "1", np.int64(1), 7], dtype=object),
+        }
+    )
+    with pytest.warns(NewLevelsWarning, match="site: 99, new-person") as rec:
+        out = predict(int_fit, rows, kind="linpred", seed=2)
+    assert "site:brood: 2:7, 99:1, new-person:1" in str(rec[0].message)
+    assert out.attrs["new_levels"] == {
+        "site": ["99", "new-person"],
+        "site:brood": ["2:7", "99:1", "new-person:1"],
+    }
+    with pytest.warns(NewLevelsWarning):
+        eta, _ = predict_draws(int_fit, rows, kind="linpred", seed=2)
+    np.testing.assert_array_equal(eta[:, 1], eta[:, 2])  # 99, "99" and 99.0: one new group
+    np.testing.assert_array_equal(eta[:, 1], eta[:, 3])
+    assert np.max(np.abs(eta[:, 0] - eta[:, 1])) > 0.1  # "new-person" is another one
+    for groups in ("new", "none", "marginal"):  # the issue: groups="new" with a text level
+        table = predict(int_fit, rows, groups=groups, seed=3)
+        assert np.isfinite(table["mean"]).all() and table.attrs["new_levels"] == {}
+    eta_new, _ = predict_draws(int_fit, rows, kind="linpred", groups="new", seed=3)
+    np.testing.assert_array_equal(eta_new[:, 1], eta_new[:, 3])  # one new group, shared

@@ -25,6 +25,7 @@ from scipy.special import logsumexp
 
 from bayesmixed.errors import DataError, PredictionError
 from bayesmixed.report.residuals import pointwise_log_likelihood
+from bayesmixed.spec.levels import factor_texts
 
 __all__ = ["WAIC", "ParetoKWarning", "compare", "group_folds", "kfold", "loo", "waic"]
 
@@ -226,9 +227,7 @@ def _cluster_keys(data: pd.DataFrame, by: str) -> np.ndarray:
     missing = [c for c in cols if c not in data.columns]
     if missing:
         raise DataError(f"kfold by={by!r}: column {missing[0]!r} is not in the data")
-    if len(cols) > 1:
-        return data[cols].astype(str).agg(":".join, axis=1).to_numpy()
-    return data[cols[0]].astype(str).to_numpy()
+    return factor_texts(data, data, by).astype(str)  # labels as in fitting (3 and "3" one)
 
 
 def group_folds(keys: Sequence, k: int, seed=0) -> np.ndarray:

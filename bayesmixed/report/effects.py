@@ -30,6 +30,7 @@ import pandas as pd
 from bayesmixed.errors import PredictionError
 from bayesmixed.report.draws import summary_row
 from bayesmixed.report.predict import predict_draws
+from bayesmixed.spec.levels import level_key
 
 __all__ = ["effect_curve", "effects_table", "is_categorical"]
 
@@ -58,13 +59,37 @@ def _levels(values: pd.Series) -> list:
     return sorted(pd.unique(values.dropna()).tolist())
 
 
-def _set(data: pd.DataFrame, column: str, value) -> pd.DataFrame:
+def _set(data: pd.DataFrame, column: str, value, grouping: bool = False) -> pd.DataFrame:
+    """``data`` with every row of ``column`` set to ``value``, in the column's type.
+
+    A grouping column takes a value its type cannot hold as it is (``"new-person"`` or ``2.5``
+    in an integer column, a category not in the categories): the prediction then matches it to
+    the fitted levels as text (:func:`~bayesmixed.spec.levels.match_levels`) or makes it a new
+    group, instead of failing or silently changing the level.
+    """
     out = data.copy()
-    if isinstance(data[column].dtype, pd.CategoricalDtype):
-        out[column] = pd.Categorical([value] * len(out), categories=data[column].cat.categories)
-    else:
-        out[column] = pd.Series([value] * len(out), index=out.index).astype(data[column].dtype)
+    dtype = data[column].dtype
+    repeated = [value] * len(out)
+    try:
+        if isinstance(dtype, pd.CategoricalDtype):
+            new = pd.Series(pd.Categorical(repeated, categories=dtype.categories), index=out.index)
+            kept = not new.isna().any()
+        else:
+            new = pd.Series(repeated, index=out.index).astype(dtype)
+            kept = new.empty or level_key(new.iloc[0]) == level_key(value)
+    except (TypeError, ValueError):
+        if not grouping:
+            raise
+        kept = False
+    if grouping and not kept:
+        new = pd.Series(repeated, index=out.index, dtype=object)
+    out[column] = new
     return out
+
+
+def _grouping_columns(fit) -> set[str]:
+    """The data columns the fit's grouping factors are made of."""
+    return {c.strip() for b in fit.design.blocks for c in b.factor.split(":")}
 
 
 def _grid(at: Mapping | None) -> list[dict]:
@@ -112,7 +137,8 @@ def effects_table(
         contrast ``b`` vs ``a``; without it the average derivative (``ame``) is reported.
     at
         Columns held at fixed values (a value or a list of values; all combinations are
-        reported, one block of rows per combination).
+        reported, one block of rows per combination). A grouping column takes any level, of
+        any type (``308`` or ``"308"``, or a new one); its effects count under ``"observed"``.
     types
         Which predictions: ``"conditional"``, ``"population-averaged"``, ``"observed"``.
     data
@@ -131,13 +157,14 @@ def effects_table(
     """
     data = fit.data if data is None else data
     _check(fit, variable, data, types)
+    grouping = _grouping_columns(fit)
     fam = fit.meta["family"]
     col = data[variable]
     rows = []
     for point in _grid(at):
         base = data
         for k, v in point.items():
-            base = _set(base, k, v)
+            base = _set(base, k, v, grouping=k in grouping)
         for t in types:
             g = TYPES[t]
             if is_categorical(col):
@@ -215,6 +242,7 @@ def effect_curve(
     """
     data = fit.data if data is None else data
     _check(fit, variable, data, types)
+    grouping = _grouping_columns(fit)
     col = data[variable]
     if values is None:
         if is_categorical(col):
@@ -225,7 +253,7 @@ def effect_curve(
     for point in _grid(at):
         base = data
         for k, v in point.items():
-            base = _set(base, k, v)
+            base = _set(base, k, v, grouping=k in grouping)
         for t in types:
             for v in values:
                 d = _avg_mean(fit, _set(base, variable, v), TYPES[t], draws, seed)

@@ -3,9 +3,11 @@ population-averaged.
 
 ``groups`` says what the random effects are:
 
-- ``"observed"``: each row takes the posterior effects of its own level. Levels not seen in
-  fitting are treated as **new groups** (one fresh effect per unseen level, shared by its
-  rows) and listed in a :class:`NewLevelsWarning`; they are never mapped to a fitted level.
+- ``"observed"``: each row takes the posterior effects of its own level. Levels are matched to
+  the fitted ones as text, whatever their type (``308``, ``"308"``, ``np.float64(308.0)`` are
+  one level; see :func:`~bayesmixed.spec.levels.match_levels`). Levels not seen in fitting are
+  treated as **new groups** (one fresh effect per unseen level, shared by its rows) and listed
+  in a :class:`NewLevelsWarning`; they are never mapped to a fitted level.
 - ``"new"``: every level in ``newdata`` is a new group: for each posterior draw ``s`` its effects
   are drawn from ``N(0, Sigma_s)``, with ``Sigma_s = diag(sd_s) R_s diag(sd_s)`` (correlations
   included).

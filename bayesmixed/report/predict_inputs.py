@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from bayesmixed.errors import DataError, PredictionError
+from bayesmixed.spec.levels import column_texts, match_levels
 
 __all__ = ["PredictionInputs", "new_data_matrices", "prediction_inputs"]
 
@@ -50,18 +51,21 @@ class PredictionInputs:
         return out
 
 
-def _keys(data: pd.DataFrame, factor: str) -> np.ndarray:
-    cols = [c.strip() for c in factor.split(":")]
-    if len(cols) > 1:
-        return data[cols].astype(str).agg(":".join, axis=1).to_numpy()
-    return data[cols[0]].astype(str).to_numpy()
-
-
 def _evaluate_matrix(matrix, newdata: pd.DataFrame, where: str) -> np.ndarray:
     try:
         return np.asarray(matrix.evaluate_new_data(newdata).design_matrix, dtype=float)
     except Exception as exc:
         raise PredictionError(f"cannot build {where} for new data: {exc}") from None
+
+
+def _check_grouping_columns(design, newdata: pd.DataFrame) -> None:
+    """Raise :class:`PredictionError` when new data lack a column of a grouping factor."""
+    for b in design.blocks:
+        for c in b.factor.split(":"):
+            if c.strip() not in newdata.columns:
+                raise PredictionError(
+                    f"new data lack grouping column {c.strip()!r} of factor {b.factor!r}"
+                )
 
 
 def new_data_matrices(
@@ -77,20 +81,24 @@ def new_data_matrices(
     >>> X.shape, groups[0][0].tolist()  # the unseen subject gets level index -1
     ((2, 2), [0, -1])
     """
-    for b in design.blocks:
-        for c in b.factor.split(":"):
-            if c.strip() not in newdata.columns:
-                raise PredictionError(
-                    f"new data lack grouping column {c.strip()!r} of factor {b.factor!r}"
-                )
+    _check_grouping_columns(design, newdata)
     X = _evaluate_matrix(design.fixed_matrix, newdata, "the population-level columns")
-    out = []
+    groups, _ = _block_inputs(design, newdata)
+    return X, groups
+
+
+def _block_inputs(
+    design, newdata: pd.DataFrame
+) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[np.ndarray]]:
+    """Per block (level index, Z) and the level text of each row, levels matched to the fitted
+    ones by :func:`~bayesmixed.spec.levels.match_levels` (whatever their type)."""
+    groups, keys = [], []
     for b in design.blocks:
         Z = _evaluate_matrix(b.matrix, newdata, f"the columns of block ({b.expr} | {b.factor})")
-        pos = {lv: i for i, lv in enumerate(b.levels)}
-        idx = np.array([pos.get(k, -1) for k in _keys(newdata, b.factor)], dtype=np.int64)
-        out.append((idx, Z))
-    return X, out
+        idx, texts = match_levels(newdata, design.data, b.factor, b.levels)
+        groups.append((idx, Z))
+        keys.append(texts)
+    return groups, keys
 
 
 def match_column_types(newdata: pd.DataFrame, fitted: pd.DataFrame) -> pd.DataFrame:
@@ -112,7 +120,7 @@ def match_column_types(newdata: pd.DataFrame, fitted: pd.DataFrame) -> pd.DataFr
         if was_text and pd.api.types.is_numeric_dtype(newdata[col]):
             if out is newdata:
                 out = newdata.copy()
-            out[col] = newdata[col].astype(str)
+            out[col] = column_texts(newdata[col], fitted[col])
     return out
 
 
@@ -140,8 +148,9 @@ def prediction_inputs(fit, newdata: pd.DataFrame | None = None) -> PredictionInp
 
     check_new_data(fit.spec, newdata)  # no rows / NaN or inf in used columns (issue 6)
     newdata = match_column_types(newdata, design.data)
-    X, groups = new_data_matrices(design, newdata)
-    keys = [_keys(newdata, b.factor) for b in design.blocks]
+    _check_grouping_columns(design, newdata)
+    X = _evaluate_matrix(design.fixed_matrix, newdata, "the population-level columns")
+    groups, keys = _block_inputs(design, newdata)
     spec = fit.spec
     offset = None
     if spec.offset:

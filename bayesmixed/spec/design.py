@@ -18,6 +18,7 @@ import pandas as pd
 from bayesmixed.errors import DataError, FormulaError
 from bayesmixed.families import Family, get_family, resolve_link
 from bayesmixed.spec.evaluate import evaluate
+from bayesmixed.spec.levels import level_strings
 from bayesmixed.spec.terms import ModelSpec
 from bayesmixed.spec.validate import check_columns, clean_rows, response_data
 
@@ -143,17 +144,6 @@ def safe_label(text: str) -> str:
 _RESERVED = {"sample", "chain", "draw", "obs", "coef", "__obs__"}
 
 
-def _level_strings(values: pd.Series) -> tuple[np.ndarray, list[str]]:
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        cats = list(values.cat.categories)
-        codes = values.cat.codes.to_numpy()
-        used = sorted(set(codes.tolist()))
-        remap = {c: i for i, c in enumerate(used)}
-        return np.array([remap[c] for c in codes]), [str(cats[c]) for c in used]
-    codes, uniques = pd.factorize(values, sort=True)
-    return codes, [str(u) for u in uniques]
-
-
 def factor_codes(data: pd.DataFrame, factor: str) -> tuple[np.ndarray, list[str]]:
     """Integer codes and level labels of a (possibly interaction) grouping factor.
 
@@ -169,8 +159,8 @@ def factor_codes(data: pd.DataFrame, factor: str) -> tuple[np.ndarray, list[str]
     """
     cols = [c.strip() for c in factor.split(":")]
     if len(cols) == 1:
-        return _level_strings(data[cols[0]])
-    parts = [_level_strings(data[c]) for c in cols]
+        return level_strings(data[cols[0]])
+    parts = [level_strings(data[c]) for c in cols]
     keys = pd.MultiIndex.from_arrays([p[0] for p in parts])
     codes, uniques = pd.factorize(keys, sort=True)
     labels = [":".join(parts[j][1][k] for j, k in enumerate(u)) for u in uniques]
