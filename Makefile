@@ -3,7 +3,7 @@
 #   make test      run the test suite
 PY := .venv/bin/python
 
-.PHONY: example test test-all lint bench docs validate bootstrap
+.PHONY: example test test-all lint bench hard docs validate bootstrap
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -23,6 +23,9 @@ lint: bootstrap
 
 bench: bootstrap
 	$(PY) -m benchmarks.run
+
+hard: bootstrap
+	$(PY) -m benchmarks.hard
 
 docs: bootstrap
 	$(PY) -m mkdocs build --strict

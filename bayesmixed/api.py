@@ -134,6 +134,7 @@ def fit(
     log_likelihood: bool | None = None,
     auto_retry: bool = False,
     aggregate: bool = True,
+    adaptation: str = "diag",
 ):
     """Fit a Bayesian multilevel model.
 
@@ -172,6 +173,10 @@ def fit(
         become binomial (or poisson) counts; a gaussian model with one grouping factor has its
         effects integrated out and drawn afterwards. The posterior is unchanged and results stay
         per original row; ``False`` samples the row-level model.
+    adaptation
+        nutpie's mass-matrix adaptation, ``"diag"`` (default) or ``"draw_diag"`` (from draw
+        variances: more effective draws for weakly identified sds, at more gradients per draw;
+        see :class:`~bayesmixed.sample.backends.SamplerConfig`).
 
     Returns
     -------
@@ -198,6 +203,7 @@ def fit(
         target_accept=target_accept,
         seed=seed,
         progress=progress,
+        adaptation=adaptation,
     ).with_seed()
     t0 = time.perf_counter()
     built = prepare(
@@ -250,6 +256,7 @@ def fit(
                 target_accept=target_accept,
                 seed=config.seed,
                 backend=backend,
+                adaptation=adaptation,
                 progress=progress,
                 dropna=dropna,
                 centered=centered,

@@ -34,7 +34,9 @@ from bayesmixed.spec.terms import ModelSpec
 __all__ = ["LibraryModel", "get", "load_entry", "models", "models_dir", "names", "table"]
 
 #: Sampler settings an entry may suggest.
-SAMPLER_KEYS = frozenset({"chains", "draws", "tune", "target_accept", "backend", "max_treedepth"})
+SAMPLER_KEYS = frozenset(
+    {"chains", "draws", "tune", "target_accept", "backend", "max_treedepth", "adaptation"}
+)
 _REQUIRED = ("name", "title", "description", "data", "family")
 
 

@@ -38,6 +38,7 @@ def _record(
         "target_accept": float(target_accept),
         "centered": _centered(fit),
         "seed": fit.config.get("seed"),
+        "adaptation": fit.config.get("adaptation", "diag"),
         "changes": changes,
         "implicated": implicated,
         "verdict": d.verdict,

@@ -22,7 +22,8 @@ from bayesmixed.cli.common import (
 
 __all__ = ["add_parser", "run"]
 
-DEFAULTS = {"chains": 4, "draws": 1000, "tune": 1000, "target_accept": 0.8, "backend": "nutpie"}
+DEFAULTS = {"chains": 4, "draws": 1000, "tune": 1000, "target_accept": 0.8, "backend": "nutpie",
+            "adaptation": "diag"}
 
 EPILOG = """\
 examples:
@@ -73,6 +74,9 @@ def add_parser(sub) -> None:
     smp.add_argument("--target-accept", type=float, help="NUTS target acceptance (default 0.8)")
     smp.add_argument("--seed", type=int, help="random seed (default: drawn and recorded)")
     smp.add_argument("--backend", help="nutpie (default), pymc, numpyro or blackjax")
+    smp.add_argument("--adaptation", choices=["diag", "draw_diag"],
+                     help="nutpie's mass-matrix adaptation (default diag; draw_diag: from draw "
+                          "variances, for slowly mixing sds)")
     smp.add_argument("--auto-retry", action="store_true",
                      help="refit with safer settings when the diagnostics verdict is fail "
                           "(higher target_accept, the other parameterization for the factors "

@@ -356,6 +356,7 @@ def kfold(
                 draws=draws or cfg.get("draws", 1000),
                 tune=tune or cfg.get("tune", 1000),
                 target_accept=cfg.get("target_accept", 0.8),
+                adaptation=cfg.get("adaptation", "diag"),
                 seed=seed + f + 1,
                 backend=cfg.get("backend", "nutpie"),
                 progress=progress,

@@ -65,7 +65,7 @@ def _model_info(fit) -> dict:
         "n_obs": fit.meta["n_obs"],
         "levels": fit.levels,
         "sampler": {
-            k: cfg.get(k) for k in ("backend", "chains", "draws", "tune", "target_accept", "seed")
+            k: cfg.get(k) for k in ("backend", "chains", "draws", "tune", "target_accept", "adaptation", "seed")
         },
         "parameterization": fit.meta.get("parameterization", {}),
         "reference_levels": fit.meta.get("reference_levels", {}),

@@ -1,0 +1,48 @@
+"""The hard suite (benchmarks/hard): every hard design converges at default settings on seeds
+1-3: max R-hat <= 1.01 over every parameter (random effects included), no divergences, min bulk
+ESS >= 400 (4 chains x 1,000 draws after 1,000 tuning). Slow: about 10 minutes on 2 cores.
+
+Cases still short of the goal are marked xfail with the figures measured (non-strict, so a
+run that meets the goal shows as XPASS): they are the open part of the trust issue.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.hard.cases import CASES
+from benchmarks.hard.measure import ESS_MIN, RHAT_MAX, fit_case
+
+#: (case, seed) -> what was measured on 2026-11-30 (python -m benchmarks.hard)
+SHORT = {
+    ("grouseticks", 1): "sd(Intercept|LOCATION) bulk ESS 132, R-hat 1.039",
+    ("grouseticks", 2): "sd(Intercept|LOCATION) bulk ESS 189, R-hat 1.020",
+    ("grouseticks", 3): "sd(Intercept|LOCATION) bulk ESS 232, R-hat 1.012",
+    ("guimmun", 1): "sd(Intercept|mom) bulk ESS 375, R-hat 1.016",
+    ("guimmun", 3): "sd(Intercept|mom) R-hat 1.013",
+    ("negbin_crossed", 3): "sd(Intercept|item) R-hat 1.011",
+    ("slopes_few_groups", 2): "1 divergence",
+}
+
+
+def _params():
+    out = []
+    for name in CASES:
+        for seed in (1, 2, 3):
+            marks = [pytest.mark.xfail(reason=SHORT[name, seed], strict=False)] if (
+                name, seed) in SHORT else []
+            out.append(pytest.param(name, seed, marks=marks, id=f"{name}-{seed}"))
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "seed"), _params())
+def test_hard_design_converges_at_default_settings(name, seed):
+    fit, r = fit_case(name, seed)
+    assert r["divergences"] == 0, r
+    assert r["max_rhat"] <= RHAT_MAX, r
+    assert r["min_ess_bulk"] >= ESS_MIN, r
+    s = fit.summary()
+    for param, value in CASES[name].truth.items():  # simulated cases: the truth is recovered
+        mean, sd = s.loc[param, "mean"], s.loc[param, "sd"]  # 4 sd: a 99.99% band
+        assert abs(mean - value) <= 4 * sd, (param, value, mean, sd)
