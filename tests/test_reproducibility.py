@@ -113,3 +113,37 @@ def test_same_seed_same_draws_from_a_cold_and_a_warm_compile_cache(tmp_path):
                 assert np.array_equal(va, vb, equal_nan=nan_ok), (
                     f"{group}/{name} differs between a cold and a warm cache"
                 )
+
+
+_REUSED = """
+import sys, numpy as np, pandas as pd, bayesmixed as bm
+from bayesmixed.sample.backends import reuse_compiled
+df = pd.read_csv(sys.argv[1])
+with reuse_compiled():  # the swappable-data form used by K-fold, SBC and simulation loops
+    fit = bm.fit("y ~ x + (1 + x | g)", df, "bernoulli", chains=2, draws=150, tune=150,
+                 seed=11, progress=False, log_likelihood=False)
+assert fit.timings["cached"] is False
+post = fit.idata["posterior"]
+np.savez(sys.argv[2], **{k: np.asarray(post[k].values) for k in post.data_vars})
+"""
+
+
+@pytest.mark.slow  # two more cold compilations (about a minute); the frozen form runs always
+def test_reused_compiled_form_gives_the_same_draws_from_a_cold_and_a_warm_cache(tmp_path):
+    """The swappable-data form of ``reuse_compiled()``, compiled in a fresh process with an empty
+    cache and then in a second process from the filled cache: every draw equal."""
+    import os
+    import subprocess
+    import sys
+
+    _logistic_csv(tmp_path / "d.csv")
+    env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={tmp_path / 'cache'}"}
+    for name in ("cold", "warm"):
+        res = subprocess.run([sys.executable, "-c", _REUSED, str(tmp_path / "d.csv"),
+                              str(tmp_path / f"{name}.npz")], env=env, capture_output=True,
+                             text=True, timeout=900)
+        assert res.returncode == 0, res.stderr[-3000:]
+    a, b = np.load(tmp_path / "cold.npz"), np.load(tmp_path / "warm.npz")
+    assert set(a.files) == set(b.files)
+    for name in a.files:
+        assert np.array_equal(a[name], b[name]), f"{name} differs between a cold and a warm cache"
