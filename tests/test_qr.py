@@ -71,7 +71,10 @@ def test_qr_model_has_the_same_log_density(family, formula):
 
 def test_collinear_logistic_fit_recovers_and_mixes():
     df = collinear(seed=5, groups=30, per=40, family="bernoulli")
-    fit = bm.fit("y ~ x1 + x2 + w + (1 | g)", df, "bernoulli", chains=2, draws=500, tune=500,
+    # the R-hat checked is the worst over 30 levels' effects too: with 2 chains x 500 draws it
+    # exceeded 1.01 on 9 of seeds 1-10 (sampling noise of R-hat, not poor mixing); with 4 chains
+    # x 1,000 draws it was 1.003-1.006 on all ten (measured)
+    fit = bm.fit("y ~ x1 + x2 + w + (1 | g)", df, "bernoulli", chains=4, draws=1000, tune=500,
                  seed=2, progress=False, log_likelihood=False)
     assert fit.meta["qr"] == ["x1", "x2", "w"]
     d = fit.diagnostics()
