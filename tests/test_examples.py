@@ -2,9 +2,10 @@
 
 Each example runs as a script in a fresh process, in a temporary working directory. In the
 fast suite ``BAYESMIXED_EXAMPLE_DRAWS`` is set low (120 draws), so the whole set stays quick;
-a failing cell fails the test with the example's output. Sampling results are not checked here (too few draws): the point is
-that the examples cannot rot as the API changes. The slow suite (``make test-all``) also runs
-them at the settings a reader gets (1,000 draws, 4 chains, 10 folds).
+a failing cell fails the test with the example's output. Sampling results are not checked
+here (too few draws): the point is that the examples cannot rot as the API changes. The slow
+suite (``make test-all``) also runs them at the settings a reader gets (1,000 draws, 4 chains,
+10 folds).
 """
 
 from __future__ import annotations
