@@ -114,23 +114,30 @@ def test_same_seed_gives_identical_draws(run_a, run_b):
     assert {k: v["mean"] for k, v in out["summary"].items()} == summary["mean"].to_dict()
 
 
-def test_strict_exits_3_when_the_verdict_is_fail(work):
+@pytest.fixture(scope="module")
+def failing_run(work):
+    """A fit of 15 draws per chain with --strict --auto-retry: every attempt fails (R-hat on
+    15 draws), so it ends with the verdict "fail" after recording each retry. One process
+    serves both tests below (a fitting process costs a compilation)."""
     res = cli("fit", "--data", "sleep.csv", "--formula", FORMULA, "--chains", "2", "--draws", "15",
               "--tune", "15", "--seed", "3", "--out", "runs/strict", "--quiet", "--json",
-              "--strict", "--no-report", cwd=work)
+              "--strict", "--no-report", "--auto-retry", cwd=work)
+    return work / "runs" / "strict", res
+
+
+def test_strict_exits_3_when_the_verdict_is_fail(failing_run):
+    path, res = failing_run
     out = json.loads(res.stdout)
     assert out["verdict"] == "fail", out["diagnostics"]
     assert res.returncode == 3 and out["exit_code"] == 3
     assert "verdict FAIL (--strict)" in res.stderr
-    assert (work / "runs" / "strict" / "manifest.json").is_file(), "the folder is kept to inspect"
+    assert (path / "manifest.json").is_file(), "the folder is kept to inspect"
 
 
-def test_auto_retry_records_every_attempt(work):
-    res = cli("fit", "--data", "sleep.csv", "--formula", FORMULA, "--chains", "2", "--draws", "15",
-              "--tune", "15", "--seed", "3", "--out", "runs/retry", "--quiet", "--json",
-              "--no-report", "--auto-retry", cwd=work)
+def test_auto_retry_records_every_attempt(failing_run):
+    path, res = failing_run
     assert res.returncode in (0, 3), res.stderr
-    meta = json.loads((work / "runs" / "retry" / "meta.json").read_text())["meta"]
+    meta = json.loads((path / "meta.json").read_text())["meta"]
     retries = meta["retries"]
     assert retries[0]["attempt"] == 0 and retries[0]["verdict"] == "fail"  # 15 draws: fails
     assert len(retries) >= 2 and "target_accept 0.8 -> 0.95" in retries[1]["changes"]
