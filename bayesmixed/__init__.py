@@ -26,7 +26,7 @@ from bayesmixed.errors import (
     SamplerError,
     SpecError,
 )
-from bayesmixed.spec.priors import Prior, prior
+from bayesmixed.formula.priors import Prior, prior
 
 __version__ = "0.1.0"
 
@@ -37,8 +37,8 @@ _LAZY = {
     "prior_predictive": ("bayesmixed.api", "prior_predictive"),
     "compare": ("bayesmixed.report.compare", "compare"),
     "Fit": ("bayesmixed.result", "Fit"),
-    "ModelSpec": ("bayesmixed.spec.terms", "ModelSpec"),
-    "parse_formula": ("bayesmixed.spec.formula", "parse_formula"),
+    "ModelSpec": ("bayesmixed.formula.terms", "ModelSpec"),
+    "parse_formula": ("bayesmixed.formula.parse", "parse_formula"),
     "datasets": ("bayesmixed.datasets", None),
     "load": ("bayesmixed.io", "load"),
     "simulate": ("bayesmixed.simulation", "simulate"),

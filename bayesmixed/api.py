@@ -14,10 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+from bayesmixed.design.matrices import Design, build_design
 from bayesmixed.errors import SpecError
-from bayesmixed.spec.design import Design, build_design
-from bayesmixed.spec.priors import as_prior
-from bayesmixed.spec.terms import ModelSpec
+from bayesmixed.formula.priors import as_prior
+from bayesmixed.formula.terms import ModelSpec
 
 __all__ = ["fit", "make_spec", "prepare", "prior_predictive"]
 
@@ -37,8 +37,8 @@ def make_spec(
     >>> make_spec("y ~ x + (1 | g)", family="bernoulli").family
     'bernoulli'
     """
-    from bayesmixed.spec.formula import parse_formula
-    from bayesmixed.spec.yaml_spec import load_spec, spec_from_dict
+    from bayesmixed.formula.parse import parse_formula
+    from bayesmixed.formula.yaml_spec import load_spec, spec_from_dict
 
     if isinstance(model, ModelSpec):
         spec = model
@@ -84,9 +84,9 @@ def prepare(
 
     Every input check happens here, before any compilation. With ``aggregate`` (default), the
     sampled model uses exact data reductions: rows that share every covariate and group are
-    collapsed into counts (:mod:`bayesmixed.build.aggregate`), and the random effects of a
+    collapsed into counts (:mod:`bayesmixed.graph.aggregate`), and the random effects of a
     gaussian model with one grouping factor are integrated out
-    (:mod:`bayesmixed.build.marginal`); ``built.design`` always describes the original rows.
+    (:mod:`bayesmixed.graph.marginal`); ``built.design`` always describes the original rows.
 
     Examples
     --------
@@ -97,15 +97,15 @@ def prepare(
     >>> str(built.priors["sd(Days|Subject)"])
     'HalfStudentT(nu=3, sigma=19.56)'
     """
-    from bayesmixed.build.model import build_model
-    from bayesmixed.build.parameterization import choose_parameterization
-    from bayesmixed.spec.default_priors import resolve_priors
+    from bayesmixed.design.default_priors import resolve_priors
+    from bayesmixed.graph.model import build_model
+    from bayesmixed.graph.parameterization import choose_parameterization
 
     spec = make_spec(model, family, link, priors)
     design: Design = build_design(spec, data, dropna=dropna)
     resolved = resolve_priors(design, spec.priors)
     choices = choose_parameterization(design, centered)
-    from bayesmixed.build.aggregate import aggregate as _aggregate  # issue 5: exact reduction
+    from bayesmixed.graph.aggregate import aggregate as _aggregate  # issue 5: exact reduction
 
     cells = _aggregate(design) if aggregate else None
     if cells is None:
@@ -151,7 +151,7 @@ def fit(
     link
         Link function; default the family's canonical link.
     priors
-        Prior overrides by parameter or class (see :mod:`bayesmixed.spec.default_priors`).
+        Prior overrides by parameter or class (see :mod:`bayesmixed.design.default_priors`).
     chains, draws, tune, target_accept, seed
         NUTS settings; the same seed reproduces the draws exactly on the same backend.
     backend
@@ -217,7 +217,7 @@ def fit(
         aggregate=aggregate,
     )
     t_build = time.perf_counter() - t0
-    from bayesmixed.spec import checks as _checks  # issue 6: pre-fit data warnings
+    from bayesmixed.design import checks as _checks  # issue 6: pre-fit data warnings
 
     fit_warnings = _checks.warn_all(
         _checks.separation_messages(built.design), _checks.SeparationWarning
@@ -294,7 +294,7 @@ def prior_predictive(
     import pymc as pm
 
     # per-row draws; the parameterization does not change the prior, and the non-centered one
-    # has no flat pivot variable (build/pivot.py), which prior sampling could not draw
+    # has no flat pivot variable (graph/pivot.py), which prior sampling could not draw
     built = prepare(model, data, family, **{"aggregate": False, **kwargs, "centered": False})
     with built.model:
         return pm.sample_prior_predictive(draws=draws, random_seed=seed)

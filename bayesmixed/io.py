@@ -4,7 +4,7 @@ A saved fit is a folder of plain, documented files:
 
 - ``posterior.nc``: the ArviZ DataTree (posterior, sample stats, log-likelihood, observed
   data), NetCDF4 through h5netcdf;
-- ``spec.yaml``: the model specification (:func:`~bayesmixed.spec.yaml_spec.spec_to_dict`);
+- ``spec.yaml``: the model specification (:func:`~bayesmixed.formula.yaml_spec.spec_to_dict`);
 - ``data.parquet``: the rows used for fitting;
 - ``meta.json``: the model description the report layer reads (terms, blocks, priors, ...);
 - ``sampler.json``: sampler settings and timings.
@@ -50,7 +50,7 @@ def write_fit_files(fit, folder: str | Path) -> None:
     ['data.parquet', 'meta.json', 'posterior.nc', 'sampler.json', 'spec.yaml']
     """
     from bayesmixed import __version__
-    from bayesmixed.spec.yaml_spec import spec_to_dict
+    from bayesmixed.formula.yaml_spec import spec_to_dict
 
     folder = Path(folder)
     fit.idata.to_netcdf(folder / POSTERIOR_FILE, engine="h5netcdf")
@@ -163,9 +163,9 @@ def load_fit(path: str | Path):
     >>> again.summary().equals(fit.summary())
     True
     """
+    from bayesmixed.design.matrices import build_design
+    from bayesmixed.formula.yaml_spec import load_spec
     from bayesmixed.result import Fit
-    from bayesmixed.spec.design import build_design
-    from bayesmixed.spec.yaml_spec import load_spec
 
     folder = Path(path)
     if not folder.is_dir():

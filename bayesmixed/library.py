@@ -1,7 +1,7 @@
 """A library of ready classic multilevel models, one YAML file each in ``models/``.
 
 Every entry holds the model spec (a ``formula:`` plus ``family``/``link``, in the format of
-:mod:`bayesmixed.spec.yaml_spec`) and, for teaching and checking:
+:mod:`bayesmixed.formula.yaml_spec`) and, for teaching and checking:
 
 - ``name``, ``title`` and a ``description`` of the study and what the model teaches;
 - ``data``: the name of a bundled data set (:mod:`bayesmixed.datasets`);
@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 
 from bayesmixed.errors import SpecError
-from bayesmixed.spec.terms import ModelSpec
+from bayesmixed.formula.terms import ModelSpec
 
 __all__ = ["LibraryModel", "get", "load_entry", "models", "models_dir", "names", "table"]
 
@@ -115,7 +115,7 @@ def load_entry(path: str | Path) -> LibraryModel:
     'poisson'
     """
     from bayesmixed.datasets import DATASETS
-    from bayesmixed.spec.yaml_spec import spec_from_dict
+    from bayesmixed.formula.yaml_spec import spec_from_dict
 
     p = Path(path)
     try:

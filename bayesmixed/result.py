@@ -12,11 +12,11 @@ from typing import Any
 
 import pandas as pd
 
+from bayesmixed.design.matrices import Design, build_design
+from bayesmixed.formula.terms import ModelSpec
 from bayesmixed.report import diagnostics as _diag
 from bayesmixed.report import summary as _summary
 from bayesmixed.report import text as _text
-from bayesmixed.spec.design import Design, build_design
-from bayesmixed.spec.terms import ModelSpec
 
 __all__ = ["Fit"]
 

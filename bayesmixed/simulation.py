@@ -24,7 +24,7 @@ import pandas as pd
 
 from bayesmixed.errors import SpecError
 from bayesmixed.families import get_family, resolve_link
-from bayesmixed.spec.terms import ModelSpec
+from bayesmixed.formula.terms import ModelSpec
 
 __all__ = ["default_truth", "simulate"]
 
@@ -158,7 +158,7 @@ def default_truth(design) -> dict[str, float]:
 
     Examples
     --------
-    >>> from bayesmixed.spec.design import build_design
+    >>> from bayesmixed.design.matrices import build_design
     >>> df = simulate("y ~ x + (1 | g)", n_groups=5, n_per_group=2, seed=1)
     >>> default_truth(build_design(bm.make_spec("y ~ x + (1 | g)"), df))
     {'Intercept': 0.0, 'x': 0.5, 'sd(Intercept|g)': 1.0, 'sigma': 1.0}
@@ -300,8 +300,8 @@ def simulate(
     ((240, 3), 1.0)
     """
     from bayesmixed.api import make_spec
+    from bayesmixed.design.matrices import build_design
     from bayesmixed.report.linpred import inverse_link
-    from bayesmixed.spec.design import build_design
 
     spec = make_spec(spec, family, link)
     fam = get_family(spec.family)
@@ -323,7 +323,7 @@ def simulate(
     reserved = {y_col, other, *group_cols}
     offset_cols: list[str] = []
     if spec.offset:
-        from bayesmixed.spec.evaluate import names_in
+        from bayesmixed.design.evaluate import names_in
 
         offset_cols = sorted(names_in(spec.offset, []))
     used = set(_names(spec.fixed)) | {v for g in spec.groups for v in _names(g.expr)}

@@ -19,15 +19,18 @@ PAGES: dict[str, tuple[str, str, str | None]] = {
         "The entry points most users need: `bayesmixed.fit`, `bayesmixed.prior_predictive` and "
         "the other functions of `bayesmixed.api`, and the `Fit` result with its methods. "
         "Everything below is generated from the docstrings.\n\n"
-        "Pages: [spec layer](spec.md) (formulas, YAML specs, priors, design), "
-        "[model builder](build.md) (PyMC graphs), [samplers](sample.md), "
+        "Pages: [formulas](formula.md) (formulas, YAML specs, priors), "
+        "[design](design.md) (validation against the data, design matrices), "
+        "[model graph](graph.md) (PyMC graphs), [samplers](sample.md), "
         "[report layer](report.md) (every quantity a `Fit` reports) and "
         "[other modules](other.md) (families, data sets, errors, command line, ...).",
         None,
     ),
-    "api/spec.md": ("Spec layer", "Formulas and YAML specs to plain data; never imports PyMC.",
-                    "spec"),
-    "api/build.md": ("Model builder", "Design and priors to a PyMC model.", "build"),
+    "api/formula.md": ("Formulas", "Formulas and YAML specs to a model spec; never imports PyMC.",
+                       "formula"),
+    "api/design.md": ("Design", "A spec validated against the data, as numeric design matrices.",
+                      "design"),
+    "api/graph.md": ("Model graph", "Design and priors to a PyMC model.", "graph"),
     "api/sample.md": ("Samplers", "NUTS backends (nutpie, PyMC, numpyro, blackjax).", "sample"),
     "api/report.md": (
         "Report layer",
@@ -39,7 +42,7 @@ PAGES: dict[str, tuple[str, str, str | None]] = {
 
 #: top-level modules shown on the index page; the others go to ``api/other.md``
 MAIN = ("api", "result")
-LAYERS = ("spec", "build", "sample", "report")
+LAYERS = ("formula", "design", "graph", "sample", "report")
 
 
 def _modules(path: Path, prefix: str) -> list[tuple[str, bool]]:

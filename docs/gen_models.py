@@ -4,7 +4,7 @@ Run at documentation build time by ``docs/hooks.py``; also runnable on its own::
 
     .venv/bin/python docs/gen_models.py > /tmp/models.md
 
-Each YAML file is read with :func:`bayesmixed.spec.yaml_spec.load_spec`, so a spec that does not
+Each YAML file is read with :func:`bayesmixed.formula.yaml_spec.load_spec`, so a spec that does not
 parse breaks the documentation build instead of being shown wrong.
 """
 
@@ -59,7 +59,7 @@ def _code_cell(text: str) -> str:
 
 def model_entries(folder: Path = MODELS) -> list[dict[str, Any]]:
     """One dict per library file: name, title, spec, metadata and the raw YAML."""
-    from bayesmixed.spec.yaml_spec import load_spec
+    from bayesmixed.formula.yaml_spec import load_spec
 
     out = []
     for path in sorted(folder.glob("*.y*ml")):

@@ -16,7 +16,7 @@ import pytest
 from scipy import special
 
 import bayesmixed as bm
-from bayesmixed.build.aggregate import aggregate, cell_index
+from bayesmixed.graph.aggregate import aggregate, cell_index
 
 FORMULA = "y ~ trt + sex + (1 | g)"
 
@@ -162,7 +162,7 @@ def test_prior_predictive_is_per_original_row():
     assert prior["prior_predictive"]["y"].shape[-1] == len(df)
 
 
-# -- gaussian: random effects integrated out (bayesmixed.build.marginal) ---------------------
+# -- gaussian: random effects integrated out (bayesmixed.graph.marginal) ---------------------
 
 
 def gaussian_data(seed: int = 4, groups: int = 14, per: int = 9) -> pd.DataFrame:

@@ -1,11 +1,11 @@
-"""The closed-form 2 x 2 LKJ prior (build/correlation.py) is the LKJ prior."""
+"""The closed-form 2 x 2 LKJ prior (graph/correlation.py) is the LKJ prior."""
 
 import numpy as np
 import pymc as pm
 import pytest
 from scipy import special, stats
 
-from bayesmixed.build.correlation import correlation_cholesky
+from bayesmixed.graph.correlation import correlation_cholesky
 
 COORDS = {"g__term": ["a", "b"], "g__term_b": ["a", "b"]}
 

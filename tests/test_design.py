@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 import bayesmixed as bm
+from bayesmixed.design.matrices import build_design
 from bayesmixed.errors import DataError, FamilyError, FormulaError, PriorError, SamplerError
-from bayesmixed.spec.design import build_design
-from bayesmixed.spec.formula import parse_formula
+from bayesmixed.formula.parse import parse_formula
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bayesmixed.errors import FormulaError
-from bayesmixed.spec.formula import expand_factor, parse_formula, split_top_level
+from bayesmixed.formula.parse import expand_factor, parse_formula, split_top_level
 
 # formula, response (kind, expr, other), fixed rhs, groups [(factor, expr, correlated)], offset
 CASES = [

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 
 import bayesmixed as bm
-from bayesmixed.spec.checks import SeparationWarning, SingularWarning, separation_messages
-from bayesmixed.spec.design import build_design
-from bayesmixed.spec.formula import parse_formula
+from bayesmixed.design.checks import SeparationWarning, SingularWarning, separation_messages
+from bayesmixed.design.matrices import build_design
+from bayesmixed.formula.parse import parse_formula
 
 QUICK = {"chains": 2, "draws": 1000, "tune": 500, "progress": False}
 Z = 4.0
@@ -170,7 +170,7 @@ def test_very_unbalanced_group_sizes():
     # chains exceeded 1.01 on 1 of seeds 1-10 by sampling noise; with 4 chains it was
     # 1.003-1.007 on all ten (measured)
     fit = bm.fit("y ~ x + (1 | g)", unbalanced_data(), "bernoulli", seed=14, **{**QUICK, "chains": 4})
-    # the level with 400 rows carries the intercept (build/pivot.py): measured 0 divergences
+    # the level with 400 rows carries the intercept (graph/pivot.py): measured 0 divergences
     # for seeds 1-10; plainly non-centered 2-154, centered R-hat 1.04-1.2
     assert fit.meta["parameterization"]["g"].get("pivot_level") == "g00"
     d = fit.diagnostics()
@@ -235,7 +235,7 @@ def test_strongly_collinear_predictors():
 
 
 def test_strongly_collinear_predictors_mix_well():
-    # the QR parameterization (bayesmixed.build.qr) takes the ridge out of the sampler's way;
+    # the QR parameterization (bayesmixed.graph.qr) takes the ridge out of the sampler's way;
     # before it: bulk ESS ~150 of 2000 draws, R-hat 1.011-1.019 for seeds 18, 1, 2
     fit = bm.fit("y ~ x1 + x2 + (1 | g)", collinear_data(), seed=18, **QUICK)
     assert fit.meta["qr"] == ["x1", "x2"]

@@ -8,14 +8,14 @@ import pytest
 from scipy import special
 
 import bayesmixed as bm
-from bayesmixed.build.parameterization import (
+from bayesmixed.graph.parameterization import (
     CENTER_THRESHOLD,
     PIVOT_THRESHOLD,
     _lower_bound_factor,
     choose_parameterization,
     partial_weights,
 )
-from bayesmixed.build.variance_guess import guess_variances
+from bayesmixed.graph.variance_guess import guess_variances
 
 F = "y ~ x + (1 | g)"
 

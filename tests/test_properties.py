@@ -14,11 +14,11 @@ import pandas as pd
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from bayesmixed.design.matrices import build_design
+from bayesmixed.design.validate import clean_rows
 from bayesmixed.errors import BayesmixedError, DataError, PriorError
-from bayesmixed.spec.design import build_design
-from bayesmixed.spec.formula import expand_factor, parse_formula, split_top_level
-from bayesmixed.spec.priors import DISTRIBUTIONS, Prior, as_prior
-from bayesmixed.spec.validate import clean_rows
+from bayesmixed.formula.parse import expand_factor, parse_formula, split_top_level
+from bayesmixed.formula.priors import DISTRIBUTIONS, Prior, as_prior
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 RESERVED = {

@@ -8,8 +8,8 @@ import pytest
 from scipy import special
 
 import bayesmixed as bm
-from bayesmixed.build.qr import max_vif, needs_qr
-from bayesmixed.spec.priors import prior
+from bayesmixed.formula.priors import prior
+from bayesmixed.graph.qr import max_vif, needs_qr
 
 
 def collinear(seed: int = 3, groups: int = 12, per: int = 15, family: str = "gaussian") -> pd.DataFrame:
@@ -48,7 +48,7 @@ def test_qr_model_has_the_same_log_density(family, formula):
     assert "b_qr" in qr.model.named_vars and qr.model["b"] not in qr.model.free_RVs
     assert qr.meta()["qr"] == ["x1", "x2", "w"]
     # the same model without QR: force it off by making the rule's threshold unreachable
-    import bayesmixed.build.qr as qr_module
+    import bayesmixed.graph.qr as qr_module
 
     old = qr_module.VIF_THRESHOLD
     qr_module.VIF_THRESHOLD = np.inf

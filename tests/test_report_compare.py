@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from scipy.special import logsumexp
 
 import bayesmixed as bm
+from bayesmixed.design.matrices import factor_codes
 from bayesmixed.errors import DataError, PredictionError
 from bayesmixed.report import compare as CMP
-from bayesmixed.spec.design import factor_codes
 from tests.fixtures_report import fit_fixture
 
 bern_fit = fit_fixture("bern")

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from scipy import integrate, special
 
+from bayesmixed.design.levels import level_strings, match_levels
 from bayesmixed.errors import PredictionError
 from bayesmixed.report.predict import NewLevelsWarning, predict, predict_draws, prediction_inputs
-from bayesmixed.spec.levels import level_strings, match_levels
 from tests.fixtures_report import fit_fixture, known_posterior_fit
 
 bern_fit = fit_fixture("bern")

@@ -135,7 +135,7 @@ def test_negative_control_is_rejected():
     "centered, n_groups, sd_prior, seed, form",
     [
         ("auto", 10, "half_normal(0.7)", 13, None),  # the automatic rule's choice per data set
-        # partial centering (build/random_effects.partial_block), forced for every data set
+        # partial centering (graph/random_effects.partial_block), forced for every data set
         ("partial", 30, "half_normal(1)", 25, "g=PC"),
     ],
 )
@@ -159,7 +159,7 @@ def test_sbc_logistic_correlated_slopes_100_sims(centered, n_groups, sd_prior, s
 
 @pytest.mark.slow
 def test_sbc_pivot_level_on_very_unbalanced_groups():
-    """The pivot parameterization (build/pivot.py) is calibrated: one level of 400 rows and 24
+    """The pivot parameterization (graph/pivot.py) is calibrated: one level of 400 rows and 24
     of 1-4 rows (tests/test_hard_cases.py). Measured at this seed: 195 of 200 data sets got the
     pivot, min p 0.053, 43 s."""
     from tests.test_hard_cases import unbalanced_data

@@ -7,9 +7,9 @@ import yaml
 
 from bayesmixed.api import make_spec
 from bayesmixed.errors import PriorError, SpecError
-from bayesmixed.spec.formula import parse_formula
-from bayesmixed.spec.priors import Prior
-from bayesmixed.spec.yaml_spec import load_spec, spec_from_dict, spec_to_dict
+from bayesmixed.formula.parse import parse_formula
+from bayesmixed.formula.priors import Prior
+from bayesmixed.formula.yaml_spec import load_spec, spec_from_dict, spec_to_dict
 
 EQUIVALENT = [
     (

@@ -112,7 +112,7 @@ def _resolve_model(args) -> tuple[Any, Any, str, dict[str, Any], dict[str, Any]]
         entry = library.get(args.model)
         spec, label, hints, dataset = entry.spec, entry.name, dict(entry.sampler), entry.data
     elif args.spec:
-        from bayesmixed.spec.yaml_spec import load_spec
+        from bayesmixed.formula.yaml_spec import load_spec
 
         spec, extra = load_spec(args.spec)
         label = str(extra.get("name") or Path(args.spec).stem)

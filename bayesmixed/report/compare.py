@@ -23,9 +23,9 @@ import pandas as pd
 import xarray as xr
 from scipy.special import logsumexp
 
+from bayesmixed.design.levels import factor_texts
 from bayesmixed.errors import DataError, PredictionError
 from bayesmixed.report.residuals import pointwise_log_likelihood
-from bayesmixed.spec.levels import factor_texts
 
 __all__ = ["WAIC", "ParetoKWarning", "compare", "group_folds", "kfold", "loo", "waic"]
 
@@ -261,10 +261,10 @@ def _heldout_log_density(
     refit, test: pd.DataFrame, keys: np.ndarray, n_new: int, seed
 ) -> np.ndarray:
     """log p(y_c | training data) per held-out cluster (in the order of ``np.unique(keys)``)."""
+    from bayesmixed.design.validate import response_data
     from bayesmixed.families import get_family, resolve_link
     from bayesmixed.report.linpred import log_likelihood
     from bayesmixed.report.predict import predict_draws, prediction_inputs
-    from bayesmixed.spec.validate import response_data
 
     spec = refit.spec
     fam = get_family(spec.family)

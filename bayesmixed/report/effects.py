@@ -27,10 +27,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from bayesmixed.design.levels import level_key
 from bayesmixed.errors import PredictionError
 from bayesmixed.report.draws import summary_row
 from bayesmixed.report.predict import predict_draws
-from bayesmixed.spec.levels import level_key
 
 __all__ = ["effect_curve", "effects_table", "is_categorical"]
 
@@ -64,7 +64,7 @@ def _set(data: pd.DataFrame, column: str, value, grouping: bool = False) -> pd.D
 
     A grouping column takes a value its type cannot hold as it is (``"new-person"`` or ``2.5``
     in an integer column, a category not in the categories): the prediction then matches it to
-    the fitted levels as text (:func:`~bayesmixed.spec.levels.match_levels`) or makes it a new
+    the fitted levels as text (:func:`~bayesmixed.design.levels.match_levels`) or makes it a new
     group, instead of failing or silently changing the level.
     """
     out = data.copy()

@@ -5,7 +5,7 @@ population-averaged.
 
 - ``"observed"``: each row takes the posterior effects of its own level. Levels are matched to
   the fitted ones as text, whatever their type (``308``, ``"308"``, ``np.float64(308.0)`` are
-  one level; see :func:`~bayesmixed.spec.levels.match_levels`). Levels not seen in fitting are
+  one level; see :func:`~bayesmixed.design.levels.match_levels`). Levels not seen in fitting are
   treated as **new groups** (one fresh effect per unseen level, shared by its rows) and listed
   in a :class:`NewLevelsWarning`; they are never mapped to a fitted level.
 - ``"new"``: every level in ``newdata`` is a new group: for each posterior draw ``s`` its effects

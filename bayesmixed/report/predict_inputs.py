@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from bayesmixed.design.levels import column_texts, match_levels
 from bayesmixed.errors import DataError, PredictionError
-from bayesmixed.spec.levels import column_texts, match_levels
 
 __all__ = ["PredictionInputs", "new_data_matrices", "prediction_inputs"]
 
@@ -91,7 +91,7 @@ def _block_inputs(
     design, newdata: pd.DataFrame
 ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[np.ndarray]]:
     """Per block (level index, Z) and the level text of each row, levels matched to the fitted
-    ones by :func:`~bayesmixed.spec.levels.match_levels` (whatever their type)."""
+    ones by :func:`~bayesmixed.design.levels.match_levels` (whatever their type)."""
     groups, keys = [], []
     for b in design.blocks:
         Z = _evaluate_matrix(b.matrix, newdata, f"the columns of block ({b.expr} | {b.factor})")
@@ -133,7 +133,7 @@ def prediction_inputs(fit, newdata: pd.DataFrame | None = None) -> PredictionInp
     >>> prediction_inputs(fit, new).X.shape
     (2, 2)
     """
-    from bayesmixed.spec.evaluate import evaluate
+    from bayesmixed.design.evaluate import evaluate
 
     design = fit.design
     if newdata is None:
@@ -144,7 +144,7 @@ def prediction_inputs(fit, newdata: pd.DataFrame | None = None) -> PredictionInp
         newdata = pd.DataFrame(newdata)
     if not isinstance(newdata, pd.DataFrame):
         raise PredictionError(f"newdata must be a DataFrame, got {type(newdata).__name__}")
-    from bayesmixed.spec.validate import check_new_data
+    from bayesmixed.design.validate import check_new_data
 
     check_new_data(fit.spec, newdata)  # no rows / NaN or inf in used columns (issue 6)
     newdata = match_column_types(newdata, design.data)

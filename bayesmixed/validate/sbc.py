@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import stats
 
 from bayesmixed.errors import BayesmixedError, DataError, PriorError, SamplerError, SpecError
-from bayesmixed.spec.terms import ModelSpec
+from bayesmixed.formula.terms import ModelSpec
 
 __all__ = [
     "SBCResult",
@@ -325,12 +325,12 @@ def make_template(
 
     Examples
     --------
-    >>> from bayesmixed.spec.formula import parse_formula
+    >>> from bayesmixed.formula.parse import parse_formula
     >>> t = make_template(parse_formula("y ~ x + (1 | g)", "bernoulli"), n_groups=3, n_per_group=2)
     >>> t.shape, t["g"].nunique()
     ((6, 3), 3)
     """
-    from bayesmixed.spec.validate import used_columns
+    from bayesmixed.design.validate import used_columns
 
     for name, val in (("n_groups", n_groups), ("n_per_group", n_per_group), ("trials", trials)):
         if isinstance(val, bool) or not isinstance(val, int | np.integer) or val < 1:
@@ -391,8 +391,8 @@ def _named_values(ds, meta: dict, include_effects: bool) -> dict[str, np.ndarray
 
 def _check_priors_fixed(spec: ModelSpec, template: pd.DataFrame, ys: np.ndarray) -> None:
     """Raise when a resolved prior would change with the simulated response."""
-    from bayesmixed.spec.default_priors import resolve_priors
-    from bayesmixed.spec.design import build_design
+    from bayesmixed.design.default_priors import resolve_priors
+    from bayesmixed.design.matrices import build_design
 
     base = {k: str(v) for k, v in resolve_priors(build_design(spec, template), spec.priors).items()}
     for y in ys:
@@ -575,7 +575,7 @@ def sbc(
         row: dict[str, Any] = {"seed": int(fit_seeds[i]), "error": ""}
         try:
             # "auto" goes to bm.fit as it is: the automatic rule, and for a gaussian model with
-            # one factor the effects integrated out (bayesmixed.build.marginal), are validated
+            # one factor the effects integrated out (bayesmixed.graph.marginal), are validated
             cent = centered
             with warnings.catch_warnings(), reuse_compiled():
                 warnings.simplefilter("ignore")

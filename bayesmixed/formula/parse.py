@@ -1,4 +1,4 @@
-"""lme4-style formulas -> :class:`~bayesmixed.spec.terms.ModelSpec`.
+"""lme4-style formulas -> :class:`~bayesmixed.formula.terms.ModelSpec`.
 
 A three-stage pipeline, after formulae's scanner -> parser -> resolver:
 
@@ -19,7 +19,7 @@ import re
 import formulae as fm
 
 from bayesmixed.errors import FormulaError
-from bayesmixed.spec.terms import GroupTerm, ModelSpec, Response
+from bayesmixed.formula.terms import GroupTerm, ModelSpec, Response
 
 __all__ = ["expand_factor", "parse_formula", "split_top_level"]
 

@@ -10,7 +10,7 @@ Variables per block (``L`` = block label):
 
 - ``sd__L`` (terms): standard deviations.
 - ``cor_u__L`` (two terms) or ``corr_chol__L`` (more): the LKJ correlation variables
-  (``build/correlation.py``), and the Deterministic ``cor__L`` (terms x terms).
+  (``graph/correlation.py``), and the Deterministic ``cor__L`` (terms x terms).
 - ``z__L`` (levels x terms): standard-normal innovations (non-centered), or
   ``r_raw__L``: the effects themselves (centered), or
   ``p__L``: the partially centered variables (:func:`partial_block`).
@@ -23,10 +23,10 @@ from collections.abc import Sequence
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayesmixed.build.correlation import correlation_cholesky
-from bayesmixed.build.distributions import vector_rv
-from bayesmixed.spec.design import GroupBlock
-from bayesmixed.spec.priors import Prior
+from bayesmixed.design.matrices import GroupBlock
+from bayesmixed.formula.priors import Prior
+from bayesmixed.graph.correlation import correlation_cholesky
+from bayesmixed.graph.distributions import vector_rv
 
 __all__ = ["add_block", "block_coords"]
 
@@ -132,7 +132,7 @@ def add_block(
     --------
     >>> import pymc as pm
     >>> import bayesmixed as bm
-    >>> from bayesmixed.spec.priors import prior
+    >>> from bayesmixed.formula.priors import prior
     >>> df = bm.datasets.load("sleepstudy")
     >>> block = bm.prepare("Reaction ~ Days + (Days | Subject)", df).design.blocks[0]
     >>> with pm.Model(coords=block_coords(block)) as model:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from bayesmixed.spec.priors import Prior
+from bayesmixed.formula.priors import Prior
 
 __all__ = ["GroupTerm", "ModelSpec", "Response"]
 
@@ -102,7 +102,7 @@ class ModelSpec:
     offset
         Offset expression added to the linear predictor, or ``None``.
     priors
-        Prior overrides by parameter or class name (see :mod:`bayesmixed.spec.priors`).
+        Prior overrides by parameter or class name (see :mod:`bayesmixed.formula.priors`).
     centered
         Per grouping factor: ``True`` (centered), ``False`` (non-centered), ``"partial"``
         (partially centered) or ``"auto"``.

@@ -26,7 +26,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayesmixed.spec.priors import Prior
+from bayesmixed.formula.priors import Prior
 
 __all__ = ["VIF_THRESHOLD", "QRFactors", "needs_qr", "qr_coefficients", "qr_factors"]
 
@@ -64,7 +64,7 @@ def needs_qr(X: np.ndarray, priors: Sequence[Prior]) -> bool:
 
     Examples
     --------
-    >>> from bayesmixed.spec.priors import prior
+    >>> from bayesmixed.formula.priors import prior
     >>> rng = np.random.default_rng(0)
     >>> x1 = rng.normal(size=300)
     >>> X = np.column_stack([x1, x1 + 0.1 * rng.normal(size=300)])
@@ -143,7 +143,7 @@ def qr_coefficients(name: str, priors: Sequence[Prior], factors: QRFactors, dims
 
     Examples
     --------
-    >>> from bayesmixed.spec.priors import prior
+    >>> from bayesmixed.formula.priors import prior
     >>> X = np.random.default_rng(1).normal(size=(50, 2))
     >>> f = qr_factors(X - X.mean(axis=0))
     >>> with pm.Model(coords={"q": ["a", "b"]}) as model:
@@ -207,7 +207,7 @@ def population_coefficients(
         ``row_term`` is ``X_rows @ b[row_cols]`` (None without row columns); ``qr`` says
         whether the QR parameterization is used.
     """
-    from bayesmixed.build.distributions import vector_rv
+    from bayesmixed.graph.distributions import vector_rv
 
     row_priors = [priors[k] for k in row_cols]
     if not needs_qr(X_rows, row_priors):

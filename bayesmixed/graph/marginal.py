@@ -31,11 +31,11 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayesmixed.build.correlation import correlation_cholesky
-from bayesmixed.build.distributions import prior_rv, vector_rv
-from bayesmixed.build.qr import population_coefficients, qr_factors
-from bayesmixed.spec.design import Design
-from bayesmixed.spec.priors import Prior
+from bayesmixed.design.matrices import Design
+from bayesmixed.formula.priors import Prior
+from bayesmixed.graph.correlation import correlation_cholesky
+from bayesmixed.graph.distributions import prior_rv, vector_rv
+from bayesmixed.graph.qr import population_coefficients, qr_factors
 
 __all__ = ["build_marginal_model", "can_marginalize"]
 
@@ -46,7 +46,7 @@ def can_marginalize(design: Design, choices: dict) -> bool:
     Examples
     --------
     >>> import bayesmixed as bm
-    >>> from bayesmixed.build.parameterization import choose_parameterization
+    >>> from bayesmixed.graph.parameterization import choose_parameterization
     >>> design = bm.prepare("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy")).design
     >>> can_marginalize(design, choose_parameterization(design))
     True

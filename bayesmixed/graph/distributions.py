@@ -1,4 +1,4 @@
-"""Turn :class:`~bayesmixed.spec.priors.Prior` records into PyMC random variables."""
+"""Turn :class:`~bayesmixed.formula.priors.Prior` records into PyMC random variables."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayesmixed.spec.priors import Prior
+from bayesmixed.formula.priors import Prior
 
 __all__ = ["prior_rv", "vector_rv"]
 
@@ -19,7 +19,7 @@ def prior_rv(name: str, prior: Prior, **kwargs):
     Examples
     --------
     >>> import pymc as pm
-    >>> from bayesmixed.spec.priors import prior
+    >>> from bayesmixed.formula.priors import prior
     >>> with pm.Model() as model:
     ...     sd = prior_rv("sd", prior("half_normal", 2))
     >>> model.free_RVs
@@ -38,7 +38,7 @@ def vector_rv(name: str, priors: Sequence[Prior], dims: str):
     Examples
     --------
     >>> import pymc as pm
-    >>> from bayesmixed.spec.priors import prior
+    >>> from bayesmixed.formula.priors import prior
     >>> with pm.Model(coords={"term": ["Intercept", "x"]}) as model:
     ...     sd = vector_rv("sd", [prior("half_normal", 1), prior("half_normal", 3)], dims="term")
     >>> pm.draw(sd, random_seed=1).shape

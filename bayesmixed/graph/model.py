@@ -8,9 +8,9 @@ Choices made here:
 - Random effects are gathered by integer level index, one term at a time
   (``effects[:, k][index]``: a 1-d gather, 20% cheaper per gradient than gathering rows of the
   (levels, terms) matrix), never through a dense one-hot matrix. Centered correlated blocks use
-  :mod:`bayesmixed.build.fast_mvnormal` (``pm.MvNormal`` over many levels cost 4x the whole
+  :mod:`bayesmixed.graph.fast_mvnormal` (``pm.MvNormal`` over many levels cost 4x the whole
   row-level likelihood of a 200,000-row model).
-- Hierarchical centering (:mod:`bayesmixed.build.mean_plan`): for the centered or partially
+- Hierarchical centering (:mod:`bayesmixed.graph.mean_plan`): for the centered or partially
   centered factor with a random intercept whose effects blur
   the intercept most (largest ``tau_hat^2 / levels``), the intercept, the predictors that are
   constant within its levels, and the random intercepts of factors it is nested in enter the
@@ -19,7 +19,7 @@ Choices made here:
   crossed persons x items design: item-level predictors into the item effects, person-level
   ones into the person effects). Coefficients and reported random effects keep their meaning.
 - The observation model drops terms that do not depend on parameters where that saves per-row
-  work (:mod:`bayesmixed.build.lean_likelihood`); the posterior is unchanged.
+  work (:mod:`bayesmixed.graph.lean_likelihood`); the posterior is unchanged.
 """
 
 from __future__ import annotations
@@ -31,24 +31,24 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayesmixed.build.distributions import prior_rv
-from bayesmixed.build.fast_mvnormal import add_centered_correlated_block
-from bayesmixed.build.lean_likelihood import add_lean_likelihood
-from bayesmixed.build.likelihood import add_likelihood
-from bayesmixed.build.marginal import build_marginal_model, can_marginalize
-from bayesmixed.build.mean_plan import (
+from bayesmixed.design.matrices import Design
+from bayesmixed.formula.priors import Prior
+from bayesmixed.graph.distributions import prior_rv
+from bayesmixed.graph.fast_mvnormal import add_centered_correlated_block
+from bayesmixed.graph.lean_likelihood import add_lean_likelihood
+from bayesmixed.graph.likelihood import add_likelihood
+from bayesmixed.graph.marginal import build_marginal_model, can_marginalize
+from bayesmixed.graph.mean_plan import (
     hier_target,
     level_plan_of,
     level_values,
     outer_blocks,
     slope_plan_of,
 )
-from bayesmixed.build.parameterization import Choice
-from bayesmixed.build.pivot import pivot_block, pivot_intercept
-from bayesmixed.build.qr import population_coefficients
-from bayesmixed.build.random_effects import add_block, block_coords
-from bayesmixed.spec.design import Design
-from bayesmixed.spec.priors import Prior
+from bayesmixed.graph.parameterization import Choice
+from bayesmixed.graph.pivot import pivot_block, pivot_intercept
+from bayesmixed.graph.qr import population_coefficients
+from bayesmixed.graph.random_effects import add_block, block_coords
 
 __all__ = ["BuiltModel", "build_model"]
 
@@ -77,17 +77,17 @@ class BuiltModel:
     choices: dict[str, Choice]
     x_means: np.ndarray
     absorbed: dict[str, list[str]] = field(default_factory=dict)
-    #: rows collapsed into cells for sampling (:mod:`bayesmixed.build.aggregate`); ``design``
+    #: rows collapsed into cells for sampling (:mod:`bayesmixed.graph.aggregate`); ``design``
     #: is then the original rows and ``model`` is built on ``aggregation.design``
     aggregation: Any = None
     #: ``complete(idata, seed)`` adds draws the sampler did not make (the effects of a
-    #: marginal gaussian model, :mod:`bayesmixed.build.marginal`); None when nothing to add
+    #: marginal gaussian model, :mod:`bayesmixed.graph.marginal`); None when nothing to add
     complete: Any = None
     marginal: bool = False
-    #: coefficients sampled through the QR parameterization (:mod:`bayesmixed.build.qr`)
+    #: coefficients sampled through the QR parameterization (:mod:`bayesmixed.graph.qr`)
     qr: list[str] = field(default_factory=list)
     #: (factor, level index) whose linear predictor is sampled in place of the intercept
-    #: (:mod:`bayesmixed.build.pivot`), or None
+    #: (:mod:`bayesmixed.graph.pivot`), or None
     pivot: tuple[str, int] | None = None
 
     def _pivot_name(self) -> str:
@@ -157,18 +157,18 @@ def build_model(
     Parameters
     ----------
     design
-        Numeric design from :func:`bayesmixed.spec.design.build_design`.
+        Numeric design from :func:`bayesmixed.design.matrices.build_design`.
     priors
-        Resolved priors by parameter name (:func:`~bayesmixed.spec.default_priors.resolve_priors`).
+        Resolved priors by parameter name (:func:`~bayesmixed.design.default_priors.resolve_priors`).
     choices
-        Parameterization per factor (:func:`~bayesmixed.build.parameterization.choose_parameterization`).
+        Parameterization per factor (:func:`~bayesmixed.graph.parameterization.choose_parameterization`).
     x_means
         Centering point of the population-level columns (default: their means over
         ``design``'s rows). A design of aggregated cells passes the means of the original rows,
         so that the centered intercept, and so its prior, mean the same as without aggregation.
     marginal
         Integrate the random effects out when that is exact and the parameterization is
-        automatic (gaussian, one block of at most two terms: :mod:`bayesmixed.build.marginal`).
+        automatic (gaussian, one block of at most two terms: :mod:`bayesmixed.graph.marginal`).
 
     Returns
     -------
@@ -177,8 +177,8 @@ def build_model(
     Examples
     --------
     >>> import bayesmixed as bm
-    >>> from bayesmixed.build.parameterization import choose_parameterization
-    >>> from bayesmixed.spec.default_priors import resolve_priors
+    >>> from bayesmixed.graph.parameterization import choose_parameterization
+    >>> from bayesmixed.design.default_priors import resolve_priors
     >>> df = bm.datasets.load("sleepstudy")
     >>> design = bm.prepare("Reaction ~ Days + (Days | Subject)", df).design
     >>> built = build_model(design, resolve_priors(design), choose_parameterization(design))

@@ -18,8 +18,8 @@ import warnings
 import numpy as np
 from scipy import stats
 
-from bayesmixed.spec.design import Design
-from bayesmixed.spec.priors import Prior
+from bayesmixed.design.matrices import Design
+from bayesmixed.formula.priors import Prior
 
 __all__ = [
     "FEW_LEVELS",
@@ -90,8 +90,8 @@ def separation_messages(design: Design) -> list[str]:
     Examples
     --------
     >>> import pandas as pd
-    >>> from bayesmixed.spec.formula import parse_formula
-    >>> from bayesmixed.spec.design import build_design
+    >>> from bayesmixed.formula.parse import parse_formula
+    >>> from bayesmixed.design.matrices import build_design
     >>> df = pd.DataFrame({"y": [0, 0, 1, 1], "x": [1.0, 2.0, 3.0, 4.0]})
     >>> separation_messages(build_design(parse_formula("y ~ x", "bernoulli"), df))[0][:40]
     "complete separation: predictor 'x' separ"
@@ -202,7 +202,7 @@ def near_zero_ratio(draws: np.ndarray, p: Prior) -> tuple[float, float, float]:
     Examples
     --------
     >>> import numpy as np
-    >>> from bayesmixed.spec.priors import prior
+    >>> from bayesmixed.formula.priors import prior
     >>> draws = np.abs(np.random.default_rng(1).normal(0, 0.01, 1000))  # sd piled up at zero
     >>> threshold, mass, ratio = near_zero_ratio(draws, prior("half_normal", 1))
     >>> mass, bool(ratio > 10)

@@ -18,7 +18,7 @@ log-likelihood stored with a fit (for LOO) is computed in numpy from the full de
 (:mod:`bayesmixed.report.linpred`), constants included.
 
 Other family/link pairs return ``None`` and the builder uses
-:func:`bayesmixed.build.likelihood.add_likelihood`.
+:func:`bayesmixed.graph.likelihood.add_likelihood`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from __future__ import annotations
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayesmixed.spec.design import Design
+from bayesmixed.design.matrices import Design
 
 __all__ = ["add_lean_likelihood", "has_lean_likelihood"]
 

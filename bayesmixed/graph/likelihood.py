@@ -6,9 +6,9 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayesmixed.build.distributions import prior_rv
-from bayesmixed.spec.design import Design
-from bayesmixed.spec.priors import Prior
+from bayesmixed.design.matrices import Design
+from bayesmixed.formula.priors import Prior
+from bayesmixed.graph.distributions import prior_rv
 
 __all__ = ["add_likelihood", "inverse_link"]
 
@@ -47,7 +47,7 @@ def add_likelihood(design: Design, eta, priors: dict[str, Prior], y, trials=None
     --------
     >>> import pymc as pm
     >>> import bayesmixed as bm
-    >>> from bayesmixed.spec.default_priors import resolve_priors
+    >>> from bayesmixed.design.default_priors import resolve_priors
     >>> design = bm.prepare("Reaction ~ Days", bm.datasets.load("sleepstudy")).design
     >>> with pm.Model() as model:
     ...     y = add_likelihood(design, 250.0, resolve_priors(design), design.y)

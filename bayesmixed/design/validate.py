@@ -13,10 +13,10 @@ import formulae as fm
 import numpy as np
 import pandas as pd
 
+from bayesmixed.design.evaluate import evaluate, names_in
 from bayesmixed.errors import DataError, FormulaError
 from bayesmixed.families import Family
-from bayesmixed.spec.evaluate import evaluate, names_in
-from bayesmixed.spec.terms import ModelSpec
+from bayesmixed.formula.terms import ModelSpec
 
 __all__ = [
     "ResponseData",
@@ -42,7 +42,7 @@ def used_columns(spec: ModelSpec, columns: pd.Index) -> dict[str, str]:
     Examples
     --------
     >>> import pandas as pd
-    >>> from bayesmixed.spec.formula import parse_formula
+    >>> from bayesmixed.formula.parse import parse_formula
     >>> used_columns(parse_formula("y ~ x + (1 | g)"), pd.Index(["y", "x", "g", "unused"]))
     {'y': 'response y', 'x': "term 'x'", 'g': 'grouping factor of (1 | g)'}
     """
@@ -71,7 +71,7 @@ def check_columns(spec: ModelSpec, data: pd.DataFrame) -> dict[str, str]:
     Examples
     --------
     >>> import pandas as pd
-    >>> from bayesmixed.spec.formula import parse_formula
+    >>> from bayesmixed.formula.parse import parse_formula
     >>> check_columns(parse_formula("y ~ x + (1 | g)"), pd.DataFrame({"y": [1.0], "x": [2.0]}))
     Traceback (most recent call last):
     ...
@@ -137,7 +137,7 @@ def check_new_data(spec: ModelSpec, newdata: pd.DataFrame) -> None:
     --------
     >>> import numpy as np
     >>> import pandas as pd
-    >>> from bayesmixed.spec.formula import parse_formula
+    >>> from bayesmixed.formula.parse import parse_formula
     >>> check_new_data(parse_formula("y ~ x + (1 | g)"), pd.DataFrame({"x": [np.nan], "g": ["a"]}))
     Traceback (most recent call last):
     ...
@@ -215,7 +215,7 @@ class ResponseData:
     --------
     >>> import pandas as pd
     >>> from bayesmixed.families import get_family
-    >>> from bayesmixed.spec.formula import parse_formula
+    >>> from bayesmixed.formula.parse import parse_formula
     >>> r = response_data(parse_formula("use ~ 1", "bernoulli"), get_family("bernoulli"), "logit",
     ...                   pd.DataFrame({"use": ["N", "Y", "Y"]}))
     >>> r.y.tolist(), r.note
@@ -285,7 +285,7 @@ def response_data(spec: ModelSpec, family: Family, link: str, data: pd.DataFrame
     --------
     >>> import pandas as pd
     >>> from bayesmixed.families import get_family
-    >>> from bayesmixed.spec.formula import parse_formula
+    >>> from bayesmixed.formula.parse import parse_formula
     >>> spec = parse_formula("cbind(s, f) ~ 1", "binomial")
     >>> data = pd.DataFrame({"s": [2, 0], "f": [1, 4]})
     >>> r = response_data(spec, get_family("binomial"), "logit", data)

@@ -23,10 +23,10 @@ Not reduced, on purpose:
   (2 sigma^2)`` for ``sigma``; but replicate rows are rare in real-valued data, and the
   reduction that pays is a different one: with one grouping factor the random effects are
   integrated out, which needs only per-level sums of squares and cross-products, whatever the
-  number of rows (:mod:`bayesmixed.build.marginal`, also switched by ``aggregate=``). Other
+  number of rows (:mod:`bayesmixed.graph.marginal`, also switched by ``aggregate=``). Other
   gaussian designs are sampled row by row.
 
-Only the *sampled* model uses the cells. The :class:`~bayesmixed.spec.design.Design` of the
+Only the *sampled* model uses the cells. The :class:`~bayesmixed.design.matrices.Design` of the
 original rows stays what a fit describes (``fit.data``, ``fit.design``): predictions, the
 pointwise log-likelihood and LOO are per original row. Priors and the parameterization rule
 are computed from the original rows too, so they are the same with or without aggregation.
@@ -39,8 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bayesmixed.design.matrices import Design
 from bayesmixed.families import get_family
-from bayesmixed.spec.design import Design
 
 __all__ = ["MAX_CELL_FRACTION", "Aggregation", "aggregate", "cell_index"]
 

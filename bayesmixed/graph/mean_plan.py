@@ -5,15 +5,15 @@ match a random slope can enter the mean of that factor's effects instead of the 
 predictor. That helps where the factor's effects are sampled centered or partially centered
 (their mean is then part of what the sampler sees); for a non-centered factor it changes
 nothing, so only those factors take terms (``Choice.takes_mean``). These functions decide the
-plan; :mod:`bayesmixed.build.model` builds it.
+plan; :mod:`bayesmixed.graph.model` builds it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from bayesmixed.build.parameterization import Choice
-from bayesmixed.spec.design import Design, GroupBlock
+from bayesmixed.design.matrices import Design, GroupBlock
+from bayesmixed.graph.parameterization import Choice
 
 __all__ = [
     "hier_target",
@@ -54,7 +54,7 @@ def hier_target(design: Design, choices: dict[str, Choice]) -> GroupBlock | None
     Examples
     --------
     >>> import bayesmixed as bm
-    >>> from bayesmixed.build.parameterization import choose_parameterization
+    >>> from bayesmixed.graph.parameterization import choose_parameterization
     >>> design = bm.prepare("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy")).design
     >>> choices = choose_parameterization(design, user=True)  # centered: takes a mean
     >>> hier_target(design, choices).factor
@@ -104,7 +104,7 @@ def level_plan_of(
     Examples
     --------
     >>> import bayesmixed as bm
-    >>> from bayesmixed.build.parameterization import Choice
+    >>> from bayesmixed.graph.parameterization import Choice
     >>> design = bm.prepare("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy")).design
     >>> centered = {"Subject": Choice(centered=True, rule="user", ratio=None)}
     >>> level_plan_of(design, centered, design.blocks[0], [1])  # Days varies within subjects
@@ -139,7 +139,7 @@ def slope_plan_of(
     Examples
     --------
     >>> import bayesmixed as bm
-    >>> from bayesmixed.build.parameterization import Choice
+    >>> from bayesmixed.graph.parameterization import Choice
     >>> design = bm.prepare("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy")).design
     >>> plan = slope_plan_of(design, {"Subject": Choice(True, "user", None)}, [1], set())
     >>> list(plan.values())  # the random slope of Days (term 1) takes coefficient 0

@@ -12,7 +12,7 @@ The map from ``(intercept, z, ...)`` to ``(pivot, z, ...)`` is a shift of one co
 function of the others, so its Jacobian is 1; the intercept's prior is added as a Potential at
 the derived value. The posterior is therefore exactly that of the usual parameterization
 (checked in ``tests/test_parameterization.py``). The choice of level is made by
-:mod:`bayesmixed.build.parameterization`; this module decides whether the model allows it and
+:mod:`bayesmixed.graph.parameterization`; this module decides whether the model allows it and
 builds the variables.
 """
 
@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import pymc as pm
 
-from bayesmixed.build.parameterization import Choice
-from bayesmixed.spec.design import Design, GroupBlock
-from bayesmixed.spec.priors import Prior
+from bayesmixed.design.matrices import Design, GroupBlock
+from bayesmixed.formula.priors import Prior
+from bayesmixed.graph.parameterization import Choice
 
 __all__ = ["pivot_block", "pivot_intercept"]
 
@@ -79,7 +79,7 @@ def pivot_intercept(blk: GroupBlock, level: int, effects, prior: Prior, moved=0.
     --------
     >>> import numpy as np
     >>> import bayesmixed as bm
-    >>> from bayesmixed.spec.priors import prior
+    >>> from bayesmixed.formula.priors import prior
     >>> df = bm.datasets.load("sleepstudy")
     >>> blk = bm.prepare("Reaction ~ Days + (1 | Subject)", df).design.blocks[0]
     >>> with pm.Model() as model:

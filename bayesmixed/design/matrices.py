@@ -15,12 +15,12 @@ import formulae as fm
 import numpy as np
 import pandas as pd
 
+from bayesmixed.design.evaluate import evaluate
+from bayesmixed.design.levels import level_strings
+from bayesmixed.design.validate import check_columns, clean_rows, response_data
 from bayesmixed.errors import DataError, FormulaError
 from bayesmixed.families import Family, get_family, resolve_link
-from bayesmixed.spec.evaluate import evaluate
-from bayesmixed.spec.levels import level_strings
-from bayesmixed.spec.terms import ModelSpec
-from bayesmixed.spec.validate import check_columns, clean_rows, response_data
+from bayesmixed.formula.terms import ModelSpec
 
 __all__ = ["Design", "GroupBlock", "build_design", "factor_codes", "safe_label"]
 
@@ -49,7 +49,7 @@ class GroupBlock:
     Examples
     --------
     >>> import bayesmixed as bm
-    >>> from bayesmixed.spec.formula import parse_formula
+    >>> from bayesmixed.formula.parse import parse_formula
     >>> d = build_design(parse_formula("Reaction ~ Days + (Days | Subject)"),
     ...                  bm.datasets.load("sleepstudy"))
     >>> b = d.blocks[0]
@@ -85,7 +85,7 @@ class Design:
     Examples
     --------
     >>> import bayesmixed as bm
-    >>> from bayesmixed.spec.formula import parse_formula
+    >>> from bayesmixed.formula.parse import parse_formula
     >>> d = build_design(parse_formula("Reaction ~ Days + (Days | Subject)"),
     ...                  bm.datasets.load("sleepstudy"))
     >>> d.n_obs, d.x_names, d.X.shape
@@ -223,7 +223,7 @@ def build_design(
     Examples
     --------
     >>> import pandas as pd
-    >>> from bayesmixed.spec.formula import parse_formula
+    >>> from bayesmixed.formula.parse import parse_formula
     >>> data = pd.DataFrame({"y": [0, 1, 1, 0], "x": [0.5, 1.0, 1.5, 2.0],
     ...                      "g": ["a", "a", "b", "b"]})
     >>> d = build_design(parse_formula("y ~ x + (1 | g)", "bernoulli"), data)

@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
+from bayesmixed.design.matrices import Design
 from bayesmixed.errors import PriorError
-from bayesmixed.spec.design import Design
-from bayesmixed.spec.priors import Prior, as_prior
+from bayesmixed.formula.priors import Prior, as_prior
 
 __all__ = ["default_priors", "param_classes", "resolve_priors", "response_scale"]
 

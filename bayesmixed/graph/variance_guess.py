@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from bayesmixed.spec.design import Design
+from bayesmixed.design.matrices import Design
 
 __all__ = ["BlockGuess", "VarianceGuess", "guess_variances"]
 

@@ -20,7 +20,7 @@ Three choices make the rule safe on the funnel side, because the two errors do n
 (a wrongly centered factor gives wrong answers, a wrongly non-centered one gives fewer ESS):
 
 1. ``D`` and ``A_j`` come from a quick penalized quasi-likelihood fit that accounts for the
-   covariates and the other factors (:mod:`bayesmixed.build.variance_guess`); level means that
+   covariates and the other factors (:mod:`bayesmixed.graph.variance_guess`); level means that
    ignore covariates overstate ``D`` and would center factors whose spread is only a slope.
 2. ``D`` enters at a lower plausible value, ``tau_k^2 (J - 1) / chi2_0.9(J - 1)`` (the 10% lower
    bound of a variance estimated from ``J`` levels): with few levels the posterior of the sd
@@ -60,14 +60,14 @@ What works is to sample the pinned quantity itself: the level's linear predictor
 ``p = intercept + sd z_j``, with the intercept derived as ``p - sd z_j`` (Jacobian 1, the
 intercept's prior kept exactly). The level with the largest ``lambda_j`` becomes the pivot when
 ``lambda_j >= PIVOT_THRESHOLD`` (5) while the factor stays non-centered; the builder uses it
-for random-intercept factors only (:mod:`bayesmixed.build.pivot`). Measured on the
+for random-intercept factors only (:mod:`bayesmixed.graph.pivot`). Measured on the
 hard-cases data (one level of 400 rows, ``lambda`` 10, 24 levels of 1-4 rows, logistic, seeds
 1, 2, 3, 14, 2 chains x 1,000 draws): non-centered 3-27 divergences, intercept ESS 199-580;
 pivot 0 divergences, intercept ESS 1,832-2,135.
 
 Partial centering. A factor that is neither centered nor pivoted, whose statistic is at least
 ``PARTIAL_THRESHOLD`` (0.5) and which has at least ``PARTIAL_MIN_LEVELS`` (30) levels, is
-sampled partially centered (:func:`bayesmixed.build.random_effects.partial_block`), with a weight
+sampled partially centered (:func:`bayesmixed.graph.random_effects.partial_block`), with a weight
 ``w = lambda / (1 + lambda)`` per level and term (:func:`partial_weights`). Calibration (same
 setting as above, 4 chains x 500 draws, seeds 1 and 2; partial against non-centered):
 gaussian 30 x 8, tau 0.5 (ratio 0.69, 1.44): 1,064-3,296 against 562-605; tau 0.3 (0.61): 892
@@ -83,8 +83,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from bayesmixed.build.variance_guess import VarianceGuess, guess_variances
-from bayesmixed.spec.design import Design, GroupBlock
+from bayesmixed.design.matrices import Design, GroupBlock
+from bayesmixed.graph.variance_guess import VarianceGuess, guess_variances
 
 #: Center a factor when the data precision of its median level, in its least informed
 #: direction, is at least 1.5 times the prior precision at the lower bound of the spread. The
@@ -144,7 +144,7 @@ class Choice:
     pivot_level: int | None = None
     pivot_ratio: float = 0.0
     #: partial centering: per block label, the (levels x terms) weights ``w`` in [0, 1] of
-    #: :func:`bayesmixed.build.random_effects.partial_block`; None for the other two forms
+    #: :func:`bayesmixed.graph.random_effects.partial_block`; None for the other two forms
     weights: dict[str, np.ndarray] | None = field(default=None, compare=False)
 
     @property
@@ -239,7 +239,7 @@ def partial_weights(design: Design, i: int, guess: VarianceGuess) -> np.ndarray:
     Examples
     --------
     >>> import bayesmixed as bm
-    >>> from bayesmixed.build.variance_guess import guess_variances
+    >>> from bayesmixed.graph.variance_guess import guess_variances
     >>> design = bm.prepare("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy")).design
     >>> w = partial_weights(design, 0, guess_variances(design))
     >>> w.shape, bool(((w > 0) & (w < 1)).all())

@@ -31,9 +31,9 @@ from typing import Any
 import yaml
 
 from bayesmixed.errors import SpecError
-from bayesmixed.spec.formula import expand_factor, parse_formula, split_top_level
-from bayesmixed.spec.priors import as_prior
-from bayesmixed.spec.terms import GroupTerm, ModelSpec, Response
+from bayesmixed.formula.parse import expand_factor, parse_formula, split_top_level
+from bayesmixed.formula.priors import as_prior
+from bayesmixed.formula.terms import GroupTerm, ModelSpec, Response
 
 __all__ = ["load_spec", "spec_from_dict", "spec_to_dict"]
 
@@ -159,7 +159,7 @@ def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
 
     Examples
     --------
-    >>> from bayesmixed.spec.formula import parse_formula
+    >>> from bayesmixed.formula.parse import parse_formula
     >>> spec_to_dict(parse_formula("y ~ x + (1 + x || g)", "poisson"))
     {'response': 'y', 'family': 'poisson', 'fixed': 'x', 'groups': [{'factor': 'g',
      'intercept': True, 'slopes': ['x'], 'correlated': False}]}

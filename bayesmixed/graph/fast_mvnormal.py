@@ -10,7 +10,7 @@ whole gradient. The same density written with one ``k x k`` inverse of the Chole
 costs 32 microseconds. :func:`mvnormal_rows` is that density as a :class:`pymc.CustomDist`
 whose random draws still come from ``pm.MvNormal`` (prior predictive, initial points), and
 :func:`add_centered_correlated_block` is the centered branch of
-:func:`bayesmixed.build.random_effects.correlated_block` built on it, with the same variables
+:func:`bayesmixed.graph.random_effects.correlated_block` built on it, with the same variables
 (``sd__L``, ``cor_u__L`` or ``corr_chol__L``, ``cor__L``, ``r_raw__L``, ``r__L``).
 """
 
@@ -22,10 +22,10 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayesmixed.build.correlation import correlation_cholesky
-from bayesmixed.build.distributions import vector_rv
-from bayesmixed.spec.design import GroupBlock
-from bayesmixed.spec.priors import Prior
+from bayesmixed.design.matrices import GroupBlock
+from bayesmixed.formula.priors import Prior
+from bayesmixed.graph.correlation import correlation_cholesky
+from bayesmixed.graph.distributions import vector_rv
 
 __all__ = ["add_centered_correlated_block", "mvnormal_rows"]
 
@@ -71,10 +71,10 @@ def add_centered_correlated_block(
     --------
     >>> import pymc as pm
     >>> import bayesmixed as bm
-    >>> from bayesmixed.spec.priors import prior
+    >>> from bayesmixed.formula.priors import prior
     >>> df = bm.datasets.load("sleepstudy")
     >>> block = bm.prepare("Reaction ~ Days + (Days | Subject)", df).design.blocks[0]
-    >>> from bayesmixed.build.random_effects import block_coords
+    >>> from bayesmixed.graph.random_effects import block_coords
     >>> with pm.Model(coords=block_coords(block)) as model:
     ...     effects = add_centered_correlated_block(block, [prior("half_normal", 10)] * 2,
     ...                                             prior("lkj", 2))

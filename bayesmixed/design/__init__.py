@@ -1,0 +1,1 @@
+"""A model spec validated against the data, as numeric design matrices; never imports PyMC."""

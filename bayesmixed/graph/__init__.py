@@ -1,0 +1,1 @@
+"""Design and priors to a PyMC model: the only package that builds PyMC graphs."""
