@@ -1,4 +1,4 @@
-"""A library of ready classic multilevel models, one YAML file each in ``models/``.
+"""A library of ready classic multilevel models, one YAML file each in ``bayesmixed/models/``.
 
 Every entry holds the model spec (a ``formula:`` plus ``family``/``link``, in the format of
 :mod:`bayesmixed.formula.yaml_spec`) and, for teaching and checking:
@@ -14,8 +14,8 @@ Every entry holds the model spec (a ``formula:`` plus ``family``/``link``, in th
 >>> entry = library.get("sleepstudy")  # doctest: +SKIP
 >>> fit = bm.fit(entry.spec, entry.load_data())  # doctest: +SKIP
 
-The folder is ``models/`` at the repository root (or ``bayesmixed/models/`` when shipped as
-package data); the environment variable ``BAYESMIXED_MODELS`` points elsewhere.
+The folder ``bayesmixed/models/`` is package data, so an installed wheel has the library; the
+environment variable ``BAYESMIXED_MODELS`` points elsewhere.
 """
 
 from __future__ import annotations
@@ -51,9 +51,7 @@ def models_dir() -> Path:
     env = os.environ.get("BAYESMIXED_MODELS")
     if env:
         return Path(env)
-    here = Path(__file__).resolve().parent
-    packaged = here / "models"  # where a wheel would ship them as package data
-    return packaged if packaged.is_dir() else here.parent / "models"
+    return Path(__file__).resolve().parent / "models"  # package data: ships in the wheel
 
 
 @dataclass(frozen=True)

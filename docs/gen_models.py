@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-MODELS = ROOT / "models"
+MODELS = ROOT / "bayesmixed" / "models"
 
 INTRO = """\
 # Model library
@@ -28,7 +28,7 @@ bayesmixed fit --model sleepstudy --out runs/sleepstudy
 ```
 
 Every entry is a YAML spec (see [the spec language](formula.md#yaml-and-dict-specs)) in the
-`models/` folder of the repository; this page is generated from those files when the
+`bayesmixed/models/` folder of the package (it ships in the wheel); this page is generated from those files when the
 documentation is built.
 """
 
@@ -101,7 +101,7 @@ def models_markdown(folder: Path = MODELS) -> str:
                     "references"):
             if meta.get(key):
                 parts.append(f"*{key.capitalize()}*\n\n{_text(meta[key])}\n")
-        parts.append(f"??? note \"`models/{e['file']}`\"\n\n    ```yaml")
+        parts.append(f"??? note \"`bayesmixed/models/{e['file']}`\"\n\n    ```yaml")
         parts += [f"    {line}" for line in e["yaml"].splitlines()]
         parts.append("    ```\n")
     return "\n".join(parts)

@@ -1,7 +1,7 @@
 """MkDocs hook: add the pages generated from the code to the site at build time.
 
 - ``cli.md``: the ``--help`` of every ``bayesmixed`` subcommand (``gen_cli.py``);
-- ``models.md``: the model library, from ``models/*.yaml`` (``gen_models.py``);
+- ``models.md``: the model library, from ``bayesmixed/models/*.yaml`` (``gen_models.py``);
 - ``examples/*.md``: the worked examples, from ``examples/*.py`` (``gen_examples.py``);
 - ``api/*.md``: the API reference, one ``::: module`` per module (``gen_api.py``).
 

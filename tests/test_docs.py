@@ -93,7 +93,7 @@ def test_cli_reference_is_generated_from_the_parser(site):
 
 def test_model_library_page_lists_every_model(site):
     html = _page(site, "models")
-    files = sorted((ROOT / "models").glob("*.yaml"))
+    files = sorted((ROOT / "bayesmixed" / "models").glob("*.yaml"))
     assert len(files) >= 8
     for path in files:
         entry = yaml.safe_load(path.read_text())
