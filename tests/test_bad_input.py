@@ -57,7 +57,7 @@ def first(col, value):
 # id, fit kwargs, error class, substrings the message must contain
 CASES = [
     # -- data --------------------------------------------------------------------------
-    ("data-not-frame", dict(model=F, data=[1, 2, 3]), DataError, ["DataFrame", "list"]),
+    ("data-not-frame", dict(model=F, data=[1, 2, 3]), DataError, ["data frame", "list"]),
     ("data-no-rows", dict(model=F, data=BASE.iloc[:0]), DataError, ["no rows"]),
     ("data-dict-ragged", dict(model=F, data={"y": [1.0, 2.0], "x": [1.0]}), DataError, ["dict"]),
     ("missing-response", dict(model="z ~ x + (1 | g)", data=BASE), DataError, ["'z'", "response"]),
@@ -368,7 +368,7 @@ def small_fit():
 
 ND = BASE.head(3)
 PREDICTION_CASES = [
-    ("newdata-not-frame", dict(newdata=[1, 2]), ["DataFrame", "list"]),
+    ("newdata-not-frame", dict(newdata=[1, 2]), ["data frame", "list"]),
     ("newdata-no-rows", dict(newdata=ND.iloc[:0]), ["no rows"]),
     ("newdata-missing-predictor", dict(newdata=ND.drop(columns="x")), ["'x'"]),
     ("newdata-missing-group", dict(newdata=ND.drop(columns="g")), ["'g'", "grouping"]),

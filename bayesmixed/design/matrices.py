@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import formulae as fm
 import numpy as np
 import pandas as pd
 
 from bayesmixed.design.evaluate import evaluate
+from bayesmixed.design.frames import as_pandas
 from bayesmixed.design.levels import level_strings
 from bayesmixed.design.validate import check_columns, clean_rows, response_data
 from bayesmixed.errors import DataError, FormulaError
@@ -196,7 +198,7 @@ def _reference_levels(matrix, data: pd.DataFrame) -> dict[str, str]:
 
 def build_design(
     spec: ModelSpec,
-    data: pd.DataFrame | dict,
+    data: Any,
     *,
     dropna: bool = False,
 ) -> Design:
@@ -207,7 +209,8 @@ def build_design(
     spec
         The model specification.
     data
-        The data (a DataFrame or a dict of columns).
+        The data: a pandas, polars or pyarrow frame, a dict of columns, or any frame narwhals
+        supports (:func:`bayesmixed.design.frames.as_pandas`).
     dropna
         Drop rows with missing values in used columns (and warn how many) instead of raising.
 
@@ -230,11 +233,7 @@ def build_design(
     >>> d.y.tolist(), d.blocks[0].index.tolist()
     ([0, 1, 1, 0], [0, 0, 1, 1])
     """
-    if isinstance(data, dict):
-        try:
-            data = pd.DataFrame(data)
-        except ValueError as exc:  # e.g. columns of different lengths
-            raise DataError(f"cannot make a data frame of the dict given as data: {exc}") from None
+    data = as_pandas(data)  # pandas, polars, pyarrow, dict, ...: one conversion at the entry
     family = get_family(spec.family)
     link = resolve_link(family, spec.link)
     used = check_columns(spec, data)

@@ -27,6 +27,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from bayesmixed.design.frames import as_pandas
 from bayesmixed.design.levels import level_key
 from bayesmixed.errors import PredictionError
 from bayesmixed.report.draws import summary_row
@@ -155,7 +156,7 @@ def effects_table(
     >>> table[["contrast", "measure", "type"]].values.tolist()
     [['d/dDays', 'ame', 'conditional'], ['d/dDays', 'ame', 'population-averaged']]
     """
-    data = fit.data if data is None else data
+    data = fit.data if data is None else as_pandas(data)
     _check(fit, variable, data, types)
     grouping = _grouping_columns(fit)
     fam = fit.meta["family"]
@@ -240,7 +241,7 @@ def effect_curve(
     >>> curve[["Days", "type"]].values.tolist()
     [[0, 'conditional'], [5, 'conditional'], [0, 'population-averaged'], [5, 'population-averaged']]
     """
-    data = fit.data if data is None else data
+    data = fit.data if data is None else as_pandas(data)
     _check(fit, variable, data, types)
     grouping = _grouping_columns(fit)
     col = data[variable]

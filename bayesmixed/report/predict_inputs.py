@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from bayesmixed.design.frames import as_pandas
 from bayesmixed.design.levels import column_texts, match_levels
 from bayesmixed.errors import DataError, PredictionError
 
@@ -140,10 +141,7 @@ def prediction_inputs(fit, newdata: pd.DataFrame | None = None) -> PredictionInp
         groups = [(b.index, b.Z) for b in design.blocks]
         keys = [np.asarray(b.levels, dtype=object)[b.index] for b in design.blocks]
         return PredictionInputs(design.X, groups, keys, design.offset, design.trials, design.data)
-    if isinstance(newdata, dict):
-        newdata = pd.DataFrame(newdata)
-    if not isinstance(newdata, pd.DataFrame):
-        raise PredictionError(f"newdata must be a DataFrame, got {type(newdata).__name__}")
+    newdata = as_pandas(newdata, "newdata", PredictionError)  # any frame kind, or a dict
     from bayesmixed.design.validate import check_new_data
 
     check_new_data(fit.spec, newdata)  # no rows / NaN or inf in used columns (issue 6)
