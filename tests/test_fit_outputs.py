@@ -43,6 +43,9 @@ def fit(data):
 
 def test_summary_rows_named_the_brms_way(fit):
     table = fit.summary()
+    # Monte Carlo standard error of the mean: sd / sqrt(ESS) up to the ESS estimator's details
+    ratio = table["mcse_mean"] / (table["sd"] / np.sqrt(table["ess_bulk"].astype(float)))
+    assert ratio.between(0.7, 1.4).all(), ratio
     assert list(table.index) == [
         "Intercept",
         "x",
@@ -57,6 +60,8 @@ def test_summary_rows_named_the_brms_way(fit):
         "sd",
         "2.5%",
         "97.5%",
+        "mcse_mean",
+        "mcse_sd",
         "r_hat",
         "ess_bulk",
         "ess_tail",

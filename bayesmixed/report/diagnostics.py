@@ -100,11 +100,10 @@ def _ebfmi(idata) -> float:
     energy = _stat(idata, "energy")
     if energy is None:
         return float("nan")
-    energy = energy.astype(float)
-    num = np.mean(np.diff(energy, axis=1) ** 2, axis=1)
-    den = np.var(energy, axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return float(np.min(num / den))
+    import arviz_stats as azs
+
+    with np.errstate(divide="ignore", invalid="ignore"):  # per chain, (chain, draw) array
+        return float(np.min(azs.bfmi(energy.astype(float))))
 
 
 def _random_effect_rhat(idata, meta: dict) -> tuple[float, str]:

@@ -1,4 +1,5 @@
-"""The summary table: posterior mean, sd, 95% interval, R-hat and ESS per parameter."""
+"""The summary table: posterior mean, sd, 95% interval, Monte Carlo standard errors, R-hat and
+ESS per parameter (every diagnostic from arviz-stats)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from bayesmixed.report.params import parameter_dataset, parameter_kinds
 
 __all__ = ["convergence", "summarize", "summary_table"]
 
-COLUMNS = ["mean", "sd", "2.5%", "97.5%", "r_hat", "ess_bulk", "ess_tail"]
+COLUMNS = ["mean", "sd", "2.5%", "97.5%", "mcse_mean", "mcse_sd", "r_hat", "ess_bulk", "ess_tail"]
 
 
 def convergence(ds: xr.Dataset) -> pd.DataFrame:
@@ -43,11 +44,15 @@ def convergence(ds: xr.Dataset) -> pd.DataFrame:
 def summarize(ds: xr.Dataset, prob: float = 0.95) -> pd.DataFrame:
     """Summary rows for every (chain, draw) variable of ``ds``.
 
+    ``mcse_mean`` and ``mcse_sd`` are the Monte Carlo standard errors of the posterior mean and
+    sd (``arviz_stats.mcse``); for a variable with several elements the largest is shown, as
+    R-hat shows the largest and ESS the smallest.
+
     Examples
     --------
     >>> from bayesmixed.report.params import parameter_dataset
     >>> list(summarize(parameter_dataset(fit.idata, fit.meta)).columns)
-    ['mean', 'sd', '2.5%', '97.5%', 'r_hat', 'ess_bulk', 'ess_tail']
+    ['mean', 'sd', '2.5%', '97.5%', 'mcse_mean', 'mcse_sd', 'r_hat', 'ess_bulk', 'ess_tail']
     """
     lo, hi = (1 - prob) / 2, 1 - (1 - prob) / 2
     rows = {}
@@ -60,6 +65,11 @@ def summarize(ds: xr.Dataset, prob: float = 0.95) -> pd.DataFrame:
             f"{100 * hi:g}%": np.quantile(v, hi),
         }
     table = pd.DataFrame.from_dict(rows, orient="index")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for col, method in (("mcse_mean", "mean"), ("mcse_sd", "sd")):
+            mcse = azs.mcse(ds, method=method)
+            table[col] = [float(mcse[n].max()) if mcse[n].size else np.nan for n in table.index]
     conv = convergence(ds)
     table = table.join(conv)
     for col in ("ess_bulk", "ess_tail"):
@@ -87,7 +97,8 @@ def summary_table(
     Returns
     -------
     pandas.DataFrame
-        Index: parameter names; columns: mean, sd, quantiles, r_hat, ess_bulk, ess_tail; the
+        Index: parameter names; columns: mean, sd, quantiles, mcse_mean, mcse_sd, r_hat,
+        ess_bulk, ess_tail; the
         column ``kind`` tells fixed, sd, cor or aux.
 
     Examples
