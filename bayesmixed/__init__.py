@@ -42,6 +42,7 @@ _LAZY = {
     "datasets": ("bayesmixed.datasets", None),
     "load": ("bayesmixed.io", "load"),
     "simulate": ("bayesmixed.simulation", "simulate"),
+    "datagrid": ("bayesmixed.report.tidy", "datagrid"),
     "library": ("bayesmixed.library", None),
 }
 

@@ -291,6 +291,19 @@ class Fit:
 
         return ranef.coef_table(self.idata, self.meta, factor, prob, wide)
 
+    def tidy(self, effects="fixed", prob: float = 0.95, exponentiate: bool = False):
+        """Estimates in broom.mixed's layout: ``effects`` is ``"fixed"``, ``"ran_pars"``,
+        ``"ran_vals"`` or a list of them (see :func:`bayesmixed.report.tidy.tidy_table`).
+
+        Examples
+        --------
+        >>> fit.tidy(["fixed", "ran_pars"]).columns.tolist()
+        ['effect', 'group', 'term', 'estimate', 'std.error', 'conf.low', 'conf.high']
+        """
+        from bayesmixed.report import tidy
+
+        return tidy.tidy_table(self.idata, self.meta, effects, prob, exponentiate)
+
     def ppc(self, seed=0):
         """Posterior predictive draws of the fitted rows (DataTree).
 

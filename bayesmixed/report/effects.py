@@ -122,6 +122,7 @@ def effects_table(
     at: Mapping | None = None,
     types: Sequence[str] = ("conditional", "population-averaged"),
     data: pd.DataFrame | None = None,
+    by: str | None = None,
     prob: float = 0.95,
     draws: int | None = None,
     seed=0,
@@ -143,12 +144,17 @@ def effects_table(
     types
         Which predictions: ``"conditional"``, ``"population-averaged"``, ``"observed"``.
     data
-        Rows to average over (default: the fitted data).
+        Rows to average over (default: the fitted data); any data frame kind.
+    by
+        A data column: the effect is averaged separately over the rows of each of its values
+        (marginaleffects' ``by``: subgroups of the observed rows, not counterfactual values as
+        with ``at``); the table gets a column named ``by``.
 
     Returns
     -------
     pandas.DataFrame
-        Columns variable, contrast, measure, type, the ``at`` columns, mean, sd and interval.
+        Columns variable, contrast, measure, type, the ``by`` and ``at`` columns, mean, sd and
+        interval.
 
     Examples
     --------
@@ -158,6 +164,9 @@ def effects_table(
     """
     data = fit.data if data is None else as_pandas(data)
     _check(fit, variable, data, types)
+    if by is not None:
+        return _by(fit, variable, data, by, values=values, at=at, types=types, prob=prob,
+                   draws=draws, seed=seed)
     grouping = _grouping_columns(fit)
     fam = fit.meta["family"]
     col = data[variable]
@@ -212,6 +221,22 @@ def effects_table(
                     }
                 )
     return pd.DataFrame(rows)
+
+
+def _by(fit, variable: str, data: pd.DataFrame, by: str, **kwargs) -> pd.DataFrame:
+    """:func:`effects_table` over the rows of each value of ``by``, stacked."""
+    if by not in data.columns:
+        raise PredictionError(f"by={by!r} is not a column of the data")
+    if by == variable:
+        raise PredictionError(f"by={by!r} is the variable whose effect is asked for")
+    parts = []
+    for value in _levels(data[by]):
+        rows = data[(data[by] == value).to_numpy()]
+        if len(rows):
+            table = effects_table(fit, variable, data=rows, **kwargs)
+            table.insert(4, by, value)
+            parts.append(table)
+    return pd.concat(parts, ignore_index=True)
 
 
 def effect_curve(
