@@ -7,7 +7,6 @@ and can be used without a ``Fit``.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import pandas as pd
@@ -70,6 +69,7 @@ class Fit:
         self.config = config or {}
         self.timings = timings or {}
         self._design = design
+        self._memo: dict[tuple, Any] = {}  # per fit: dropped with it (no process-wide cache)
 
     # -- state ---------------------------------------------------------------------------
     @property
@@ -113,9 +113,12 @@ class Fit:
         return self.meta["parameterization"]
 
     # -- results -------------------------------------------------------------------------
-    @functools.cache  # noqa: B019 - a Fit is immutable after creation
     def _summary(self, exponentiate: bool, prob: float) -> pd.DataFrame:
-        return _summary.summary_table(self.idata, self.meta, exponentiate=exponentiate, prob=prob)
+        key = ("summary", exponentiate, prob)
+        if key not in self._memo:  # a Fit is immutable after creation
+            self._memo[key] = _summary.summary_table(
+                self.idata, self.meta, exponentiate=exponentiate, prob=prob)
+        return self._memo[key]
 
     def summary(self, exponentiate: bool = False, prob: float = 0.95) -> pd.DataFrame:
         """Posterior summary, one row per parameter, named the brms/lme4 way.
@@ -142,7 +145,6 @@ class Fit:
         """
         return self._summary(bool(exponentiate), float(prob)).copy()
 
-    @functools.cache  # noqa: B019
     def diagnostics(self) -> _diag.Diagnostics:
         """Convergence diagnostics with a verdict (``ok``, ``warning``, ``fail``) and advice.
 
@@ -151,7 +153,9 @@ class Fit:
         >>> fit.diagnostics().verdict in ("ok", "warning", "fail")
         True
         """
-        return _diag.diagnose(self.idata, self.meta)
+        if "diagnostics" not in self._memo:
+            self._memo["diagnostics"] = _diag.diagnose(self.idata, self.meta)
+        return self._memo["diagnostics"]
 
     def icc(self, prob: float = 0.95, kind: str = "adjusted") -> pd.DataFrame:
         """Posterior ICC per grouping factor (latent scale for non-gaussian families).
