@@ -47,6 +47,8 @@ def test_every_row_has_every_behaviour(family):
     assert resolve_link(family, None) == family.default_link
     for aux in family.aux_params:
         assert isinstance(aux, AuxParam) and aux.name in AUX_NAMES and aux.truth > 0
+    if family.cells is not None:
+        assert family.cells.family in FAMILIES and set(family.cells.links) <= set(family.links)
 
 
 def test_default_aux_priors_are_scaled_as_before():

@@ -5,8 +5,8 @@ name:
 
 * the spec / design layers: name, aliases, links, the kind of ``response`` (validation), the
   default priors of the auxiliary parameters (:class:`AuxParam`) and the prior ``response_scale``;
-* the graph layer: ``observed`` (the PyMC observed variable) and, where one exists, a ``lean``
-  log-density per link;
+* the graph layer: ``observed`` (the PyMC observed variable), where one exists a ``lean``
+  log-density per link, and the exact reduction of identical rows to cells (``cells``);
 * the report layer (numpy): ``loglik`` (pointwise, for LOO), ``density``, ``cdf``, ``variance``
   (mean-variance function), ``draw`` (posterior predictive), ``latent_variance`` (ICC, variance
   partition, Nakagawa R2) and ``latent_scale``;
@@ -40,7 +40,7 @@ True
 
 from __future__ import annotations
 
-from bayesmixed.families.base import AuxParam, Family, LeanLikelihood
+from bayesmixed.families.base import AuxParam, CellRule, Family, LeanLikelihood
 from bayesmixed.families.links import LINK_LATENT_VARIANCE, LINKS, Link, get_link
 from bayesmixed.families.table import AUX_NAMES, FAMILIES, get_family, resolve_link
 
@@ -50,6 +50,7 @@ __all__ = [
     "LINKS",
     "LINK_LATENT_VARIANCE",
     "AuxParam",
+    "CellRule",
     "Family",
     "LeanLikelihood",
     "Link",

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["AuxParam", "Family", "LeanLikelihood"]
+__all__ = ["AuxParam", "CellRule", "Family", "LeanLikelihood"]
 
 
 def _unit_scale(y: np.ndarray, link: str) -> float:
@@ -81,6 +81,38 @@ class LeanLikelihood:
 
 
 @dataclass(frozen=True)
+class CellRule:
+    """How rows with identical covariates collapse exactly into one cell (``graph/aggregate.py``).
+
+    Parameters
+    ----------
+    label
+        Description of the reduction, reported with the fit.
+    family
+        Name of the family of the cells.
+    trials
+        ``"count"``: the cell's trials are its number of rows; ``"sum"``: the rows' trials add
+        up; ``None``: no trials.
+    log_count_offset
+        Whether ``log(rows)`` is added to the offset (a sum of poisson counts).
+    links
+        Links for which the reduction is exact; empty for every link.
+
+    Examples
+    --------
+    >>> from bayesmixed.families import get_family
+    >>> get_family("bernoulli").cells.family
+    'binomial'
+    """
+
+    label: str
+    family: str
+    trials: str | None = None
+    log_count_offset: bool = False
+    links: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Family:
     """One response distribution and all of its behaviour.
 
@@ -125,6 +157,8 @@ class Family:
         ``(y, link) -> float``: the scale that default priors are multiplied by.
     latent_scale
         Whether variance components live on the latent (link) scale rather than the data scale.
+    cells
+        :class:`CellRule` collapsing identical rows exactly, or ``None`` when there is none.
     dpars
         Names of extra linear predictors (``"zi"``, ``"hu"``) of distributional families; empty
         for the families shipped today.
@@ -158,6 +192,7 @@ class Family:
     simulate_draw: Callable | None = None
     response_scale: Callable[[np.ndarray, str], float] = _unit_scale
     latent_scale: bool = True
+    cells: CellRule | None = None
     dpars: tuple[str, ...] = ()
 
     @property

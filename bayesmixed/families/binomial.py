@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayesmixed.families.base import Family, LeanLikelihood
+from bayesmixed.families.base import CellRule, Family, LeanLikelihood
 from bayesmixed.families.links import LINKS
 
 __all__ = ["BERNOULLI", "BINOMIAL"]
@@ -129,6 +129,7 @@ BERNOULLI = Family(
     observed=_bernoulli_observed,
     draw=_bernoulli_draw,
     simulate_draw=_bernoulli_simulate,
+    cells=CellRule("bernoulli -> binomial", "binomial", trials="count"),
     lean={"logit": LeanLikelihood(_bernoulli_dist, _bernoulli_logp)},
     **_COMMON,
 )
@@ -139,6 +140,7 @@ BINOMIAL = Family(
     "binomial",
     observed=_binomial_observed,
     draw=_binomial_draw,
+    cells=CellRule("binomial -> binomial", "binomial", trials="sum"),
     lean={"logit": LeanLikelihood(_binomial_dist, _binomial_logp, uses_trials=True)},
     **_COMMON,
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayesmixed.families.base import AuxParam, Family, LeanLikelihood
+from bayesmixed.families.base import AuxParam, CellRule, Family, LeanLikelihood
 
 __all__ = ["NEGBINOMIAL", "POISSON"]
 
@@ -124,6 +124,9 @@ POISSON = Family(
     draw=_poisson_draw,
     latent_variance=_poisson_latent,
     lean={"log": LeanLikelihood(_poisson_dist, _poisson_logp)},
+    cells=CellRule(
+        "poisson -> poisson (offset + log count)", "poisson", log_count_offset=True, links=("log",)
+    ),
 )
 
 NEGBINOMIAL = Family(

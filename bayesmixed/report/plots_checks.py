@@ -37,7 +37,7 @@ def plot_ppc(fit, checks: dict | None = None, n_lines: int = 50) -> Figure:
     fam = c["family"]
     fig = Figure(figsize=(7, 4.2), layout="constrained")
     ax = fig.add_subplot()
-    if fam == "gaussian":
+    if not get_family(fam).discrete:
         from scipy.stats import gaussian_kde
 
         y = np.asarray(c["ppc"]["observed_data"]["y"].values)
