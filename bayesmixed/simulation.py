@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from bayesmixed.errors import SpecError
-from bayesmixed.families import get_family, resolve_link
+from bayesmixed.families import AUX_NAMES, Family, get_family, resolve_link
 from bayesmixed.formula.terms import ModelSpec
 
 __all__ = ["default_truth", "simulate"]
@@ -144,10 +144,10 @@ def _values(spec_value: Any, name: str, layout: pd.DataFrame, rng: np.random.Gen
     return per_unit[inverse]
 
 
-def _placeholder(fam: str, link: str, n: int) -> np.ndarray:
-    if fam == "binomial":
+def _placeholder(fam: Family, link: str, n: int) -> np.ndarray:
+    if fam.response == "binomial":
         return np.zeros(n, dtype=np.int64)
-    return np.ones(n, dtype=float if fam == "gaussian" else np.int64)
+    return np.ones(n, dtype=np.int64 if fam.discrete else float)
 
 
 def default_truth(design) -> dict[str, float]:
@@ -172,10 +172,8 @@ def default_truth(design) -> dict[str, float]:
         if b.correlated:
             for i, j in itertools.combinations(range(b.n_terms), 2):
                 out[f"cor({b.terms[i]},{b.terms[j]}|{b.factor})"] = 0.0
-    if design.family.name == "gaussian":
-        out["sigma"] = 1.0
-    if design.family.name == "negbinomial":
-        out["alpha"] = 5.0
+    for aux in design.family.aux_params:
+        out[aux.name] = aux.truth
     return out
 
 
@@ -197,7 +195,7 @@ def _resolve_truth(design, truth: Mapping[str, Any] | None) -> dict[str, float]:
     for p, v in params.items():
         if p.startswith("sd(") and v < 0:
             raise SpecError(f"truth value of {p!r} must be >= 0, got {v}")
-        if p in ("sigma", "alpha") and v <= 0:
+        if p in AUX_NAMES and v <= 0:
             raise SpecError(f"truth value of {p!r} must be positive, got {v}")
         if p.startswith("cor(") and not -1 < v < 1:
             raise SpecError(f"truth value of {p!r} must lie strictly between -1 and 1, got {v}")
@@ -220,21 +218,14 @@ def _block_effects(block, params: Mapping[str, float], rng: np.random.Generator)
     return (z @ L.T) * sd[None, :]
 
 
-def _draw_response(fam: str, mu: np.ndarray, params: Mapping[str, float], trials,
+def _draw_response(fam: Family, mu: np.ndarray, params: Mapping[str, float], trials,
                    rng: np.random.Generator) -> np.ndarray:
-    if fam == "gaussian":
-        return mu + params["sigma"] * rng.standard_normal(mu.shape[0])
-    if fam in ("poisson", "negbinomial") and (not np.all(np.isfinite(mu)) or mu.max() > _MAX_MEAN):
+    if fam.count and (not np.all(np.isfinite(mu)) or mu.max() > _MAX_MEAN):
         raise SpecError(f"the truth gives expected counts up to {np.nanmax(mu):.3g}; use smaller "
                         "coefficients or a smaller intercept")
-    if fam == "bernoulli":
-        return (rng.uniform(size=mu.shape[0]) < mu).astype(np.int64)
-    if fam == "binomial":
-        return rng.binomial(trials, mu).astype(np.int64)
-    if fam == "poisson":
-        return rng.poisson(mu).astype(np.int64)
-    alpha = params["alpha"]
-    return rng.negative_binomial(alpha, alpha / (alpha + mu)).astype(np.int64)
+    draw = fam.simulate_draw or fam.draw
+    y = draw(rng, mu, {a: params[a] for a in fam.aux}, trials)
+    return y.astype(np.int64) if fam.discrete else y
 
 
 def simulate(
@@ -336,15 +327,15 @@ def simulate(
         data[name] = _values(pred_specs.get(name), name, data, rng, positive)
 
     n_trials = None
-    if fam.name == "binomial":
+    if fam.response == "binomial":
         t = trials(rng, n) if callable(trials) else trials
         n_trials = np.broadcast_to(np.asarray(t, dtype=np.int64), (n,)).copy()
         if (n_trials < 1).any():
             raise SpecError("trials must be at least 1")
         if other is not None:
             data[other] = n_trials
-    data[y_col] = _placeholder(fam.name, link_name, n)
-    if resp.kind == "single" and fam.name == "binomial":
+    data[y_col] = _placeholder(fam, link_name, n)
+    if resp.kind == "single" and fam.response == "binomial":
         n_trials = np.ones(n, dtype=np.int64)
 
     design = build_design(spec, data)
@@ -361,7 +352,7 @@ def simulate(
             per_term[term] = {lv: float(r[j, k]) for j, lv in enumerate(block.levels)}
     with np.errstate(over="ignore"):
         mu = inverse_link(link_name, eta)
-    y = _draw_response(fam.name, mu, params, n_trials, rng)
+    y = _draw_response(fam, mu, params, n_trials, rng)
     if resp.kind == "cbind":
         data[y_col] = y
         data[other] = n_trials - y

@@ -67,7 +67,7 @@ class SingularWarning(UserWarning):
 
 def _binary_sets(design: Design) -> tuple[np.ndarray, np.ndarray] | None:
     """Rows with at least one success and rows with at least one failure."""
-    if design.family.name not in ("bernoulli", "binomial"):
+    if not design.family.uses_trials:
         return None
     y = design.y.astype(float)
     n = design.trials.astype(float) if design.trials is not None else np.ones_like(y)

@@ -45,10 +45,7 @@ def response_scale(design: Design) -> float:
     >>> round(response_scale(design), 1)  # sd(Reaction)
     56.3
     """
-    if design.family.name == "gaussian" and design.link == "identity":
-        s = float(np.std(design.y, ddof=1)) if design.n_obs > 1 else 1.0
-        return s if s > 0 else 1.0
-    return 1.0
+    return design.family.response_scale(design.y, design.link)
 
 
 def _col_sd(col: np.ndarray) -> float:
@@ -57,11 +54,11 @@ def _col_sd(col: np.ndarray) -> float:
 
 
 def _intercept_location(design: Design) -> float:
-    fam, link = design.family.name, design.link
+    link = design.link
     y = design.y.astype(float)
-    if fam == "gaussian" and link == "identity":
+    if link == "identity":
         return float(np.mean(y))
-    if fam in ("poisson", "negbinomial") or (fam == "gaussian" and link == "log"):
+    if link == "log":
         rate = y if design.offset is None else y / np.exp(design.offset)
         return float(np.log(max(np.mean(rate), 1e-3)))
     return 0.0
@@ -94,11 +91,8 @@ def default_priors(design: Design) -> dict[str, Prior]:
             out[f"sd({term}|{b.factor})"] = Prior("HalfStudentT", {"nu": 3.0, "sigma": scale})
         if b.correlated:
             out.setdefault(f"cor({b.factor})", Prior("LKJ", {"eta": 2.0}))
-    if design.family.name == "gaussian":
-        sd_y = float(np.std(design.y, ddof=1)) if design.n_obs > 1 else 1.0
-        out["sigma"] = Prior("Exponential", {"lam": 1.0 / (sd_y if sd_y > 0 else 1.0)})
-    if design.family.name == "negbinomial":
-        out["alpha"] = Prior("Gamma", {"alpha": 2.0, "beta": 0.1})
+    for aux in design.family.aux_params:
+        out[aux.name] = aux.default_prior(design)
     return out
 
 

@@ -295,21 +295,21 @@ def response_data(spec: ModelSpec, family: Family, link: str, data: pd.DataFrame
     resp = spec.response
     what = f"response {resp.expr!r}"
     y = evaluate(resp.expr, data, "response")
-    if resp.kind != "single" and family.name != "binomial":
+    if resp.kind != "single" and family.response != "binomial":
         raise DataError(
             f"response {resp} gives successes out of trials: use family='binomial', not "
             f"{family.name!r}"
         )
-    if family.name == "gaussian":
+    if family.response == "real":
         try:
             yv = y.astype(float)
         except (TypeError, ValueError):
-            raise DataError(f"{what} must be numeric for family 'gaussian'") from None
+            raise DataError(f"{what} must be numeric for family {family.name!r}") from None
         return ResponseData(yv, None)
-    if family.name == "bernoulli":
+    if family.response == "binary":
         yy, note = _binary(y, what)
         return ResponseData(yy, None, note)
-    if family.name == "binomial":
+    if family.response == "binomial":
         if resp.kind == "single":
             yy, note = _binary(y, what)
             return ResponseData(yy, np.ones_like(yy), note)

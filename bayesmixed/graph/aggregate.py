@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bayesmixed.design.matrices import Design
-from bayesmixed.families import get_family
+from bayesmixed.families import CellRule, get_family
 
 __all__ = ["MAX_CELL_FRACTION", "Aggregation", "aggregate", "cell_index"]
 
@@ -120,15 +120,11 @@ def cell_index(design: Design) -> tuple[np.ndarray, np.ndarray]:
     return rank[inverse.reshape(-1)], first[order]
 
 
-def _kind(design: Design) -> str | None:
-    fam = design.family.name
-    if fam == "bernoulli":
-        return "bernoulli -> binomial"
-    if fam == "binomial":
-        return "binomial -> binomial"
-    if fam == "poisson" and design.link == "log":
-        return "poisson -> poisson (offset + log count)"
-    return None
+def _rule(design: Design) -> CellRule | None:
+    rule = design.family.cells
+    if rule is None or (rule.links and design.link not in rule.links):
+        return None
+    return rule
 
 
 def aggregate(design: Design, max_fraction: float = MAX_CELL_FRACTION) -> Aggregation | None:
@@ -156,24 +152,23 @@ def aggregate(design: Design, max_fraction: float = MAX_CELL_FRACTION) -> Aggreg
     >>> agg.n_rows, agg.n_cells, agg.design.y.tolist(), agg.design.trials.tolist()
     (6, 2, [2, 2], [3, 3])
     """
-    kind = _kind(design)
-    if kind is None or design.n_obs < 2:
+    rule = _rule(design)
+    if rule is None or design.n_obs < 2:
         return None
     cell, first = cell_index(design)
     n_cells = int(first.size)
     if n_cells > max_fraction * design.n_obs:
         return None
-    fam = design.family.name
     count = np.bincount(cell, minlength=n_cells)
     y = np.bincount(cell, weights=design.y.astype(float), minlength=n_cells)
     offset = None if design.offset is None else design.offset[first]
     trials = None
-    family = design.family
-    if fam == "bernoulli":
-        family, trials = get_family("binomial"), count
-    elif fam == "binomial":
+    family = get_family(rule.family)
+    if rule.trials == "count":
+        trials = count
+    elif rule.trials == "sum":
         trials = np.bincount(cell, weights=design.trials.astype(float), minlength=n_cells)
-    else:  # poisson, log link: k rows with mean mu sum to a poisson with mean k * mu
+    if rule.log_count_offset:  # k rows with mean mu sum to a poisson with mean k * mu
         offset = np.log(count) if offset is None else offset + np.log(count)
     int_y = np.rint(y).astype(np.int64)
     blocks = tuple(
@@ -189,4 +184,4 @@ def aggregate(design: Design, max_fraction: float = MAX_CELL_FRACTION) -> Aggreg
         blocks=blocks,
         data=design.data.iloc[first].reset_index(drop=True),
     )
-    return Aggregation(cells, cell, design.n_obs, n_cells, kind)
+    return Aggregation(cells, cell, design.n_obs, n_cells, rule.label)

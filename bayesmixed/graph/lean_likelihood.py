@@ -17,14 +17,14 @@ predictive draws), through :class:`pymc.CustomDist` with ``dist=``. The pointwis
 log-likelihood stored with a fit (for LOO) is computed in numpy from the full densities
 (:mod:`bayesmixed.report.linpred`), constants included.
 
-Other family/link pairs return ``None`` and the builder uses
+The lean densities are rows of the family table (``Family.lean``, one per link). Other
+family/link pairs return ``None`` and the builder uses
 :func:`bayesmixed.graph.likelihood.add_likelihood`.
 """
 
 from __future__ import annotations
 
 import pymc as pm
-import pytensor.tensor as pt
 
 from bayesmixed.design.matrices import Design
 
@@ -42,38 +42,7 @@ def has_lean_likelihood(design: Design) -> bool:
     >>> isinstance(has_lean_likelihood(design), bool)
     True
     """
-    return (design.family.name, design.link) in _KINDS
-
-
-def _bernoulli_logp(value, eta):
-    return value * eta - pt.softplus(eta)
-
-
-def _bernoulli_dist(eta, size):
-    return pm.Bernoulli.dist(logit_p=eta, size=size)
-
-
-def _binomial_logp(value, eta, n):
-    return value * eta - n * pt.softplus(eta)
-
-
-def _binomial_dist(eta, n, size):
-    return pm.Binomial.dist(n=n, logit_p=eta, size=size)
-
-
-def _poisson_logp(value, eta):
-    return value * eta - pt.exp(eta)
-
-
-def _poisson_dist(eta, size):
-    return pm.Poisson.dist(mu=pt.exp(eta), size=size)
-
-
-_KINDS = {
-    ("bernoulli", "logit"): (_bernoulli_dist, _bernoulli_logp, False),
-    ("binomial", "logit"): (_binomial_dist, _binomial_logp, True),
-    ("poisson", "log"): (_poisson_dist, _poisson_logp, False),
-}
+    return design.link in design.family.lean
 
 
 def add_lean_likelihood(design: Design, eta, y, trials=None):
@@ -95,9 +64,8 @@ def add_lean_likelihood(design: Design, eta, y, trials=None):
     >>> bool(np.isclose(lean.compile_logp()(point), full.compile_logp()(point)))
     True
     """
-    kind = _KINDS.get((design.family.name, design.link))
-    if kind is None:
+    lean = design.family.lean.get(design.link)
+    if lean is None:
         return None
-    dist, logp, uses_trials = kind
-    params = (eta, trials) if uses_trials else (eta,)
-    return pm.CustomDist("y", *params, dist=dist, logp=logp, observed=y, dtype="int64")
+    params = (eta, trials) if lean.uses_trials else (eta,)
+    return pm.CustomDist("y", *params, dist=lean.dist, logp=lean.logp, observed=y, dtype="int64")

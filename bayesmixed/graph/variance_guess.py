@@ -100,24 +100,24 @@ def _working(
     design: Design, eta: np.ndarray, sigma2: float, alpha: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Working weights and response of the GLM at ``eta`` (offset included)."""
-    fam, link = design.family.name, design.link
+    family, link = design.family, design.link
     y = design.y.astype(float)
-    if fam == "gaussian" and link == "identity":
+    if family.response == "real" and link == "identity":
         return np.full(y.shape, 1.0 / sigma2), y
     eta = np.clip(eta, -20.0, 20.0)
     mu, d = _dmu(link, eta)
     d = np.maximum(d, 1e-10)
-    if fam in ("bernoulli", "binomial"):
+    if family.uses_trials:
         n = np.ones_like(y) if design.trials is None else design.trials.astype(float)
         p = np.clip(mu, 1e-6, 1 - 1e-6)
         w = n * d**2 / (p * (1 - p))
         z = eta + (y / np.maximum(n, 1e-12) - p) / d
-    elif fam == "gaussian":  # log link
+    elif "sigma" in family.aux:  # gaussian, log link
         w = d**2 / sigma2
         z = eta + (y - mu) / d
     else:
         mu = np.maximum(mu, 1e-6)
-        var = mu if fam == "poisson" else mu + mu**2 / alpha
+        var = family.variance(mu, {"alpha": alpha}, None)
         w = d**2 / var
         z = eta + (y - mu) / d
     return np.maximum(w, 1e-12), np.clip(z, -30.0, 30.0)
@@ -126,11 +126,11 @@ def _working(
 def _start(design: Design) -> tuple[np.ndarray, float, float]:
     """Starting linear predictor (without offset), sigma^2 and negative-binomial alpha."""
     y = design.y.astype(float)
-    fam, link = design.family.name, design.link
+    family, link = design.family, design.link
     off = 0.0 if design.offset is None else design.offset
     sigma2 = float(np.var(y)) if y.size > 1 else 1.0
     alpha = 1e3
-    if fam in ("bernoulli", "binomial"):
+    if family.uses_trials:
         n = np.ones_like(y) if design.trials is None else design.trials.astype(float)
         p = (y.sum() + 0.5) / (n.sum() + 1.0)
         cloglog = np.log(-np.log1p(-p))
@@ -138,7 +138,7 @@ def _start(design: Design) -> tuple[np.ndarray, float, float]:
     elif link == "log":
         rate = y / np.exp(off)
         eta0 = np.log(max(float(rate.mean()), 1e-3))
-        if fam == "negbinomial":
+        if "alpha" in family.aux:  # NB2 dispersion by moments
             m, v = float(y.mean()), float(y.var())
             alpha = m**2 / (v - m) if v > 1.01 * m else 1e3
     else:
@@ -161,7 +161,7 @@ def guess_variances(design: Design, sweeps: int = 10) -> VarianceGuess:
     X = design.X
     off = np.zeros(design.n_obs) if design.offset is None else design.offset
     fixed, sigma2, alpha = _start(design)
-    gaussian = design.family.name == "gaussian" and design.link == "identity"
+    gaussian = design.family.response == "real" and design.link == "identity"
     scale = float(np.var(design.y)) if gaussian else 1.0
     tau2 = []
     for b in design.blocks:
@@ -206,11 +206,11 @@ def guess_variances(design: Design, sweeps: int = 10) -> VarianceGuess:
             eta = part + contrib[i]
             A_last[i] = A
             edf += float(np.einsum("jab,jba->", A, Minv))
-        if design.family.name == "negbinomial":  # moments: var = mu + mu^2 / alpha
+        if "alpha" in design.family.aux:  # moments: var = mu + mu^2 / alpha
             mu = np.exp(np.clip(eta, -30.0, 30.0))
             excess = float(np.sum((design.y - mu) ** 2 - mu)) / max(float(np.sum(mu**2)), 1e-12)
             alpha = 1.0 / max(excess, 1e-3)
-        if design.family.name == "gaussian":  # residual variance on the response scale
+        if "sigma" in design.family.aux:  # residual variance on the response scale
             resid = design.y - (eta if gaussian else np.exp(np.clip(eta, -30.0, 30.0)))
             rss = float(resid @ resid)
             sigma2 = max(rss / max(design.n_obs - edf, 1.0), 1e-12 * max(scale, 1e-12))
@@ -218,4 +218,4 @@ def guess_variances(design: Design, sweeps: int = 10) -> VarianceGuess:
         BlockGuess(tau2=np.asarray(t, float), A=A)
         for t, A in zip(tau2, A_last, strict=True)
     )
-    return VarianceGuess(blocks, sigma2 if design.family.name == "gaussian" else None)
+    return VarianceGuess(blocks, sigma2 if "sigma" in design.family.aux else None)

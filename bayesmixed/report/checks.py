@@ -23,8 +23,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import xarray as xr
-from scipy import stats
 
+from bayesmixed.families import get_family
 from bayesmixed.report.checks_binary import (
     _trials,
     _yrep,
@@ -33,7 +33,8 @@ from bayesmixed.report.checks_binary import (
     classification_metrics,
     group_proportions,
 )
-from bayesmixed.report.draws import flat, summary_row
+from bayesmixed.report.draws import summary_row
+from bayesmixed.report.linpred import aux_draws
 from bayesmixed.report.predict import sample_response
 from bayesmixed.report.residuals import (
     fitted_mean,
@@ -78,10 +79,8 @@ def posterior_predictive(fit, seed=0) -> xr.DataTree:
 
 
 def _pmf(fit, mu: np.ndarray, c: int) -> np.ndarray:
-    if fit.meta["family"] == "poisson":
-        return stats.poisson.pmf(c, mu)
-    alpha = flat(fit.idata, "alpha").reshape(-1, 1)
-    return stats.nbinom.pmf(c, alpha, alpha / (alpha + mu))
+    family = get_family(fit.meta["family"])
+    return family.density(c, mu, aux_draws(fit.idata, family), None)
 
 
 def rootogram_table(
@@ -139,11 +138,8 @@ def count_checks(fit, ppc: xr.DataTree, mu: np.ndarray | None = None) -> dict:
     y = np.asarray(fit.design.y, dtype=float)
     mu = fitted_mean(fit) if mu is None else mu
     yrep = _yrep(ppc)
-    var = (
-        mu
-        if fit.meta["family"] == "poisson"
-        else mu + mu**2 / flat(fit.idata, "alpha").reshape(-1, 1)
-    )
+    family = get_family(fit.meta["family"])
+    var = family.variance(mu, aux_draws(fit.idata, family), None)
     zeros_rep = (yrep == 0).mean(axis=1)
     t_obs = np.sum((y[None, :] - mu) ** 2 / var, axis=1)
     t_rep = np.sum((yrep - mu) ** 2 / var, axis=1)
@@ -223,10 +219,11 @@ def check(fit, seed=0, influence: bool = True) -> dict:
             )
     if fit.design.blocks:
         out["groups"] = group_proportions(fit, ppc, mu=mu)
-    if fam in ("bernoulli", "binomial"):
+    family = get_family(fam)
+    if family.uses_trials:
         out["binned_residuals"] = binned_residuals(fit, mu=mu)
         out["calibration"] = calibration_table(fit, ppc, mu=mu)
-        if fam == "bernoulli" or np.all(_trials(fit) == 1):
+        if family.response == "binary" or np.all(_trials(fit) == 1):
             out["metrics"] = classification_metrics(fit, mu=mu)
         br = out["binned_residuals"]
         share = 1 - br["inside"].mean() if len(br) else 0.0
@@ -235,7 +232,7 @@ def check(fit, seed=0, influence: bool = True) -> dict:
                 f"{share:.0%} of binned residuals fall outside +-2 SE (expected about 5%): "
                 "the mean structure may be misspecified (non-linearity, missing terms)"
             )
-    if fam in ("poisson", "negbinomial"):
+    if family.count:
         out["rootogram"] = rootogram_table(fit, ppc, mu=mu)
         cc = count_checks(fit, ppc, mu=mu)
         out["counts"] = cc

@@ -9,6 +9,7 @@ import pandas as pd
 import xarray as xr
 from scipy import sparse, stats
 
+from bayesmixed.families import get_family
 from bayesmixed.report.draws import summary_row
 from bayesmixed.report.residuals import fitted_mean
 
@@ -132,7 +133,7 @@ def group_proportions(
     """
     y, n = np.asarray(fit.design.y, dtype=float), _trials(fit)
     mu = fitted_mean(fit) if mu is None else mu
-    scale = n if fit.meta["family"] in ("bernoulli", "binomial") else np.ones_like(n)
+    scale = n if get_family(fit.meta["family"]).uses_trials else np.ones_like(n)
     yrep = _yrep(ppc)
     parts = []
     for blk in fit.design.blocks:

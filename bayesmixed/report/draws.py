@@ -162,20 +162,9 @@ def mean_and_slope(link: str, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> mu, slope  # p = 1/2 and dp/deta = p (1 - p) = 1/4
     (array([0.5]), array([0.25]))
     """
-    from scipy import special, stats
+    from bayesmixed.families import get_link
 
-    if link == "identity":
-        return eta, np.ones_like(eta)
-    if link == "log":
-        mu = np.exp(eta)
-        return mu, mu
-    if link == "logit":
-        mu = special.expit(eta)
-        return mu, mu * (1 - mu)
-    if link == "probit":
-        return special.ndtr(eta), stats.norm.pdf(eta)
-    e = np.exp(eta)  # cloglog
-    return -np.expm1(-e), e * np.exp(-e)
+    return get_link(link).slope(eta)
 
 
 def score_and_weight(
@@ -193,16 +182,15 @@ def score_and_weight(
     >>> score.shape, weight.shape
     ((400, 180), (400, 180))
     """
-    fam = meta["family"]
+    from bayesmixed.families import get_family
+
+    family = get_family(meta["family"])
     mu, dmu = mean_and_slope(meta["link"], eta)
-    if fam == "gaussian":
-        m, dm, var = mu, dmu, np.broadcast_to(flat(idata, "sigma").reshape(-1, 1) ** 2, eta.shape)
-    elif fam in ("bernoulli", "binomial"):
+    aux = {name: flat(idata, name).reshape(-1, 1) for name in family.aux}
+    n = None
+    if family.uses_trials:
         n = np.ones(eta.shape[1]) if trials is None else np.asarray(trials, dtype=float)
-        m, dm, var = n * mu, n * dmu, n * mu * (1 - mu)
-    elif fam == "poisson":
-        m, dm, var = mu, dmu, mu
-    else:
-        m, dm, var = mu, dmu, mu + mu**2 / flat(idata, "alpha").reshape(-1, 1)
+    m, dm = family.mean(mu, n), family.mean(dmu, n)
+    var = np.broadcast_to(family.variance(mu, aux, n), eta.shape)
     var = np.maximum(var, 1e-12)
     return (y - m) * dm / var, dm**2 / var

@@ -30,6 +30,7 @@ import pandas as pd
 from bayesmixed.design.frames import as_pandas
 from bayesmixed.design.levels import level_key
 from bayesmixed.errors import PredictionError
+from bayesmixed.families import get_family
 from bayesmixed.report.draws import summary_row
 from bayesmixed.report.predict import predict_draws
 
@@ -192,7 +193,7 @@ def effects_table(
                 pa = _avg_mean(fit, _set(base, variable, a), g, draws, seed)
                 pb = _avg_mean(fit, _set(base, variable, b), g, draws, seed)
                 measures = {"difference": pb - pa, "ratio": pb / pa}
-                if fam in ("bernoulli", "binomial"):
+                if get_family(fam).uses_trials:
                     measures["odds_ratio"] = (pb / (1 - pb)) / (pa / (1 - pa))
                 for m, d in measures.items():
                     rows.append(

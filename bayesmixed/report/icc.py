@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bayesmixed.families import LINK_LATENT_VARIANCE
+from bayesmixed.families import get_family
 
 __all__ = ["icc_draws", "icc_table", "residual_variance"]
 
@@ -61,18 +61,15 @@ def residual_variance(idata, meta: dict, var_total: np.ndarray) -> np.ndarray:
     >>> bool(np.allclose(draws, fit.idata["posterior"]["sigma"].values.reshape(-1) ** 2))
     True
     """
-    fam, link = meta["family"], meta["link"]
+    family = get_family(meta["family"])
     post = _post(idata)
-    n = var_total.shape[0]
-    if fam == "gaussian":
-        return post["sigma"].values.reshape(-1) ** 2
-    if link in LINK_LATENT_VARIANCE:
-        return np.full(n, LINK_LATENT_VARIANCE[link])
-    lam = np.exp(mean_fixed_linpred(idata, meta) + var_total / 2.0)
-    if fam == "negbinomial":
-        alpha = post["alpha"].values.reshape(-1)
-        return np.log1p(1.0 / lam + 1.0 / alpha)
-    return np.log1p(1.0 / lam)
+    aux = {name: post[name].values.reshape(-1) for name in family.aux}
+    return family.latent_variance(
+        meta["link"],
+        var_total.shape[0],
+        aux,
+        lambda: np.exp(mean_fixed_linpred(idata, meta) + var_total / 2.0),
+    )
 
 
 def icc_draws(idata, meta: dict) -> dict[str, np.ndarray]:
@@ -108,6 +105,6 @@ def icc_table(idata, meta: dict, prob: float = 0.95) -> pd.DataFrame:
                    f"{100 * hi:g}%": np.quantile(d, hi)}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "factor"
-    scale = "latent" if meta["family"] != "gaussian" else "data"
+    scale = "latent" if get_family(meta["family"]).latent_scale else "data"
     table["scale"] = scale
     return table

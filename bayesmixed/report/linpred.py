@@ -10,9 +10,17 @@ from collections.abc import Sequence
 
 import numpy as np
 import xarray as xr
-from scipy import special, stats
 
-__all__ = ["add_log_likelihood", "inverse_link", "linpred", "log_likelihood", "posterior_matrix"]
+from bayesmixed.families import Family, get_family, get_link
+
+__all__ = [
+    "add_log_likelihood",
+    "aux_draws",
+    "inverse_link",
+    "linpred",
+    "log_likelihood",
+    "posterior_matrix",
+]
 
 
 def posterior_matrix(idata, name: str) -> np.ndarray:
@@ -108,17 +116,25 @@ def inverse_link(link: str, eta: np.ndarray) -> np.ndarray:
     >>> inverse_link("logit", np.array([0.0, 2.0]))
     array([0.5       , 0.88079708])
     """
-    if link == "identity":
-        return eta
-    if link == "log":
-        return np.exp(eta)
-    if link == "logit":
-        return special.expit(eta)
-    if link == "probit":
-        return special.ndtr(eta)
-    if link == "cloglog":
-        return -np.expm1(-np.exp(eta))
-    raise ValueError(link)
+    return get_link(link).inverse(eta)
+
+
+def aux_draws(
+    idata, family: Family | str, idx_draws: np.ndarray | None = None, column: bool = True
+) -> dict[str, np.ndarray]:
+    """Draws of ``family``'s auxiliary parameters, ``(draws, 1)`` (``(draws,)`` if not ``column``).
+
+    Examples
+    --------
+    >>> aux_draws(fit.idata, "gaussian")["sigma"].shape
+    (400, 1)
+    """
+    out = {}
+    for name in get_family(family).aux:
+        v = posterior_matrix(idata, name).reshape(-1)
+        v = v if idx_draws is None else v[idx_draws]
+        out[name] = v[:, None] if column else v
+    return out
 
 
 def log_likelihood(
@@ -133,24 +149,8 @@ def log_likelihood(
     >>> log_likelihood(fit.idata, fit.meta, eta, d.y, d.trials).shape
     (400, 180)
     """
-    fam, link = meta["family"], meta["link"]
-    if fam == "gaussian":
-        sigma = posterior_matrix(idata, "sigma")[:, None]
-        return stats.norm.logpdf(y[None, :], loc=inverse_link(link, eta), scale=sigma)
-    if fam in ("bernoulli", "binomial"):
-        n = np.ones_like(y) if trials is None else trials
-        if link == "logit":
-            logp, log1mp = -np.logaddexp(0, -eta), -np.logaddexp(0, eta)
-        else:
-            p = np.clip(inverse_link(link, eta), 1e-12, 1 - 1e-12)
-            logp, log1mp = np.log(p), np.log1p(-p)
-        comb = special.gammaln(n + 1) - special.gammaln(y + 1) - special.gammaln(n - y + 1)
-        return comb[None, :] + y[None, :] * logp + (n - y)[None, :] * log1mp
-    mu = np.exp(eta)
-    if fam == "poisson":
-        return stats.poisson.logpmf(y[None, :], mu)
-    alpha = posterior_matrix(idata, "alpha")[:, None]
-    return stats.nbinom.logpmf(y[None, :], alpha, alpha / (alpha + mu))
+    family = get_family(meta["family"])
+    return family.loglik(y, eta, meta["link"], aux_draws(idata, family), trials)
 
 
 def add_log_likelihood(

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from bayesmixed.families import get_family
+
 __all__ = ["fixed_names", "parameter_dataset", "parameter_kinds"]
 
 
@@ -98,8 +100,6 @@ def parameter_kinds(meta: dict) -> dict[str, str]:
             for i in range(len(ts)):
                 for j in range(i + 1, len(ts)):
                     kinds[f"cor({ts[i]},{ts[j]}|{f})"] = "cor"
-    if meta["family"] == "gaussian":
-        kinds["sigma"] = "aux"
-    if meta["family"] == "negbinomial":
-        kinds["alpha"] = "aux"
+    for name in get_family(meta["family"]).aux:
+        kinds[name] = "aux"
     return kinds

@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from bayesmixed.errors import PredictionError
+from bayesmixed.families import get_family
 from bayesmixed.report.plots_checks import (
     BLUE,
     GREY,
@@ -245,7 +246,8 @@ def plot_icc(fit, kind: str = "adjusted", draws: dict | None = None) -> Figure:
         ax.hist(d, bins=40, range=(0, 1), density=True, alpha=0.55, label=f, color=f"C{i}")
         ax.axvline(np.mean(d), color=f"C{i}", lw=1.5)
     ax.set_xlim(0, 1)
-    ax.set_xlabel(f"{kind} ICC" + (" (latent scale)" if fit.meta["family"] != "gaussian" else ""))
+    latent = get_family(fit.meta["family"]).latent_scale
+    ax.set_xlabel(f"{kind} ICC" + (" (latent scale)" if latent else ""))
     ax.set_ylabel("posterior density")
     ax.set_title("Intraclass correlation")
     ax.legend(fontsize=8)
@@ -279,8 +281,8 @@ def plot_effects(fit, variable: str, curve: pd.DataFrame | None = None, **kwargs
             ax.plot(g[variable], g["mean"], color=f"C{i}", label=t)
             ax.fill_between(g[variable].astype(float), g[lo_c], g[hi_c], color=f"C{i}", alpha=0.2)
     ax.set_xlabel(variable)
-    fam = fit.meta["family"]
-    ax.set_ylabel("probability" if fam in ("bernoulli", "binomial") else "expected response")
+    prob = get_family(fit.meta["family"]).uses_trials
+    ax.set_ylabel("probability" if prob else "expected response")
     ax.set_title(f"Average predicted {ax.get_ylabel()} by {variable}")
     ax.legend(fontsize=8)
     return fig

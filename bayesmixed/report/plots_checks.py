@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from bayesmixed.families import get_family
+
 __all__ = ["plot_calibration", "plot_influence", "plot_ppc", "plot_residuals"]
 
 BLUE, ORANGE, GREY, RED = "#1f77b4", "#ff7f0e", "#7f7f7f", "#d62728"
@@ -35,7 +37,7 @@ def plot_ppc(fit, checks: dict | None = None, n_lines: int = 50) -> Figure:
     fam = c["family"]
     fig = Figure(figsize=(7, 4.2), layout="constrained")
     ax = fig.add_subplot()
-    if fam == "gaussian":
+    if not get_family(fam).discrete:
         from scipy.stats import gaussian_kde
 
         y = np.asarray(c["ppc"]["observed_data"]["y"].values)
@@ -57,7 +59,7 @@ def plot_ppc(fit, checks: dict | None = None, n_lines: int = 50) -> Figure:
         ax.set_xlabel("response")
         ax.set_ylabel("density")
         ax.set_title("Posterior predictive check: density overlay")
-    elif fam in ("poisson", "negbinomial"):
+    elif get_family(fam).count:
         r = c["rootogram"]
         exp_s = np.sqrt(r["expected"].to_numpy())
         bottom = exp_s - np.sqrt(r["observed"].to_numpy())
@@ -115,7 +117,7 @@ def plot_calibration(fit, checks: dict | None = None) -> Figure:
     cal = checks.get("calibration") if checks else None
     if cal is None:
         cal = calibration_table(fit, posterior_predictive(fit))
-    binary = fit.meta["family"] in ("bernoulli", "binomial")
+    binary = get_family(fit.meta["family"]).uses_trials
     fig = Figure(figsize=(11 if binary else 5.5, 4.2), layout="constrained")
     ax = fig.add_subplot(1, 2 if binary else 1, 1)
     _errorbars(

@@ -36,14 +36,14 @@ import pandas as pd
 import xarray as xr
 
 from bayesmixed.errors import PredictionError
+from bayesmixed.families import get_family
 from bayesmixed.report.draws import (
     block_cholesky,
     block_covariance,
-    flat,
     interval_columns,
     thin_indexes,
 )
-from bayesmixed.report.linpred import inverse_link, linpred
+from bayesmixed.report.linpred import aux_draws, inverse_link, linpred
 from bayesmixed.report.predict_inputs import PredictionInputs, prediction_inputs
 
 __all__ = [
@@ -152,21 +152,12 @@ def sample_response(
     >>> sample_response(fit.idata, fit.meta, mu, None, np.random.default_rng(1)).shape
     (400, 3)
     """
-    fam = meta["family"]
-    if fam == "gaussian":
-        sigma = flat(idata, "sigma").reshape(-1)
-        sigma = sigma if idx_draws is None else sigma[idx_draws]
-        return rng.normal(mu, sigma[:, None])
-    if fam == "bernoulli":
-        return rng.binomial(1, np.clip(mu, 0.0, 1.0)).astype(float)
-    if fam == "binomial":
-        n = np.ones(mu.shape[1]) if trials is None else trials
-        return rng.binomial(n.astype(np.int64)[None, :], np.clip(mu, 0.0, 1.0)).astype(float)
-    if fam == "poisson":
-        return rng.poisson(mu).astype(float)
-    alpha = flat(idata, "alpha").reshape(-1)
-    alpha = (alpha if idx_draws is None else alpha[idx_draws])[:, None]
-    return rng.negative_binomial(alpha, alpha / (alpha + mu)).astype(float)
+    family = get_family(meta["family"])
+    aux = aux_draws(idata, family, idx_draws)
+    n = None
+    if family.response == "binomial":
+        n = (np.ones(mu.shape[1]) if trials is None else trials).astype(np.int64)[None, :]
+    return family.draw(rng, mu, aux, n).astype(float)
 
 
 def predict_draws(

@@ -29,8 +29,9 @@ import numpy as np
 import pandas as pd
 
 from bayesmixed.errors import PredictionError
-from bayesmixed.report.draws import flat, summarize_draws
-from bayesmixed.report.linpred import inverse_link, linpred
+from bayesmixed.families import get_family
+from bayesmixed.report.draws import summarize_draws
+from bayesmixed.report.linpred import aux_draws, inverse_link, linpred
 from bayesmixed.report.variance import variance_components
 
 __all__ = ["bayes_r2_draws", "nakagawa_r2_draws", "r2_table"]
@@ -42,27 +43,20 @@ def _mu_counts(fit) -> tuple[np.ndarray, np.ndarray]:
     groups = [(b.index, b.Z) for b in design.blocks]
     eta = linpred(fit.idata, fit.meta, design.X, groups, design.offset)
     mu = inverse_link(fit.meta["link"], eta)
-    if fit.meta["family"] == "binomial" and design.trials is not None:
+    if get_family(fit.meta["family"]).response == "binomial" and design.trials is not None:
         mu = mu * np.asarray(design.trials, dtype=float)[None, :]
     return mu, np.asarray(design.y, dtype=float)
 
 
 def model_variance(fit, mu: np.ndarray) -> np.ndarray:
     """Draws x rows model variance of ``y`` given the mean ``mu`` (counts for binomial)."""
-    fam = fit.meta["family"]
-    if fam == "gaussian":
-        return np.broadcast_to(flat(fit.idata, "sigma").reshape(-1, 1) ** 2, mu.shape)
-    if fam == "bernoulli":
-        return mu * (1 - mu)
-    if fam == "binomial":
+    family = get_family(fit.meta["family"])
+    aux = aux_draws(fit.idata, family)
+    if family.response == "binomial":
         n = fit.design.trials
-        n = np.ones(mu.shape[1]) if n is None else np.asarray(n, dtype=float)
-        p = mu / n[None, :]
-        return n[None, :] * p * (1 - p)
-    if fam == "poisson":
-        return mu
-    alpha = flat(fit.idata, "alpha").reshape(-1, 1)
-    return mu + mu**2 / alpha
+        n = (np.ones(mu.shape[1]) if n is None else np.asarray(n, dtype=float))[None, :]
+        return family.variance(mu / n, aux, n)
+    return family.variance(mu, aux, None)
 
 
 def bayes_r2_draws(fit, method: str = "model") -> np.ndarray:
@@ -116,6 +110,6 @@ def r2_table(fit, prob: float = 0.95, method: str = "model") -> pd.DataFrame:
     """
     draws = {"bayes": bayes_r2_draws(fit, method), **nakagawa_r2_draws(fit)}
     table = summarize_draws(draws, prob, index_name="r2")
-    latent = "data" if fit.meta["family"] == "gaussian" else "latent"
+    latent = "latent" if get_family(fit.meta["family"]).latent_scale else "data"
     table["scale"] = ["response", latent, latent]
     return table

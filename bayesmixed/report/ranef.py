@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from bayesmixed.errors import PredictionError
+from bayesmixed.families import get_family
 from bayesmixed.report.draws import flat, interval_columns, mean_and_slope
 from bayesmixed.report.linpred import fixed_coefficients
 
@@ -151,13 +152,8 @@ def coef_table(
 
 
 def _variance(fam: str, mu: np.ndarray, trials: np.ndarray, alpha: float) -> np.ndarray:
-    if fam in ("bernoulli", "binomial"):
-        return trials * mu * (1 - mu)
-    if fam == "poisson":
-        return mu
-    if fam == "negbinomial":
-        return mu + mu**2 / alpha
-    return np.ones_like(mu)
+    # unit sigma: the gaussian weights only need to be proportional
+    return get_family(fam).variance(mu, {"sigma": 1.0, "alpha": alpha}, trials)
 
 
 def no_pooling_fit(
@@ -186,14 +182,14 @@ def no_pooling_fit(
     1.08
     """
     k = Z.shape[1]
-    if fam == "gaussian" and link == "identity":
+    family = get_family(fam)
+    if family.response == "real" and link == "identity":
         return np.linalg.lstsq(Z, y - offset, rcond=None)[0]
     theta = np.zeros(k)
     for _ in range(iters):
         eta = np.clip(offset + Z @ theta, -30, 30)
         mu, dmu = mean_and_slope(link, eta)
-        m = trials * mu if fam in ("bernoulli", "binomial") else mu
-        dm = trials * dmu if fam in ("bernoulli", "binomial") else dmu
+        m, dm = family.mean(mu, trials), family.mean(dmu, trials)
         var = np.maximum(_variance(fam, mu, trials, alpha), 1e-10)
         w = dm**2 / var
         grad = Z.T @ ((y - m) * dm / var) - ridge * theta
@@ -255,7 +251,8 @@ def shrinkage_table(fit, factor: str | None = None, term: str = "Intercept") -> 
             base = base + np.sum(db.Z * r_bar[db.index], axis=1)
     y = np.asarray(design.y, dtype=float)
     trials = np.ones_like(y) if design.trials is None else np.asarray(design.trials, float)
-    alpha = float(flat(idata, "alpha").mean()) if meta["family"] == "negbinomial" else np.inf
+    aux = get_family(meta["family"]).aux
+    alpha = float(flat(idata, "alpha").mean()) if "alpha" in aux else np.inf
     j = list(dblk.terms).index(term)
     raw = np.full(dblk.n_levels, np.nan)
     n = np.bincount(dblk.index, minlength=dblk.n_levels)

@@ -40,8 +40,9 @@ import xarray as xr
 from scipy import stats
 
 from bayesmixed.errors import PredictionError
+from bayesmixed.families import get_family
 from bayesmixed.report.draws import flat
-from bayesmixed.report.linpred import inverse_link, linpred, log_likelihood
+from bayesmixed.report.linpred import aux_draws, inverse_link, linpred, log_likelihood
 
 __all__ = [
     "cluster_log_likelihood",
@@ -81,31 +82,24 @@ def pearson_residuals(fit) -> np.ndarray:
     >>> r.shape, bool(abs(r.mean()) < 0.5)
     ((180,), True)
     """
-    design, fam = fit.design, fit.meta["family"]
+    design, family = fit.design, get_family(fit.meta["family"])
     y = np.asarray(design.y, dtype=float)
     mu = fitted_mean(fit).mean(axis=0)
-    if fam == "gaussian":
-        return (y - mu) / _aux_mean(fit, "sigma")
-    if fam in ("bernoulli", "binomial"):
+    aux = {name: _aux_mean(fit, name) for name in family.aux}
+    n = None
+    if family.uses_trials:
         n = np.ones_like(y) if design.trials is None else np.asarray(design.trials, dtype=float)
-        return (y - n * mu) / np.sqrt(n * mu * (1 - mu))
-    if fam == "poisson":
-        return (y - mu) / np.sqrt(mu)
-    return (y - mu) / np.sqrt(mu + mu**2 / _aux_mean(fit, "alpha"))
+    return (y - family.mean(mu, n)) / np.sqrt(family.variance(mu, aux, n))
 
 
 def _cdf(fit, mu: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Model CDF at ``y`` for every draw (draws x rows)."""
-    fam, design = fit.meta["family"], fit.design
-    if fam == "gaussian":
-        return stats.norm.cdf(y[None, :], mu, flat(fit.idata, "sigma").reshape(-1, 1))
-    if fam in ("bernoulli", "binomial"):
+    family, design = get_family(fit.meta["family"]), fit.design
+    n = None
+    if family.uses_trials:
         n = np.ones_like(y) if design.trials is None else np.asarray(design.trials, dtype=float)
-        return stats.binom.cdf(y[None, :], n[None, :], np.clip(mu, 0, 1))
-    if fam == "poisson":
-        return stats.poisson.cdf(y[None, :], mu)
-    alpha = flat(fit.idata, "alpha").reshape(-1, 1)
-    return stats.nbinom.cdf(y[None, :], alpha, alpha / (alpha + mu))
+        n = n[None, :]
+    return family.cdf(y[None, :], mu, aux_draws(fit.idata, family), n)
 
 
 def quantile_residuals(fit, seed=0) -> np.ndarray:
@@ -120,7 +114,7 @@ def quantile_residuals(fit, seed=0) -> np.ndarray:
     y = np.asarray(fit.design.y, dtype=float)
     mu = fitted_mean(fit)
     upper = _cdf(fit, mu, y).mean(axis=0)
-    if fit.meta["family"] == "gaussian":
+    if not get_family(fit.meta["family"]).discrete:
         u = upper
     else:
         lower = _cdf(fit, mu, y - 1).mean(axis=0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from bayesmixed.families import get_family
 from bayesmixed.report.draws import flat, interval_columns
 
 __all__ = ["format_varcorr", "varcorr_table"]
@@ -64,7 +65,7 @@ def varcorr_table(idata, meta: dict, prob: float = 0.95) -> pd.DataFrame:
                             "corr_hi": np.quantile(c, hi_q),
                         }
                     )
-    if meta["family"] == "gaussian":
+    if "sigma" in get_family(meta["family"]).aux:  # residual sd on the data scale
         rows.append(sd_row("Residual", "", flat(idata, "sigma").reshape(-1)))
     cols = [
         "group",

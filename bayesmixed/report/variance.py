@@ -45,7 +45,7 @@ import pandas as pd
 from scipy import stats
 
 from bayesmixed.errors import FamilyError, PredictionError
-from bayesmixed.families import LINK_LATENT_VARIANCE
+from bayesmixed.families import get_family
 from bayesmixed.report.draws import (
     block_covariance,
     flat,
@@ -142,16 +142,12 @@ def residual_variance(idata, meta: dict, eta_bar: np.ndarray, var_total: np.ndar
     >>> residual_variance(bfit.idata, bfit.meta, np.zeros(2), np.zeros(2))  # logit: pi^2 / 3
     array([3.28986813, 3.28986813])
     """
-    fam, link = meta["family"], meta["link"]
+    family = get_family(meta["family"])
     S = np.shape(var_total)[0] if np.ndim(var_total) else np.shape(eta_bar)[0]
-    if fam == "gaussian":
-        return flat(idata, "sigma").reshape(-1) ** 2
-    if link in LINK_LATENT_VARIANCE:
-        return np.full(S, LINK_LATENT_VARIANCE[link])
-    lam = np.exp(eta_bar + var_total / 2.0)
-    if fam == "negbinomial":
-        return np.log1p(1.0 / lam + 1.0 / flat(idata, "alpha").reshape(-1))
-    return np.log1p(1.0 / lam)
+    aux = {name: flat(idata, name).reshape(-1) for name in family.aux}
+    return family.latent_variance(
+        meta["link"], S, aux, lambda: np.exp(eta_bar + var_total / 2.0)
+    )
 
 
 def variance_components(idata, meta: dict, design=None) -> dict[str, np.ndarray]:
@@ -231,7 +227,7 @@ def icc_table(
     """
     table = summarize_draws(icc_draws(idata, meta, design, kind), prob, index_name="factor")
     table["kind"] = kind
-    table["scale"] = "data" if meta["family"] == "gaussian" else "latent"
+    table["scale"] = "latent" if get_family(meta["family"]).latent_scale else "data"
     return table
 
 

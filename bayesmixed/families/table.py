@@ -1,0 +1,72 @@
+"""The family registry: :data:`FAMILIES`, :func:`get_family`, :func:`resolve_link`."""
+
+from __future__ import annotations
+
+from bayesmixed.errors import FamilyError
+from bayesmixed.families.base import Family
+from bayesmixed.families.binomial import BERNOULLI, BINOMIAL
+from bayesmixed.families.counts import NEGBINOMIAL, POISSON
+from bayesmixed.families.gaussian import GAUSSIAN
+
+__all__ = ["AUX_NAMES", "FAMILIES", "get_family", "resolve_link"]
+
+FAMILIES: dict[str, Family] = {
+    f.name: f for f in (GAUSSIAN, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL)
+}
+
+#: Every auxiliary parameter name of any family.
+AUX_NAMES: frozenset[str] = frozenset(a for f in FAMILIES.values() for a in f.aux)
+
+
+def get_family(name: str | Family) -> Family:
+    """Look a family up by name or alias (a :class:`Family` is returned as is).
+
+    Parameters
+    ----------
+    name
+        Family name, case-insensitive (``"bernoulli"``, ``"binomial"``, ``"gaussian"``,
+        ``"poisson"``, ``"negbinomial"`` or an alias).
+
+    Returns
+    -------
+    Family
+        The family record.
+
+    Raises
+    ------
+    FamilyError
+        When the name is unknown.
+
+    Examples
+    --------
+    >>> get_family("logistic").name
+    'bernoulli'
+    """
+    if isinstance(name, Family):
+        return name
+    if not isinstance(name, str):
+        raise FamilyError(f"family must be a string, got {type(name).__name__} {name!r}")
+    key = name.strip().lower()
+    for fam in FAMILIES.values():
+        if key == fam.name or key in fam.aliases:
+            return fam
+    known = ", ".join(FAMILIES)
+    raise FamilyError(f"unknown family {name!r}; known families: {known}")
+
+
+def resolve_link(family: Family, link: str | None) -> str:
+    """Return the link to use, checking that ``family`` supports it.
+
+    Examples
+    --------
+    >>> resolve_link(get_family("binomial"), "probit")
+    'probit'
+    """
+    if link is None:
+        return family.default_link
+    if not isinstance(link, str) or link.strip().lower() not in family.links:
+        raise FamilyError(
+            f"link {link!r} is not available for family {family.name!r}; "
+            f"choose one of {', '.join(family.links)}"
+        )
+    return link.strip().lower()

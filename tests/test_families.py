@@ -1,0 +1,177 @@
+"""The family table: every row carries every behaviour, and the behaviours agree."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayesmixed.families import (
+    AUX_NAMES,
+    FAMILIES,
+    LINKS,
+    AuxParam,
+    Family,
+    get_family,
+    get_link,
+    resolve_link,
+)
+
+BEHAVIOUR = ("observed", "loglik", "density", "cdf", "variance", "draw", "latent_variance")
+AUX_VALUES = {"sigma": 1.3, "alpha": 2.5}
+CASES = [(f.name, link) for f in FAMILIES.values() for link in f.links]
+
+
+def _data(family: Family, rng, n: int = 12):
+    """Response, trials, eta and aux values at a random point."""
+    eta = rng.normal(0.0, 0.7, size=(3, n)) + (1.0 if "log" in family.links else 0.0)
+    trials = rng.integers(1, 8, size=n).astype(float) if family.response == "binomial" else None
+    if family.response == "real":
+        y = rng.normal(2.0, 1.5, size=n)
+    elif family.uses_trials:
+        y = np.minimum(rng.integers(0, 8, size=n), 1 if trials is None else trials).astype(float)
+    else:
+        y = rng.poisson(3.0, size=n).astype(float)
+    return y, trials, eta
+
+
+@pytest.mark.parametrize("family", list(FAMILIES.values()), ids=list(FAMILIES))
+def test_every_row_has_every_behaviour(family):
+    for attr in BEHAVIOUR:
+        assert callable(getattr(family, attr)), attr
+    assert family.links and all(link in LINKS for link in family.links)
+    assert set(family.lean) <= set(family.links)
+    assert family.response in ("real", "binary", "binomial", "count")
+    assert get_family(family.name) is family
+    assert all(get_family(a) is family for a in family.aliases)
+    assert resolve_link(family, None) == family.default_link
+    for aux in family.aux_params:
+        assert isinstance(aux, AuxParam) and aux.name in AUX_NAMES and aux.truth > 0
+    if family.cells is not None:
+        assert family.cells.family in FAMILIES and set(family.cells.links) <= set(family.links)
+
+
+def test_default_aux_priors_are_scaled_as_before():
+    import bayesmixed as bm
+
+    df = bm.datasets.load("sleepstudy")
+    design = bm.prepare("Reaction ~ Days", df).design
+    (sigma,) = design.family.aux_params
+    assert sigma.default_prior(design).params["lam"] == pytest.approx(1 / df["Reaction"].std())
+    nb = get_family("negbinomial").aux_params[0].default_prior(None)
+    assert (nb.dist, nb.params) == ("Gamma", {"alpha": 2.0, "beta": 0.1})
+
+
+@pytest.mark.parametrize("name", list(LINKS))
+def test_numpy_and_pytensor_inverse_links_agree(name):
+    import pytensor.tensor as pt
+
+    link = get_link(name)
+    eta = np.linspace(-4.0, 3.0, 29)
+    got = link.inverse_pt(pt.as_tensor(eta)).eval()
+    np.testing.assert_allclose(got, link.inverse(eta), rtol=1e-10)
+    mu, slope = link.slope(eta)
+    np.testing.assert_allclose(mu, link.inverse(eta))
+    h = 1e-6
+    numeric = (link.inverse(eta + h) - link.inverse(eta - h)) / (2 * h)
+    np.testing.assert_allclose(slope, numeric, rtol=1e-5, atol=1e-9)
+
+
+def test_unknown_link_raises():
+    with pytest.raises(ValueError):
+        get_link("sqrt")
+
+
+@pytest.mark.parametrize(("name", "link"), CASES)
+def test_numpy_loglik_equals_pymc_logp(name, link):
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    family = FAMILIES[name]
+    rng = np.random.default_rng(7)
+    y, trials, eta = _data(family, rng)
+    aux = {a: AUX_VALUES[a] for a in family.aux}
+    expected = family.loglik(y, eta, link, {a: np.full((3, 1), v) for a, v in aux.items()}, trials)
+    for s in range(eta.shape[0]):
+        with pm.Model() as model:
+            aux_t = {a: pt.as_tensor(v) for a, v in aux.items()}
+            obs = family.observed(pt.as_tensor(eta[s]), link, aux_t, y, trials)
+        got = model.logp(vars=[obs], sum=False)[0].eval()
+        np.testing.assert_allclose(got, expected[s], rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize(("name", "link"), [(f.name, lk) for f in FAMILIES.values() for lk in f.lean])
+def test_lean_logp_differs_from_the_full_one_by_a_constant(name, link):
+    family = FAMILIES[name]
+    lean = family.lean[link]
+    rng = np.random.default_rng(3)
+    y, trials, eta = _data(family, rng)
+    args = (trials,) if lean.uses_trials else ()
+    diffs = [
+        lean.logp(y, eta[s], *args).eval() - family.loglik(y, eta[s : s + 1], link, {}, trials)[0]
+        for s in range(eta.shape[0])
+    ]
+    np.testing.assert_allclose(diffs[0], diffs[1], atol=1e-8)
+    np.testing.assert_allclose(diffs[0], diffs[2], atol=1e-8)
+
+
+@pytest.mark.parametrize("family", list(FAMILIES.values()), ids=list(FAMILIES))
+def test_draws_have_the_mean_and_variance_the_table_says(family):
+    rng = np.random.default_rng(11)
+    link = get_link(family.default_link)
+    mu = link.inverse(np.array([-0.5, 0.3, 1.2]))
+    trials = np.array([1, 4, 9]) if family.response == "binomial" else None
+    aux = {a: AUX_VALUES[a] for a in family.aux}
+    n_draws = 40_000
+    draws = np.stack([family.draw(rng, mu, aux, trials) for _ in range(n_draws)])
+    mean, var = family.mean(mu, trials), np.broadcast_to(family.variance(mu, aux, trials), mu.shape)
+    tol = 5 * float(np.sqrt(np.max(var) / n_draws))
+    np.testing.assert_allclose(draws.mean(axis=0), mean, atol=tol)
+    np.testing.assert_allclose(draws.var(axis=0), var, rtol=0.05)
+    if family.simulate_draw is not None:
+        sim = np.stack([family.simulate_draw(rng, mu, aux, trials) for _ in range(n_draws)])
+        np.testing.assert_allclose(sim.mean(axis=0), mean, atol=tol)
+
+
+@pytest.mark.parametrize("family", list(FAMILIES.values()), ids=list(FAMILIES))
+def test_cdf_and_density_agree(family):
+    rng = np.random.default_rng(5)
+    y, trials, eta = _data(family, rng)
+    mu = get_link(family.default_link).inverse(eta[0])
+    aux = {a: AUX_VALUES[a] for a in family.aux}
+    if family.discrete:
+        jump = family.cdf(y, mu, aux, trials) - family.cdf(y - 1, mu, aux, trials)
+        np.testing.assert_allclose(jump, family.density(y, mu, aux, trials), atol=1e-12)
+    else:
+        h = 1e-5
+        slope = (family.cdf(y + h, mu, aux, trials) - family.cdf(y - h, mu, aux, trials)) / (2 * h)
+        np.testing.assert_allclose(slope, family.density(y, mu, aux, trials), rtol=1e-5)
+
+
+@pytest.mark.parametrize(("name", "link"), CASES)
+def test_latent_variance(name, link):
+    family = FAMILIES[name]
+    aux = {a: np.full(4, AUX_VALUES[a]) for a in family.aux}
+    rate = np.full(4, 2.0)
+    got = family.latent_variance(link, 4, aux, lambda: rate)
+    assert got.shape == (4,) and np.all(got > 0)
+    if LINKS[link].latent_variance is not None:
+        np.testing.assert_allclose(got, LINKS[link].latent_variance)
+    elif family.latent_scale:  # log-normal approximation of the count families
+        extra = 1.0 / aux["alpha"] if "alpha" in aux else 0.0
+        np.testing.assert_allclose(got, np.log1p(1.0 / rate + extra))
+    else:
+        np.testing.assert_allclose(got, AUX_VALUES["sigma"] ** 2)
+
+
+def test_simulated_data_fit_the_table():
+    """simulate() reads aux truths and draws from the table (one row per family)."""
+    from bayesmixed.simulation import simulate
+
+    for family in FAMILIES.values():
+        resp = "cbind(s, f)" if family.response == "binomial" else "y"
+        df = simulate(f"{resp} ~ x + (1 | g)", family=family.name, n_groups=4, n_per_group=5,
+                      seed=1)
+        assert isinstance(df, pd.DataFrame)
+        truth = df.attrs["truth"]["params"]
+        assert {a.name: a.truth for a in family.aux_params}.items() <= truth.items()
