@@ -276,7 +276,11 @@ def sd_factor_key(factor: str) -> str:
 
 
 class PriorKey(NamedTuple):
-    """A parsed ``sd(...)`` or ``cor(...)`` key: kind, terms (possibly none), factor."""
+    """A parsed ``sd(...)`` or ``cor(...)`` key: kind, terms (possibly none), factor.
+
+    >>> PriorKey("sd", ("Days",), "Subject").factor
+    'Subject'
+    """
 
     kind: str
     terms: tuple[str, ...]

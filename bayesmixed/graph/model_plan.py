@@ -22,7 +22,14 @@ __all__ = ["Centering", "ModelPlan", "centering", "plan_model"]
 
 @dataclass
 class Centering:
-    """Population-level columns centered at ``means`` (as brms does; :mod:`~.model`)."""
+    """Population-level columns centered at ``means`` (as brms does; :mod:`~.model`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Centering([1], np.array([0.0, 2.0]), np.array([[-1.0], [1.0]])).slope_idx
+    [1]
+    """
 
     slope_idx: list[int]  # columns of X other than the intercept
     means: np.ndarray  # centering point per column of X (0 for the intercept, or no intercept)
@@ -54,6 +61,16 @@ class ModelPlan:
     """Everything decided before the graph: which terms move where, the pivot, block forms.
 
     ``level_plan``, ``slope_plan`` and ``blocks`` are keyed by block label.
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> built = bm.prepare("strength ~ 1 + (1 | batch/cask)", bm.datasets.load("pastes"))
+    >>> plan = plan_model(built.design, built.priors, built.choices, centering(built.design))
+    >>> plan.target.label, [b.label for b, _ in plan.outer]  # casks' mean: batch effects
+    ('batch__cask', ['batch'])
+    >>> [b.label for b in plan.order(built.design)]  # the target last
+    ['batch', 'batch__cask']
     """
 
     cent: Centering

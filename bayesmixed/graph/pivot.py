@@ -105,6 +105,20 @@ def pivot_form(block: GroupBlock, plan: BlockPlan, ctx: BlockContext):
 
     Sets ``ctx.intercept`` and ``ctx.base`` (:func:`pivot_intercept`, with ``ctx.moved``);
     returns the effects.
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> from bayesmixed.formula.priors import prior
+    >>> from bayesmixed.graph.random_effects import block_coords
+    >>> block = bm.prepare("Reaction ~ (1 | Subject)", bm.datasets.load("sleepstudy")).design.blocks[0]
+    >>> plan = BlockPlan("pivot", (prior("half_normal", 10),), pivot_level=3,
+    ...                  intercept_prior=prior("normal", 250, 100))
+    >>> ctx = BlockContext()
+    >>> with pm.Model(coords=block_coords(block)) as model:
+    ...     effects = pivot_form(block, plan, ctx)
+    >>> model.free_RVs, ctx.base is not None
+    ([sd__Subject, z__Subject, pivot__Subject], True)
     """
     effects = noncentered_block(block, plan, ctx)
     ctx.intercept, ctx.base = pivot_intercept(

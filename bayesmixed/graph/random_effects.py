@@ -83,6 +83,12 @@ class BlockContext:
     under hierarchical centering, and ``moved`` the part of the intercept that went into
     random-slope means. The pivot form sets ``intercept`` (the derived centered intercept)
     and ``base`` (what every row's linear predictor gets in place of the intercept).
+
+    Examples
+    --------
+    >>> ctx = BlockContext()
+    >>> ctx.mean is None, ctx.base is None
+    (True, True)
     """
 
     mean: Any = None
@@ -92,7 +98,18 @@ class BlockContext:
 
 
 def block_sd(block: GroupBlock, plan: BlockPlan):
-    """Create ``sd__L`` (dims ``L__term``) from the plan's sd priors."""
+    """Create ``sd__L`` (dims ``L__term``) from the plan's sd priors.
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> from bayesmixed.formula.priors import prior
+    >>> block = bm.prepare("Reaction ~ (1 | Subject)", bm.datasets.load("sleepstudy")).design.blocks[0]
+    >>> with pm.Model(coords=block_coords(block)) as model:
+    ...     sd = block_sd(block, BlockPlan("centered", (prior("half_normal", 10),)))
+    >>> model.free_RVs
+    [sd__Subject]
+    """
     return vector_rv(sd_var(block.label), plan.sd_priors, dims=term_dim(block.label))
 
 
@@ -102,12 +119,35 @@ def _dims(block: GroupBlock) -> tuple[str, str]:
 
 def block_correlation(block: GroupBlock, plan: BlockPlan):
     """Create the block's correlation variables from ``plan.cor_prior``; return the Cholesky
-    factor of the correlation matrix (every correlated form calls this)."""
+    factor of the correlation matrix (every correlated form calls this).
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> from bayesmixed.formula.priors import prior
+    >>> df = bm.datasets.load("sleepstudy")
+    >>> block = bm.prepare("Reaction ~ Days + (Days | Subject)", df).design.blocks[0]
+    >>> with pm.Model(coords=block_coords(block)) as model:
+    ...     chol = block_correlation(block, BlockPlan("centered", (), prior("lkj", 2)))
+    >>> model.free_RVs, pm.draw(chol, random_seed=1).shape
+    ([cor_u__Subject], (2, 2))
+    """
     return correlation_cholesky(block.label, block.n_terms, float(plan.cor_prior.params["eta"]))
 
 
 def record_deviations(block: GroupBlock, dev, mean):
-    """Record ``r__L`` = ``dev`` (the deviations from the mean); return the effects."""
+    """Record ``r__L`` = ``dev`` (the deviations from the mean); return the effects.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import bayesmixed as bm
+    >>> block = bm.prepare("Reaction ~ (1 | Subject)", bm.datasets.load("sleepstudy")).design.blocks[0]
+    >>> with pm.Model(coords=block_coords(block)) as model:
+    ...     effects = record_deviations(block, pt.ones((18, 1)), mean=np.full((18, 1), 2.0))
+    >>> model.deterministics, float(pm.draw(effects)[0, 0])
+    ([r__Subject], 3.0)
+    """
     pm.Deterministic(r_var(block.label), dev, dims=_dims(block))
     return dev if mean is None else dev + mean
 
@@ -144,6 +184,18 @@ def centered_block(block: GroupBlock, plan: BlockPlan, ctx: BlockContext):
 
     Correlated centered blocks use
     :func:`bayesmixed.graph.fast_mvnormal.centered_correlated_block`.
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> from bayesmixed.formula.priors import prior
+    >>> df = bm.datasets.load("sleepstudy")
+    >>> block = bm.prepare("Reaction ~ Days + (Days || Subject)", df).design.blocks[0]
+    >>> plan = BlockPlan("centered", (prior("half_normal", 10),) * 2)
+    >>> with pm.Model(coords=block_coords(block)) as model:
+    ...     effects = centered_block(block, plan, BlockContext())
+    >>> model.free_RVs
+    [sd__Subject, r_raw__Subject]
     """
     sd = block_sd(block, plan)
     mean = ctx.mean
@@ -171,6 +223,19 @@ def partial_block(block: GroupBlock, plan: BlockPlan, ctx: BlockContext):
     (1 + lambda)`` (Papaspiliopoulos, Roberts & Skold 2007; the per-variable form of Gorinova,
     Moore & Hoffman 2020). The plan's ``weights`` (levels x terms) are data (``w__L``): a
     refit on new data of the same structure swaps them in.
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> from bayesmixed.formula.priors import prior
+    >>> df = bm.datasets.load("sleepstudy")
+    >>> block = bm.prepare("Reaction ~ Days + (Days | Subject)", df).design.blocks[0]
+    >>> plan = BlockPlan("partial", (prior("half_normal", 10),) * 2, prior("lkj", 2),
+    ...                  weights=np.full((18, 2), 0.5))
+    >>> with pm.Model(coords=block_coords(block)) as model:
+    ...     effects = partial_block(block, plan, BlockContext())
+    >>> model.free_RVs
+    [sd__Subject, p__Subject, cor_u__Subject]
     """
     L, mean = block.label, ctx.mean
     sd = block_sd(block, plan)
