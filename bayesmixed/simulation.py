@@ -25,6 +25,7 @@ import pandas as pd
 from bayesmixed.errors import SpecError
 from bayesmixed.families import AUX_NAMES, Family, get_family, resolve_link
 from bayesmixed.formula.terms import ModelSpec
+from bayesmixed.names import cor_label, parse_prior_key, sd_label
 
 __all__ = ["default_truth", "simulate"]
 
@@ -168,10 +169,10 @@ def default_truth(design) -> dict[str, float]:
         out[name] = (1.0 if design.link == "log" else 0.0) if name == "Intercept" else 0.5
     for b in design.blocks:
         for t in b.terms:
-            out[f"sd({t}|{b.factor})"] = 1.0 if t == "Intercept" else 0.5
+            out[sd_label(t, b.factor)] = 1.0 if t == "Intercept" else 0.5
         if b.correlated:
             for i, j in itertools.combinations(range(b.n_terms), 2):
-                out[f"cor({b.terms[i]},{b.terms[j]}|{b.factor})"] = 0.0
+                out[cor_label(b.terms[i], b.terms[j], b.factor)] = 0.0
     for aux in design.family.aux_params:
         out[aux.name] = aux.truth
     return out
@@ -193,22 +194,23 @@ def _resolve_truth(design, truth: Mapping[str, Any] | None) -> dict[str, float]:
             raise SpecError(f"truth value of {key!r} must be finite, got {value!r}")
         params[match[0]] = v
     for p, v in params.items():
-        if p.startswith("sd(") and v < 0:
+        kind = getattr(parse_prior_key(p), "kind", None)
+        if kind == "sd" and v < 0:
             raise SpecError(f"truth value of {p!r} must be >= 0, got {v}")
         if p in AUX_NAMES and v <= 0:
             raise SpecError(f"truth value of {p!r} must be positive, got {v}")
-        if p.startswith("cor(") and not -1 < v < 1:
+        if kind == "cor" and not -1 < v < 1:
             raise SpecError(f"truth value of {p!r} must lie strictly between -1 and 1, got {v}")
     return params
 
 
 def _block_effects(block, params: Mapping[str, float], rng: np.random.Generator) -> np.ndarray:
     k = block.n_terms
-    sd = np.array([params[f"sd({t}|{block.factor})"] for t in block.terms])
+    sd = np.array([params[sd_label(t, block.factor)] for t in block.terms])
     R = np.eye(k)
     if block.correlated:
         for i, j in itertools.combinations(range(k), 2):
-            R[i, j] = R[j, i] = params[f"cor({block.terms[i]},{block.terms[j]}|{block.factor})"]
+            R[i, j] = R[j, i] = params[cor_label(block.terms[i], block.terms[j], block.factor)]
     try:
         L = np.linalg.cholesky(R)
     except np.linalg.LinAlgError:

@@ -20,6 +20,7 @@ from scipy import stats
 
 from bayesmixed.design.matrices import Design
 from bayesmixed.formula.priors import Prior
+from bayesmixed.names import cor_var, sd_label, sd_var
 
 __all__ = [
     "FEW_LEVELS",
@@ -248,9 +249,9 @@ def singular_messages(idata, meta: dict, priors: dict[str, Prior]) -> list[str]:
                 "from very few groups and its posterior mostly reflects the prior; consider "
                 f"{f!r} as a population-level (fixed) factor or an informative prior on its sd"
             )
-        sd = np.asarray(post[f"sd__{L}"].values)
+        sd = np.asarray(post[sd_var(L)].values)
         for k, term in enumerate(blk["terms"]):
-            key = f"sd({term}|{f})"
+            key = sd_label(term, f)
             p = priors.get(key)
             if p is None:
                 continue
@@ -262,8 +263,8 @@ def singular_messages(idata, meta: dict, priors: dict[str, Prior]) -> list[str]:
                     f"probability): the data show little or no variation of {term!r} between "
                     f"levels of {f!r}; consider dropping that term"
                 )
-        if blk["correlated"] and f"cor__{L}" in post:
-            cor = np.asarray(post[f"cor__{L}"].values)
+        if blk["correlated"] and cor_var(L) in post:
+            cor = np.asarray(post[cor_var(L)].values)
             terms = blk["terms"]
             for i in range(len(terms)):
                 for j in range(i + 1, len(terms)):

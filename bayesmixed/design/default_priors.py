@@ -31,6 +31,7 @@ import numpy as np
 from bayesmixed.design.matrices import Design
 from bayesmixed.errors import PriorError
 from bayesmixed.formula.priors import Prior, as_prior
+from bayesmixed.names import cor_prior_key, parse_prior_key, sd_factor_key, sd_label
 
 __all__ = ["default_priors", "param_classes", "resolve_priors", "response_scale"]
 
@@ -88,9 +89,9 @@ def default_priors(design: Design) -> dict[str, Prior]:
     for b in design.blocks:
         for k, term in enumerate(b.terms):
             scale = s_y if term == "Intercept" else s_y / _col_sd(b.Z[:, k])
-            out[f"sd({term}|{b.factor})"] = Prior("HalfStudentT", {"nu": 3.0, "sigma": scale})
+            out[sd_label(term, b.factor)] = Prior("HalfStudentT", {"nu": 3.0, "sigma": scale})
         if b.correlated:
-            out.setdefault(f"cor({b.factor})", Prior("LKJ", {"eta": 2.0}))
+            out.setdefault(cor_prior_key(b.factor), Prior("LKJ", {"eta": 2.0}))
     for aux in design.family.aux_params:
         out[aux.name] = aux.default_prior(design)
     return out
@@ -106,10 +107,10 @@ def param_classes(key: str, design: Design) -> list[str]:
     >>> param_classes("Days", None)
     ['Days', 'b']
     """
-    if key.startswith("sd("):
-        factor = key[key.index("|") + 1 : -1]
-        return [key, f"sd({factor})", "sd"]
-    if key.startswith("cor("):
+    parsed = parse_prior_key(key)
+    if parsed is not None and parsed.kind == "sd":
+        return [key, sd_factor_key(parsed.factor), "sd"]
+    if parsed is not None and parsed.kind == "cor":
         return [key, "cor"]
     if key in ("Intercept", "sigma", "alpha"):
         return [key]
@@ -168,7 +169,8 @@ def resolve_priors(design: Design, overrides: Mapping[str, Any] | None = None) -
             p = given.get(cls.replace(" ", ""))
             if p is None:
                 continue
-            kind = "cor" if key.startswith("cor(") else "sd" if key.startswith("sd(") else key
+            parsed = parse_prior_key(key)
+            kind = key if parsed is None else parsed.kind
             need = _SUPPORT.get(kind, "real")
             if p.support != need:
                 raise PriorError(

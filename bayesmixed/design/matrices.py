@@ -23,6 +23,7 @@ from bayesmixed.design.validate import check_columns, clean_rows, response_data
 from bayesmixed.errors import DataError, FormulaError
 from bayesmixed.families import Family, get_family, resolve_link
 from bayesmixed.formula.terms import ModelSpec
+from bayesmixed.names import block_label
 
 __all__ = ["Design", "GroupBlock", "build_design", "factor_codes", "safe_label"]
 
@@ -269,7 +270,7 @@ def build_design(
         base = safe_label(g.factor)
         k = labels_seen.get(base, 0)
         labels_seen[base] = k + 1
-        label = base if k == 0 else f"{base}_{k + 1}"
+        label = block_label(base, k)
         blocks.append(
             GroupBlock(
                 factor=g.factor,

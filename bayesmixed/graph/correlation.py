@@ -17,6 +17,8 @@ from __future__ import annotations
 import pymc as pm
 import pytensor.tensor as pt
 
+from bayesmixed.names import cor_u_var, cor_var, corr_chol_var, term_b_dim, term_dim
+
 __all__ = ["correlation_cholesky"]
 
 
@@ -50,11 +52,11 @@ def correlation_cholesky(label: str, k: int, eta: float):
     True
     """
     if k == 2:
-        u = pm.Beta(f"cor_u__{label}", alpha=eta, beta=eta)
+        u = pm.Beta(cor_u_var(label), alpha=eta, beta=eta)
         r = 2.0 * u - 1.0
         # sqrt(1 - r^2) = 2 sqrt(u (1 - u)): no cancellation near |r| = 1
         chol = pt.stack([pt.stack([pt.ones_like(r), pt.zeros_like(r)]), pt.stack([r, 2.0 * pt.sqrt(u * (1.0 - u))])])
     else:
-        chol = pm.LKJCorr(f"corr_chol__{label}", n=k, eta=eta)
-    pm.Deterministic(f"cor__{label}", chol @ chol.T, dims=(f"{label}__term", f"{label}__term_b"))
+        chol = pm.LKJCorr(corr_chol_var(label), n=k, eta=eta)
+    pm.Deterministic(cor_var(label), chol @ chol.T, dims=(term_dim(label), term_b_dim(label)))
     return chol

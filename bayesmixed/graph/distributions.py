@@ -9,6 +9,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from bayesmixed.formula.priors import Prior
+from bayesmixed.names import component_var
 
 __all__ = ["prior_rv", "vector_rv"]
 
@@ -51,5 +52,5 @@ def vector_rv(name: str, priors: Sequence[Prior], dims: str):
         if all(list(p.params) == keys for p in priors):
             params = {k: np.array([float(p.params[k]) for p in priors]) for k in keys}
             return getattr(pm, dist)(name, **params, dims=dims)
-    parts = [prior_rv(f"{name}__{i}", p) for i, p in enumerate(priors)]
+    parts = [prior_rv(component_var(name, i), p) for i, p in enumerate(priors)]
     return pm.Deterministic(name, pt.stack(parts), dims=dims)

@@ -9,25 +9,27 @@ whole gradient. The same density written with one ``k x k`` inverse of the Chole
 
 costs 32 microseconds. :func:`mvnormal_rows` is that density as a :class:`pymc.CustomDist`
 whose random draws still come from ``pm.MvNormal`` (prior predictive, initial points), and
-:func:`add_centered_correlated_block` is the centered branch of
-:func:`bayesmixed.graph.random_effects.correlated_block` built on it, with the same variables
-(``sd__L``, ``cor_u__L`` or ``corr_chol__L``, ``cor__L``, ``r_raw__L``, ``r__L``).
+:func:`centered_correlated_block` is the centered correlated block form built on it
+(``sd__L``, ``cor_u__L`` or ``corr_chol__L``, ``cor__L``, ``r_raw__L``, ``r__L``): the only
+one, ``pm.MvNormal`` itself is never part of a model's density.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
 from bayesmixed.design.matrices import GroupBlock
-from bayesmixed.formula.priors import Prior
-from bayesmixed.graph.correlation import correlation_cholesky
-from bayesmixed.graph.distributions import vector_rv
+from bayesmixed.graph.random_effects import (
+    BlockContext,
+    BlockPlan,
+    block_correlation,
+    block_sd,
+)
+from bayesmixed.names import r_raw_var, r_var, term_dim
 
-__all__ = ["add_centered_correlated_block", "mvnormal_rows"]
+__all__ = ["centered_correlated_block", "mvnormal_rows"]
 
 
 def _logp(value, mean, chol):
@@ -62,33 +64,32 @@ def mvnormal_rows(name: str, mean, chol, dims):
     )
 
 
-def add_centered_correlated_block(
-    block: GroupBlock, sd_priors: Sequence[Prior], cor_prior: Prior, mean=None
-):
-    """Centered correlated effects (same variables as ``correlated_block``); returns effects.
+def centered_correlated_block(block: GroupBlock, plan: BlockPlan, ctx: BlockContext):
+    """Centered correlated effects ``r_raw__L`` (rows :func:`mvnormal_rows`); returns effects.
+
+    The form ``"centered-correlated"`` of :data:`bayesmixed.graph.blocks.FORMS`.
 
     Examples
     --------
     >>> import pymc as pm
     >>> import bayesmixed as bm
     >>> from bayesmixed.formula.priors import prior
+    >>> from bayesmixed.graph.random_effects import BlockContext, BlockPlan, block_coords
     >>> df = bm.datasets.load("sleepstudy")
     >>> block = bm.prepare("Reaction ~ Days + (Days | Subject)", df).design.blocks[0]
-    >>> from bayesmixed.graph.random_effects import block_coords
+    >>> plan = BlockPlan("centered-correlated", (prior("half_normal", 10),) * 2, prior("lkj", 2))
     >>> with pm.Model(coords=block_coords(block)) as model:
-    ...     effects = add_centered_correlated_block(block, [prior("half_normal", 10)] * 2,
-    ...                                             prior("lkj", 2))
+    ...     effects = centered_correlated_block(block, plan, BlockContext())
     >>> sorted(v.name for v in model.free_RVs)
     ['cor_u__Subject', 'r_raw__Subject', 'sd__Subject']
     """
-    L = block.label
-    dims = (L, f"{L}__term")
+    L, mean = block.label, ctx.mean
+    dims = (L, term_dim(L))
     k = block.n_terms
-    sd = vector_rv(f"sd__{L}", sd_priors, dims=f"{L}__term")
-    corr_chol = correlation_cholesky(L, k, float(cor_prior.params["eta"]))
-    chol = sd[:, None] * corr_chol  # diag(sd) @ L
+    sd = block_sd(block, plan)
+    chol = sd[:, None] * block_correlation(block, plan)  # diag(sd) @ L
     mu = pt.zeros((block.n_levels, k)) if mean is None else mean
-    effects = mvnormal_rows(f"r_raw__{L}", mu, chol, dims=dims)
+    effects = mvnormal_rows(r_raw_var(L), mu, chol, dims=dims)
     dev = effects if mean is None else effects - mean
-    pm.Deterministic(f"r__{L}", dev, dims=dims)
+    pm.Deterministic(r_var(L), dev, dims=dims)
     return effects

@@ -36,6 +36,15 @@ from bayesmixed.formula.priors import Prior
 from bayesmixed.graph.correlation import correlation_cholesky
 from bayesmixed.graph.distributions import prior_rv, vector_rv
 from bayesmixed.graph.qr import population_coefficients, qr_factors
+from bayesmixed.names import (
+    cor_prior_key,
+    cor_var,
+    marginal_data,
+    r_var,
+    sd_label,
+    sd_var,
+    term_dim,
+)
 
 __all__ = ["build_marginal_model", "can_marginalize"]
 
@@ -156,21 +165,21 @@ def build_marginal_model(
         # theta = (intercept, coefficients) kept in pieces with their columns of W: no
         # Join / Split in the graph (each costs numba compile time, measured)
         pieces = list(zip(parts, ([slice(0, 1)] if has_int else []) + [slice(int(has_int), None)], strict=False))
-        sd = vector_rv(f"sd__{L}", [priors[f"sd({t}|{blk.factor})"] for t in blk.terms], dims=f"{L}__term")
+        sd = vector_rv(sd_var(L), [priors[sd_label(t, blk.factor)] for t in blk.terms], dims=term_dim(L))
         rho = pt.as_tensor(0.0)
         if blk.correlated:
-            corr_chol = correlation_cholesky(L, k, float(priors[f"cor({blk.factor})"].params["eta"]))
+            corr_chol = correlation_cholesky(L, k, float(priors[cor_prior_key(blk.factor)].params["eta"]))
             rho = corr_chol[1, 0]  # k == 2 here
         sigma = prior_rv("sigma", priors["sigma"])
         stats = _stats(design, W)
         # one data vector per component: indexing a sigma-dependent (J, k, k) tensor puts
         # IncSubtensor ops in the gradient, which take numba seconds to compile
-        d = {key: pm.Data(f"m__{key}", stats[key]) for key in ("wtw", "wty", "yty", "n_total")}
+        d = {key: pm.Data(marginal_data(key), stats[key]) for key in ("wtw", "wty", "yty", "n_total")}
         for a in range(k):
-            d[f"zty{a}"] = pm.Data(f"m__zty{a}", stats["zty"][:, a])
-            d[f"ztw{a}"] = pm.Data(f"m__ztw{a}", stats["ztw"][:, a, :])
+            d[f"zty{a}"] = pm.Data(marginal_data(f"zty{a}"), stats["zty"][:, a])
+            d[f"ztw{a}"] = pm.Data(marginal_data(f"ztw{a}"), stats["ztw"][:, a, :])
             for c in range(a, k):
-                d[f"ztz{a}{c}"] = pm.Data(f"m__ztz{a}{c}", stats["ztz"][:, a, c])
+                d[f"ztz{a}{c}"] = pm.Data(marginal_data(f"ztz{a}{c}"), stats["ztz"][:, a, c])
         s2 = sigma**2
         # elementwise products and sums (no BLAS calls): cheaper to compile, as fast here
         quad_w = sum(
@@ -208,13 +217,13 @@ def build_marginal_model(
         coef = flat["b_qr"] if qr else flat.get("b")
         cols = ([flat["Intercept_c"][:, None]] if has_int else []) + ([coef] if slope_idx else [])
         th = np.concatenate(cols, axis=1)
-        r = flat[f"cor__{L}"][:, 1, 0] if blk.correlated else np.zeros(c * dr)
+        r = flat[cor_var(L)][:, 1, 0] if blk.correlated else np.zeros(c * dr)
         rng = np.random.default_rng(None if seed is None else [int(seed), 5])
-        u = _posterior_effects(stats, th, flat["sigma"], flat[f"sd__{L}"], r, rng)
-        post[f"r__{L}"] = xr.DataArray(
+        u = _posterior_effects(stats, th, flat["sigma"], flat[sd_var(L)], r, rng)
+        post[r_var(L)] = xr.DataArray(
             u.reshape(c, dr, blk.n_levels, k),
-            dims=("chain", "draw", L, f"{L}__term"),
-            coords={L: list(blk.levels), f"{L}__term": list(blk.terms)},
+            dims=("chain", "draw", L, term_dim(L)),
+            coords={L: list(blk.levels), term_dim(L): list(blk.terms)},
         )
         idata["posterior"] = post
 

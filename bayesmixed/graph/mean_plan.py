@@ -92,10 +92,10 @@ def outer_blocks(design: Design, target: GroupBlock) -> list[tuple[GroupBlock, n
 
 def level_plan_of(
     design: Design, choices: dict[str, Choice], target: GroupBlock | None, slope_idx: list[int]
-) -> dict[int, list[int]]:
+) -> dict[str, list[int]]:
     """Level-constant predictors that move into the mean of a centered (or partially centered) block's intercepts.
 
-    Returns block id -> positions in ``b``. The hierarchical-centering target takes its
+    Returns block label -> positions in ``b``. The hierarchical-centering target takes its
     level-constant predictors first; every other centered (or partially centered) block with a random intercept then
     takes those constant within its own levels (person-level predictors into the person
     effects, item-level ones into the item effects of a crossed design), larger spread first.
@@ -116,23 +116,23 @@ def level_plan_of(
         if choices[b.factor].takes_mean and b.terms and b.terms[0] == "Intercept"
     ]
     blocks.sort(key=lambda b: (b is not target, -choices[b.factor].spread))
-    plan: dict[int, list[int]] = {}
+    plan: dict[str, list[int]] = {}
     taken: set[int] = set()
     for blk in blocks:
         const = level_constant_columns(design.X, names, blk.index, blk.n_levels)
         cols = [slope_idx.index(j) for j in const if slope_idx.index(j) not in taken]
         if cols:
-            plan[id(blk)] = cols
+            plan[blk.label] = cols
             taken.update(cols)
     return plan
 
 
 def slope_plan_of(
     design: Design, choices: dict[str, Choice], slope_idx: list[int], taken: set[int]
-) -> dict[int, list[tuple[int, int]]]:
+) -> dict[str, list[tuple[int, int]]]:
     """Fixed slopes that move into the mean of a centered (or partially centered) block's matching random slope.
 
-    Returns block id -> [(term index in the block, position in ``b``)]. A coefficient moves at
+    Returns block label -> [(term index in the block, position in ``b``)]. A coefficient moves at
     most once, to the centered (or partially centered) block with the largest spread, and only when the block's column
     is exactly the population-level column.
 
@@ -145,7 +145,7 @@ def slope_plan_of(
     >>> list(plan.values())  # the random slope of Days (term 1) takes coefficient 0
     [[(1, 0)]]
     """
-    plan: dict[int, list[tuple[int, int]]] = {}
+    plan: dict[str, list[tuple[int, int]]] = {}
     blocks = sorted(
         (b for b in design.blocks if choices[b.factor].takes_mean),
         key=lambda b: -choices[b.factor].spread,
@@ -158,7 +158,7 @@ def slope_plan_of(
             pos = slope_idx.index(j)
             if pos in taken or not np.allclose(blk.Z[:, k], design.X[:, j]):
                 continue
-            plan.setdefault(id(blk), []).append((k, pos))
+            plan.setdefault(blk.label, []).append((k, pos))
             taken.add(pos)
     return plan
 

@@ -1,5 +1,12 @@
 """Design + priors + parameterization -> a PyMC model. The only place graphs are built.
 
+:func:`build_model` is a short sequence of named steps: ``centering`` (population-level
+columns), ``_marginal`` (the exact shortcut of :mod:`bayesmixed.graph.marginal`), ``plan_model``
+(hierarchical centering, pivot, one block plan per block label from
+:mod:`bayesmixed.graph.blocks`), then in the model ``_population``, ``_row_predictor``,
+``_random_effects`` (each block by its form in the registry) and ``_likelihood``. The two
+planning steps build nothing (:mod:`bayesmixed.graph.model_plan`).
+
 Choices made here:
 
 - Population-level predictors are centered at their means for sampling when the model has an
@@ -9,7 +16,8 @@ Choices made here:
   (``effects[:, k][index]``: a 1-d gather, 20% cheaper per gradient than gathering rows of the
   (levels, terms) matrix), never through a dense one-hot matrix. Centered correlated blocks use
   :mod:`bayesmixed.graph.fast_mvnormal` (``pm.MvNormal`` over many levels cost 4x the whole
-  row-level likelihood of a 200,000-row model).
+  row-level likelihood of a 200,000-row model); the form of every block is picked in
+  :mod:`bayesmixed.graph.blocks`.
 - Hierarchical centering (:mod:`bayesmixed.graph.mean_plan`): for the centered or partially
   centered factor with a random intercept whose effects blur
   the intercept most (largest ``tau_hat^2 / levels``), the intercept, the predictors that are
@@ -31,24 +39,19 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayesmixed.design.matrices import Design
+from bayesmixed.design.matrices import Design, GroupBlock
 from bayesmixed.formula.priors import Prior
+from bayesmixed.graph.blocks import add_block
 from bayesmixed.graph.distributions import prior_rv
-from bayesmixed.graph.fast_mvnormal import add_centered_correlated_block
 from bayesmixed.graph.lean_likelihood import add_lean_likelihood
 from bayesmixed.graph.likelihood import add_likelihood
 from bayesmixed.graph.marginal import build_marginal_model, can_marginalize
-from bayesmixed.graph.mean_plan import (
-    hier_target,
-    level_plan_of,
-    level_values,
-    outer_blocks,
-    slope_plan_of,
-)
+from bayesmixed.graph.mean_plan import level_values
+from bayesmixed.graph.model_plan import Centering, ModelPlan, centering, plan_model
 from bayesmixed.graph.parameterization import Choice
-from bayesmixed.graph.pivot import pivot_block, pivot_intercept
 from bayesmixed.graph.qr import population_coefficients
-from bayesmixed.graph.random_effects import add_block, block_coords
+from bayesmixed.graph.random_effects import BlockContext, block_coords
+from bayesmixed.names import W_data, Z_data, idx_data
 
 __all__ = ["BuiltModel", "build_model"]
 
@@ -185,125 +188,151 @@ def build_model(
     >>> "cor__Subject" in built.model.named_vars
     True
     """
-    X = design.X
-    names = design.x_names
-    has_int = design.has_intercept
-    slope_idx = [j for j, n in enumerate(names) if n != "Intercept"]
-    means = np.zeros(len(names))
-    if has_int:
-        given = None if x_means is None else np.asarray(x_means)[slope_idx]
-        means[slope_idx] = X[:, slope_idx].mean(axis=0) if given is None else given
-    Xc = (X - means)[:, slope_idx]
+    cent = centering(design, x_means)
     if marginal and can_marginalize(design, choices):
-        model, complete = build_marginal_model(design, priors, means, _coords(design))
-        qr_names = [names[j] for j in slope_idx] if "b_qr" in model.named_vars else []
-        return BuiltModel(
-            model, design, priors, choices, means, {}, complete=complete, marginal=True, qr=qr_names
-        )
-
-    target = hier_target(design, choices)
-    level_plan = level_plan_of(design, choices, target, slope_idx)
-    absorbed_cols = level_plan.get(id(target), []) if target is not None else []
-    level_absorbed = {pos for cols in level_plan.values() for pos in cols}
-    slope_plan = slope_plan_of(design, choices, slope_idx, set(level_absorbed))
-    slope_absorbed = {pos for pairs in slope_plan.values() for _, pos in pairs}
-    moved_out = level_absorbed | slope_absorbed
-    row_cols = [k for k in range(len(slope_idx)) if k not in moved_out]
-
-    pivot = pivot_block(design, choices, priors.get("Intercept"), target)
+        return _marginal(design, priors, choices, cent)
+    plan = plan_model(design, priors, choices, cent)
     with pm.Model(coords=_coords(design)) as model:
-        intercept = prior_rv("Intercept_c", priors["Intercept"]) if has_int and not pivot else None
-        b, row_term, qr = None, None, False
-        if slope_idx:
-            b, row_term, qr = population_coefficients(
-                [priors[names[j]] for j in slope_idx], Xc[:, row_cols], row_cols
-            )
-        if has_int:
-            x_means = pm.Data("x_means", means[slope_idx]) if slope_idx else None
-            shift = pt.dot(x_means, b) if slope_idx else 0.0
-            # slopes moved into random-slope means multiply the raw (uncentered) column, so
-            # the intercept they pair with is the one at x = 0 for those columns
-            moved = sorted(slope_absorbed)
-            moved_part = pt.dot(x_means[moved], b[moved]) if moved else 0.0
-            if not pivot:  # with a pivot, the intercept is derived after the effects
-                pm.Deterministic("Intercept", intercept - shift)
-                base = intercept - moved_part
+        pop = _population(design, priors, plan)
+        eta = _row_predictor(design, plan, pop)
+        eta = _random_effects(design, plan, pop, eta)
+        _likelihood(design, priors, eta)
+    return BuiltModel(
+        model, design, priors, choices, cent.means, _absorbed(design, plan),
+        qr=[design.x_names[cent.slope_idx[k]] for k in plan.row_cols] if pop.qr else [],
+        pivot=(plan.pivot[0].factor, plan.pivot[1]) if plan.pivot else None,
+    )
 
-        eta = pt.zeros(design.n_obs)
-        if row_term is not None:
-            eta = eta + row_term
-        if has_int and target is None and not pivot:
-            eta = eta + base
-        if design.offset is not None:
-            eta = eta + pm.Data("offset", design.offset)
 
-        outer = outer_blocks(design, target) if target is not None else []
-        absorbed_outer = {id(o) for o, _ in outer}
-        order = [o for o in design.blocks if o is not target] + ([target] if target is not None else [])
-        effects_of: dict[int, object] = {}
-        for blk in order:
-            columns = [None] * blk.n_terms
-            if blk is target:
-                mu = base
-                if absorbed_cols:
-                    W = level_values(Xc[:, absorbed_cols], blk)
-                    mu = mu + pt.dot(pm.Data(f"W__{blk.label}", W), b[absorbed_cols])
-                for ob, level_map in outer:
-                    mu = mu + effects_of[id(ob)][level_map, 0]
-                columns[0] = mu
-            elif level_plan.get(id(blk)):
-                cols = level_plan[id(blk)]
-                W = level_values(Xc[:, cols], blk)
-                columns[0] = pt.dot(pm.Data(f"W__{blk.label}", W), b[cols])
-            for k, pos in slope_plan.get(id(blk), []):
-                columns[k] = b[pos]
-            mean = _block_mean(columns, blk.n_levels, choices[blk.factor].partial)
-            sd_priors = [priors[f"sd({t}|{blk.factor})"] for t in blk.terms]
-            cor_prior = priors.get(f"cor({blk.factor})")
-            if blk.correlated and choices[blk.factor].centered:  # MvNormal is slow: issue 5
-                effects = add_centered_correlated_block(blk, sd_priors, cor_prior, mean)
-            else:
-                choice = choices[blk.factor]
-                weights = choice.weights[blk.label] if choice.partial else None
-                effects = add_block(blk, sd_priors, cor_prior, choice.centered, mean, weights)
-            effects_of[id(blk)] = effects
-            if pivot and blk is pivot[0]:
-                intercept, base = pivot_intercept(blk, pivot[1], effects, priors["Intercept"], moved_part)
-                pm.Deterministic("Intercept", intercept - shift)
-                eta = eta + base
-            idx = pm.Data(f"idx__{blk.label}", blk.index)
-            for k in range(blk.n_terms):
-                if k == 0 and id(blk) in absorbed_outer:
-                    continue  # enters through the nested factor's mean
-                col = blk.Z[:, k]
-                if np.all(col == 1.0):
-                    eta = eta + effects[:, k][idx]
-                else:
-                    eta = eta + effects[:, k][idx] * pm.Data(f"Z__{blk.label}__{k}", col)
+def _marginal(design: Design, priors: dict, choices: dict, cent: Centering) -> BuiltModel:
+    """The random effects integrated out (:mod:`bayesmixed.graph.marginal`)."""
+    model, complete = build_marginal_model(design, priors, cent.means, _coords(design))
+    qr = [design.x_names[j] for j in cent.slope_idx] if "b_qr" in model.named_vars else []
+    return BuiltModel(
+        model, design, priors, choices, cent.means, {}, complete=complete, marginal=True, qr=qr
+    )
 
-        y = pm.Data("y_obs", design.y)
-        trials = pm.Data("trials", design.trials) if design.trials is not None else None
-        if add_lean_likelihood(design, eta, y, trials) is None:
-            add_likelihood(design, eta, priors, y, trials)
 
+@dataclass
+class _Population:
+    """The population-level part of the graph."""
+
+    b: Any = None  # coefficients (a vector over ``coef``), or None
+    row_term: Any = None  # their contribution to the rows' linear predictor, or None
+    qr: bool = False  # sampled through the QR parameterization
+    shift: Any = 0.0  # x_means @ b: centered intercept minus the reported one
+    moved: Any = 0.0  # the part of the shift moved into random-slope means
+    base: Any = None  # the intercept the rows (or the target's mean) get; None with a pivot
+
+
+def _population(design: Design, priors: dict, plan: ModelPlan) -> _Population:
+    """``Intercept_c``, ``b`` and the Deterministic ``Intercept`` (unless pivoted)."""
+    names, slope_idx, has_int = design.x_names, plan.cent.slope_idx, design.has_intercept
+    pop = _Population()
+    pivot = plan.pivot is not None
+    intercept = prior_rv("Intercept_c", priors["Intercept"]) if has_int and not pivot else None
+    if slope_idx:
+        pop.b, pop.row_term, pop.qr = population_coefficients(
+            [priors[names[j]] for j in slope_idx], plan.cent.Xc[:, plan.row_cols], plan.row_cols
+        )
+    if has_int:
+        x_means = pm.Data("x_means", plan.cent.means[slope_idx]) if slope_idx else None
+        pop.shift = pt.dot(x_means, pop.b) if slope_idx else 0.0
+        # slopes moved into random-slope means multiply the raw (uncentered) column, so
+        # the intercept they pair with is the one at x = 0 for those columns
+        moved = plan.moved
+        pop.moved = pt.dot(x_means[moved], pop.b[moved]) if moved else 0.0
+        if not pivot:  # with a pivot, the intercept is derived after the effects
+            pm.Deterministic("Intercept", intercept - pop.shift)
+            pop.base = intercept - pop.moved
+    return pop
+
+
+def _row_predictor(design: Design, plan: ModelPlan, pop: _Population):
+    """The rows' linear predictor before random effects: coefficients, intercept, offset."""
+    eta = pt.zeros(design.n_obs)
+    if pop.row_term is not None:
+        eta = eta + pop.row_term
+    if design.has_intercept and plan.target is None and plan.pivot is None:
+        eta = eta + pop.base
+    if design.offset is not None:
+        eta = eta + pm.Data("offset", design.offset)
+    return eta
+
+
+def _random_effects(design: Design, plan: ModelPlan, pop: _Population, eta):
+    """Every block by its plan's form (:mod:`bayesmixed.graph.blocks`), added to ``eta``."""
+    effects_of: dict[str, Any] = {}
+    absorbed_outer = {o.label for o, _ in plan.outer}
+    for blk in plan.order(design):
+        ctx = BlockContext(mean=_mean_of(blk, plan, pop, effects_of), moved=pop.moved)
+        effects_of[blk.label] = effects = add_block(blk, plan.blocks[blk.label], ctx)
+        if ctx.base is not None:  # the pivot: the intercept is derived from its level
+            pm.Deterministic("Intercept", ctx.intercept - pop.shift)
+            eta = eta + ctx.base
+        eta = _add_rows(eta, blk, effects, skip_intercept=blk.label in absorbed_outer)
+    return eta
+
+
+def _mean_of(blk: GroupBlock, plan: ModelPlan, pop: _Population, effects_of: dict):
+    """The mean of ``blk``'s effects under hierarchical centering (:mod:`~.mean_plan`)."""
+    columns = [None] * blk.n_terms
+    if plan.is_target(blk):
+        mu = pop.base
+        if plan.absorbed_cols:
+            W = level_values(plan.cent.Xc[:, plan.absorbed_cols], blk)
+            mu = mu + pt.dot(pm.Data(W_data(blk.label), W), pop.b[plan.absorbed_cols])
+        for ob, level_map in plan.outer:
+            mu = mu + effects_of[ob.label][level_map, 0]
+        columns[0] = mu
+    elif plan.level_plan.get(blk.label):
+        cols = plan.level_plan[blk.label]
+        W = level_values(plan.cent.Xc[:, cols], blk)
+        columns[0] = pt.dot(pm.Data(W_data(blk.label), W), pop.b[cols])
+    for k, pos in plan.slope_plan.get(blk.label, []):
+        columns[k] = pop.b[pos]
+    return _block_mean(columns, blk.n_levels, plan.blocks[blk.label].form == "partial")
+
+
+def _add_rows(eta, blk: GroupBlock, effects, skip_intercept: bool):
+    """Add each term's effects, gathered by level index, to the rows' linear predictor."""
+    idx = pm.Data(idx_data(blk.label), blk.index)
+    for k in range(blk.n_terms):
+        if k == 0 and skip_intercept:
+            continue  # enters through the nested factor's mean
+        col = blk.Z[:, k]
+        if np.all(col == 1.0):
+            eta = eta + effects[:, k][idx]
+        else:
+            eta = eta + effects[:, k][idx] * pm.Data(Z_data(blk.label, k), col)
+    return eta
+
+
+def _likelihood(design: Design, priors: dict, eta) -> None:
+    """The observation model (lean where possible: :mod:`~.lean_likelihood`)."""
+    y = pm.Data("y_obs", design.y)
+    trials = pm.Data("trials", design.trials) if design.trials is not None else None
+    if add_lean_likelihood(design, eta, y, trials) is None:
+        add_likelihood(design, eta, priors, y, trials)
+
+
+def _absorbed(design: Design, plan: ModelPlan) -> dict[str, list[str]]:
+    """Factor -> the terms hierarchical centering moved into its effects' mean (for meta)."""
+    names, slope_idx = design.x_names, plan.cent.slope_idx
     absorbed: dict[str, list[str]] = {}
-    if target is not None:
-        absorbed[target.factor] = (
+    if plan.target is not None:
+        absorbed[plan.target.factor] = (
             ["Intercept"]
-            + [names[slope_idx[k]] for k in absorbed_cols]
-            + [f"(1 | {ob.factor})" for ob, _ in outer]
+            + [names[slope_idx[k]] for k in plan.absorbed_cols]
+            + [f"(1 | {ob.factor})" for ob, _ in plan.outer]
         )
     for blk in design.blocks:
-        if blk is not target:
-            for pos in level_plan.get(id(blk), []):
+        if not plan.is_target(blk):
+            for pos in plan.level_plan.get(blk.label, []):
                 absorbed.setdefault(blk.factor, []).append(names[slope_idx[pos]])
-        for _, pos in slope_plan.get(id(blk), []):
+        for _, pos in plan.slope_plan.get(blk.label, []):
             absorbed.setdefault(blk.factor, []).append(names[slope_idx[pos]])
-    qr_names = [names[slope_idx[k]] for k in row_cols] if qr else []
-    return BuiltModel(
-        model, design, priors, choices, means, absorbed, qr=qr_names,
-        pivot=(pivot[0].factor, pivot[1]) if pivot else None,
-    )
+    return absorbed
 
 
 def _block_mean(columns: list, n_levels: int, row_ok: bool):

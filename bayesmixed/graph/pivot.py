@@ -23,8 +23,10 @@ import pymc as pm
 from bayesmixed.design.matrices import Design, GroupBlock
 from bayesmixed.formula.priors import Prior
 from bayesmixed.graph.parameterization import Choice
+from bayesmixed.graph.random_effects import BlockContext, BlockPlan, noncentered_block
+from bayesmixed.names import pivot_var
 
-__all__ = ["pivot_block", "pivot_intercept"]
+__all__ = ["pivot_block", "pivot_form", "pivot_intercept"]
 
 
 def pivot_block(
@@ -90,9 +92,36 @@ def pivot_intercept(blk: GroupBlock, level: int, effects, prior: Prior, moved=0.
     >>> float(model.compile_fn(value, inputs=model.value_vars)(point))  # 300 - 5
     295.0
     """
-    pivot = pm.Flat(f"pivot__{blk.label}")
+    pivot = pm.Flat(pivot_var(blk.label))
     base = pivot - effects[level, 0]
     intercept = pm.Deterministic("Intercept_c", base + moved)
     dist = getattr(pm, prior.dist).dist(**{k: float(v) for k, v in prior.params.items()})
     pm.Potential("Intercept_c_prior", pm.logp(dist, intercept))
     return intercept, base
+
+
+def pivot_form(block: GroupBlock, plan: BlockPlan, ctx: BlockContext):
+    """The ``"pivot"`` block form: non-centered effects, then ``pivot__L`` at the plan's level.
+
+    Sets ``ctx.intercept`` and ``ctx.base`` (:func:`pivot_intercept`, with ``ctx.moved``);
+    returns the effects.
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> from bayesmixed.formula.priors import prior
+    >>> from bayesmixed.graph.random_effects import block_coords
+    >>> block = bm.prepare("Reaction ~ (1 | Subject)", bm.datasets.load("sleepstudy")).design.blocks[0]
+    >>> plan = BlockPlan("pivot", (prior("half_normal", 10),), pivot_level=3,
+    ...                  intercept_prior=prior("normal", 250, 100))
+    >>> ctx = BlockContext()
+    >>> with pm.Model(coords=block_coords(block)) as model:
+    ...     effects = pivot_form(block, plan, ctx)
+    >>> model.free_RVs, ctx.base is not None
+    ([sd__Subject, z__Subject, pivot__Subject], True)
+    """
+    effects = noncentered_block(block, plan, ctx)
+    ctx.intercept, ctx.base = pivot_intercept(
+        block, plan.pivot_level, effects, plan.intercept_prior, ctx.moved
+    )
+    return effects

@@ -27,6 +27,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from bayesmixed.formula.priors import Prior
+from bayesmixed.names import r_inv_data
 
 __all__ = ["VIF_THRESHOLD", "QRFactors", "needs_qr", "qr_coefficients", "qr_factors"]
 
@@ -152,7 +153,7 @@ def qr_coefficients(name: str, priors: Sequence[Prior], factors: QRFactors, dims
     >>> bool(np.all(np.abs(draws.std(axis=0) - 2) < 0.15))
     True
     """
-    R_inv = pm.Data(f"{name}__R_inv", factors.R_inv)
+    R_inv = pm.Data(r_inv_data(name), factors.R_inv)
     R = factors.R
     k = R.shape[0]
 

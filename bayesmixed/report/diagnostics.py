@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
+from bayesmixed.names import r_var
 from bayesmixed.report import triage as _triage
 from bayesmixed.report.params import parameter_dataset
 from bayesmixed.report.summary import convergence
@@ -110,7 +111,7 @@ def _random_effect_rhat(idata, meta: dict) -> tuple[float, str]:
     post = idata["posterior"]
     worst, where = 1.0, "-"
     for blk in meta["blocks"]:
-        name = f"r__{blk['label']}"
+        name = r_var(blk["label"])
         if name not in post:
             continue
         ds = xr.Dataset({name: post[name]})

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from bayesmixed.names import cor_var, sd_var
+
 __all__ = [
     "block_cholesky",
     "block_covariance",
@@ -131,9 +133,9 @@ def block_covariance(idata, block: Mapping) -> np.ndarray:
     ((400, 2, 2), True)
     """
     L = block["label"]
-    sd = flat(idata, f"sd__{L}")  # (S, k)
-    if block.get("correlated") and f"cor__{L}" in idata["posterior"]:
-        R = flat(idata, f"cor__{L}")
+    sd = flat(idata, sd_var(L))  # (S, k)
+    if block.get("correlated") and cor_var(L) in idata["posterior"]:
+        R = flat(idata, cor_var(L))
     else:
         R = np.broadcast_to(np.eye(sd.shape[1]), (sd.shape[0], sd.shape[1], sd.shape[1]))
     return sd[:, :, None] * R * sd[:, None, :]

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from bayesmixed.families import get_family
+from bayesmixed.names import sd_var, term_dim
 
 __all__ = ["icc_draws", "icc_table", "residual_variance"]
 
@@ -34,7 +35,7 @@ def intercept_variances(idata, meta: dict) -> dict[str, np.ndarray]:
     for blk in meta["blocks"]:
         if "Intercept" not in blk["terms"]:
             continue
-        sd = post[f"sd__{blk['label']}"].sel({f"{blk['label']}__term": "Intercept"}).values
+        sd = post[sd_var(blk["label"])].sel({term_dim(blk["label"]): "Intercept"}).values
         out[blk["factor"]] = sd.reshape(-1) ** 2
     return out
 

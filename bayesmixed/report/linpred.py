@@ -12,6 +12,7 @@ import numpy as np
 import xarray as xr
 
 from bayesmixed.families import Family, get_family, get_link
+from bayesmixed.names import r_var
 
 __all__ = [
     "add_log_likelihood",
@@ -95,7 +96,7 @@ def linpred(
         if include is not None and not include[k]:
             continue
         idx, Z = groups[k]
-        r = posterior_matrix(idata, f"r__{blk['label']}")  # (draws, levels, terms)
+        r = posterior_matrix(idata, r_var(blk["label"]))  # (draws, levels, terms)
         if draws is not None:
             r = r[draws]
         seen = idx >= 0

@@ -13,6 +13,7 @@ import numpy as np
 import xarray as xr
 
 from bayesmixed.families import get_family
+from bayesmixed.names import cor_label, cor_var, sd_label, sd_var, term_b_dim, term_dim
 
 __all__ = ["fixed_names", "parameter_dataset", "parameter_kinds"]
 
@@ -65,16 +66,16 @@ def parameter_dataset(
             out[name] = np.exp(da) if exponentiate else da
     for blk in meta["blocks"]:
         L, f = blk["label"], blk["factor"]
-        sd = post[f"sd__{L}"]
+        sd = post[sd_var(L)]
         for t in blk["terms"]:
-            out[f"sd({t}|{f})"] = sd.sel({f"{L}__term": t}, drop=True)
+            out[sd_label(t, f)] = sd.sel({term_dim(L): t}, drop=True)
         if blk["correlated"]:
-            cor = post[f"cor__{L}"]
+            cor = post[cor_var(L)]
             terms = blk["terms"]
             for i in range(len(terms)):
                 for j in range(i + 1, len(terms)):
-                    out[f"cor({terms[i]},{terms[j]}|{f})"] = cor.isel(
-                        {f"{L}__term": i, f"{L}__term_b": j}, drop=True
+                    out[cor_label(terms[i], terms[j], f)] = cor.isel(
+                        {term_dim(L): i, term_b_dim(L): j}, drop=True
                     )
     for aux in ("sigma", "alpha"):
         if aux in post:
@@ -94,12 +95,12 @@ def parameter_kinds(meta: dict) -> dict[str, str]:
     for blk in meta["blocks"]:
         f = blk["factor"]
         for t in blk["terms"]:
-            kinds[f"sd({t}|{f})"] = "sd"
+            kinds[sd_label(t, f)] = "sd"
         if blk["correlated"]:
             ts = blk["terms"]
             for i in range(len(ts)):
                 for j in range(i + 1, len(ts)):
-                    kinds[f"cor({ts[i]},{ts[j]}|{f})"] = "cor"
+                    kinds[cor_label(ts[i], ts[j], f)] = "cor"
     for name in get_family(meta["family"]).aux:
         kinds[name] = "aux"
     return kinds

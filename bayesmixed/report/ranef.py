@@ -8,6 +8,7 @@ import pandas as pd
 
 from bayesmixed.errors import PredictionError
 from bayesmixed.families import get_family
+from bayesmixed.names import r_var
 from bayesmixed.report.draws import flat, interval_columns, mean_and_slope
 from bayesmixed.report.linpred import fixed_coefficients
 
@@ -55,7 +56,7 @@ def ranef_table(idata, meta: dict, factor: str | None = None, prob: float = 0.95
     """
     parts = []
     for blk in _check_factor(meta, factor):
-        r = flat(idata, f"r__{blk['label']}")  # (S, levels, terms)
+        r = flat(idata, r_var(blk["label"]))  # (S, levels, terms)
         levels = [str(v) for v in idata["posterior"][blk["label"]].values]
         s = _summ(r, prob)
         for j, term in enumerate(blk["terms"]):
@@ -95,7 +96,7 @@ def coef_draws(idata, meta: dict, factor: str) -> tuple[list[str], list[str], np
     out = np.zeros((S, L, len(terms)))
     out[:, :, : len(names)] = beta[:, None, :]
     for blk in blocks:
-        r = flat(idata, f"r__{blk['label']}")
+        r = flat(idata, r_var(blk["label"]))
         blk_levels = [str(v) for v in idata["posterior"][blk["label"]].values]
         pos = [levels.index(lv) for lv in blk_levels]
         for j, t in enumerate(blk["terms"]):
@@ -247,7 +248,7 @@ def shrinkage_table(fit, factor: str | None = None, term: str = "Intercept") -> 
     base = X[:, keep] @ beta[keep] + (0.0 if design.offset is None else design.offset)
     for mb, db in zip(meta["blocks"], design.blocks, strict=True):
         if db is not dblk:  # other factors' effects (crossed / nested) at their posterior means
-            r_bar = flat(idata, f"r__{mb['label']}").mean(axis=0)
+            r_bar = flat(idata, r_var(mb["label"])).mean(axis=0)
             base = base + np.sum(db.Z * r_bar[db.index], axis=1)
     y = np.asarray(design.y, dtype=float)
     trials = np.ones_like(y) if design.trials is None else np.asarray(design.trials, float)

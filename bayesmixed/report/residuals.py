@@ -41,6 +41,7 @@ from scipy import stats
 
 from bayesmixed.errors import PredictionError
 from bayesmixed.families import get_family
+from bayesmixed.names import r_var
 from bayesmixed.report.draws import flat
 from bayesmixed.report.linpred import aux_draws, inverse_link, linpred, log_likelihood
 
@@ -231,7 +232,7 @@ def integrated_cluster_log_likelihood(fit, block: int, max_nodes: int = 64) -> n
     eta0 = linpred(idata, meta, design.X, groups, design.offset, include=include)
     y = np.asarray(design.y, dtype=float)
     trials = None if design.trials is None else np.asarray(design.trials, dtype=float)
-    r = flat(idata, f"r__{mblk['label']}")  # (S, L, k): starting values
+    r = flat(idata, r_var(mblk["label"]))  # (S, L, k): starting values
     S, L, k = r.shape
     chol_prior = block_cholesky(idata, mblk)  # (S, k, k)
     eye = np.eye(k)

@@ -22,6 +22,7 @@ import pandas as pd
 
 from bayesmixed.design.validate import used_columns
 from bayesmixed.errors import PredictionError
+from bayesmixed.names import cor_label, sd_label
 from bayesmixed.report.draws import interval_columns
 from bayesmixed.report.ranef import ranef_table
 from bayesmixed.report.summary import summary_table
@@ -45,10 +46,10 @@ def _ran_par_names(meta: dict) -> dict[str, tuple[str, str]]:
     for blk in meta["blocks"]:
         f, ts = blk["factor"], blk["terms"]
         for t in ts:
-            out[f"sd({t}|{f})"] = (f, f"sd__{_term(t)}")
+            out[sd_label(t, f)] = (f, f"sd__{_term(t)}")
         if blk["correlated"]:
             for i, j in itertools.combinations(range(len(ts)), 2):
-                out[f"cor({ts[i]},{ts[j]}|{f})"] = (f, f"cor__{_term(ts[i])}.{_term(ts[j])}")
+                out[cor_label(ts[i], ts[j], f)] = (f, f"cor__{_term(ts[i])}.{_term(ts[j])}")
     out["sigma"] = ("Residual", "sd__Observation")
     return out
 

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
+from bayesmixed.names import factor_of, r_var
 from bayesmixed.report.params import parameter_dataset, parameter_kinds
 from bayesmixed.report.summary import convergence
 
@@ -103,21 +104,6 @@ class Triage:
         }
 
 
-def factor_of(parameter: str) -> str | None:
-    """Grouping factor of ``sd(term|factor)`` or ``cor(a,b|factor)``; else None.
-
-    Examples
-    --------
-    >>> factor_of("sd(Intercept|school)")
-    'school'
-    >>> factor_of("x") is None
-    True
-    """
-    if parameter.startswith(("sd(", "cor(")) and "|" in parameter:
-        return parameter[parameter.rindex("|") + 1 : -1]
-    return None
-
-
 def _unconstrained(name: str, kind: str, v: np.ndarray) -> np.ndarray:
     if kind in ("sd", "aux"):
         return np.log(np.maximum(v, 1e-300))
@@ -148,7 +134,7 @@ def _tradeoff(post: xr.Dataset, meta: dict, name: str, coef: np.ndarray) -> _Tra
     for blk in meta["blocks"]:
         info = meta.get("parameterization", {}).get(blk["factor"], {})
         sampled_nc = not (info.get("centered") or info.get("partial") or info.get("marginal"))
-        r = post.get(f"r__{blk['label']}")
+        r = post.get(r_var(blk["label"]))
         if name not in blk["terms"] or not sampled_nc or r is None or r.ndim != 4:
             continue
         eff = r.sel({r.dims[3]: name}).values.reshape(coef.size, -1)  # (draws, levels)
@@ -313,7 +299,7 @@ def triage(idata, meta: dict) -> Triage:
         warnings.simplefilter("ignore")
         conv = convergence(ds)
         for blk in meta["blocks"]:
-            name = f"r__{blk['label']}"
+            name = r_var(blk["label"])
             if name in post:
                 r = float(convergence(xr.Dataset({name: post[name]}))["r_hat"].iloc[0])
                 conv.loc[f"random effects of {blk['factor']}", "r_hat"] = r

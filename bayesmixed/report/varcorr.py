@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from bayesmixed.families import get_family
+from bayesmixed.names import cor_pair_label, cor_var, sd_var
 from bayesmixed.report.draws import flat, interval_columns
 
 __all__ = ["format_varcorr", "varcorr_table"]
@@ -47,11 +48,11 @@ def varcorr_table(idata, meta: dict, prob: float = 0.95) -> pd.DataFrame:
 
     rows = []
     for blk in meta["blocks"]:
-        sd = flat(idata, f"sd__{blk['label']}")
+        sd = flat(idata, sd_var(blk["label"]))
         for j, t in enumerate(blk["terms"]):
             rows.append(sd_row(blk["factor"], t, sd[:, j]))
         if blk["correlated"]:
-            cor = flat(idata, f"cor__{blk['label']}")
+            cor = flat(idata, cor_var(blk["label"]))
             ts = blk["terms"]
             for i in range(len(ts)):
                 for j in range(i + 1, len(ts)):
@@ -59,7 +60,7 @@ def varcorr_table(idata, meta: dict, prob: float = 0.95) -> pd.DataFrame:
                     rows.append(
                         {
                             "group": blk["factor"],
-                            "name": f"cor({ts[i]},{ts[j]})",
+                            "name": cor_pair_label(ts[i], ts[j]),
                             "corr": c.mean(),
                             "corr_lo": np.quantile(c, lo_q),
                             "corr_hi": np.quantile(c, hi_q),

@@ -38,6 +38,7 @@ from scipy import stats
 
 from bayesmixed.errors import BayesmixedError, DataError, PriorError, SamplerError, SpecError
 from bayesmixed.formula.terms import ModelSpec
+from bayesmixed.names import r_var
 
 __all__ = [
     "SBCResult",
@@ -382,8 +383,8 @@ def _named_values(ds, meta: dict, include_effects: bool) -> dict[str, np.ndarray
     if include_effects:
         post = ds["posterior"]
         for blk in meta["blocks"]:
-            r = np.asarray(post[f"r__{blk['label']}"].values)  # chain, draw, level, term
-            level = str(post[f"r__{blk['label']}"].coords[blk["label"]].values[0])
+            r = np.asarray(post[r_var(blk["label"])].values)  # chain, draw, level, term
+            level = str(post[r_var(blk["label"])].coords[blk["label"]].values[0])
             for t, term in enumerate(blk["terms"]):
                 out[f"r({term}|{blk['factor']})[{level}]"] = r[:, :, 0, t]
     return out
