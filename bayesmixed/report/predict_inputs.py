@@ -9,7 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from bayesmixed.design.evaluate import evaluate
 from bayesmixed.design.levels import column_texts, match_levels
+from bayesmixed.design.validate import check_new_data
 from bayesmixed.errors import DataError, PredictionError
 
 __all__ = ["PredictionInputs", "new_data_matrices", "prediction_inputs"]
@@ -133,8 +135,6 @@ def prediction_inputs(fit, newdata: pd.DataFrame | None = None) -> PredictionInp
     >>> prediction_inputs(fit, new).X.shape
     (2, 2)
     """
-    from bayesmixed.design.evaluate import evaluate
-
     design = fit.design
     if newdata is None:
         groups = [(b.index, b.Z) for b in design.blocks]
@@ -144,8 +144,6 @@ def prediction_inputs(fit, newdata: pd.DataFrame | None = None) -> PredictionInp
         newdata = pd.DataFrame(newdata)
     if not isinstance(newdata, pd.DataFrame):
         raise PredictionError(f"newdata must be a DataFrame, got {type(newdata).__name__}")
-    from bayesmixed.design.validate import check_new_data
-
     check_new_data(fit.spec, newdata)  # no rows / NaN or inf in used columns (issue 6)
     newdata = match_column_types(newdata, design.data)
     _check_grouping_columns(design, newdata)
