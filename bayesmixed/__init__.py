@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from bayesmixed._version import __version__
 from bayesmixed.errors import (
     BayesmixedError,
     DataError,
@@ -27,8 +28,6 @@ from bayesmixed.errors import (
     SpecError,
 )
 from bayesmixed.formula.priors import Prior, prior
-
-__version__ = "0.1.0"
 
 _LAZY = {
     "fit": ("bayesmixed.api", "fit"),

@@ -1,23 +1,29 @@
 """The public entry points: :func:`fit`, :func:`make_spec`, :func:`prior_predictive`.
 
-The pipeline, each stage in its own package: spec (formula or YAML -> ModelSpec) -> design
-(validated numbers) -> build (PyMC model) -> sample (NUTS backend) -> report (Fit).
+The pipeline, each stage in its own package: formula (formula or YAML -> ModelSpec) -> design
+(validated numbers) -> graph (PyMC model) -> sample (NUTS backend) -> report (quantities), run
+by :mod:`bayesmixed.pipeline`; this module makes the spec, wraps the parts in a
+:class:`~bayesmixed.result.Fit` and runs the retry loop of :mod:`bayesmixed.retry`.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from bayesmixed.design.matrices import Design, build_design
-from bayesmixed.errors import SpecError
+from bayesmixed.errors import PriorError, SpecError
+from bayesmixed.formula.parse import parse_formula
 from bayesmixed.formula.priors import as_prior
 from bayesmixed.formula.terms import ModelSpec
+from bayesmixed.formula.yaml_spec import load_spec, spec_from_dict
+from bayesmixed.pipeline import build, sample_parts
+from bayesmixed.result import Fit
+from bayesmixed.retry import RetryPolicy
+from bayesmixed.sample.backends import SamplerConfig
 
 __all__ = ["fit", "make_spec", "prepare", "prior_predictive"]
 
@@ -37,9 +43,6 @@ def make_spec(
     >>> make_spec("y ~ x + (1 | g)", family="bernoulli").family
     'bernoulli'
     """
-    from bayesmixed.formula.parse import parse_formula
-    from bayesmixed.formula.yaml_spec import load_spec, spec_from_dict
-
     if isinstance(model, ModelSpec):
         spec = model
     elif isinstance(model, Mapping):
@@ -59,8 +62,6 @@ def make_spec(
         changes["link"] = link
     if priors:
         if not isinstance(priors, Mapping):
-            from bayesmixed.errors import PriorError
-
             raise PriorError(f"priors must be a dict of name -> prior, got {type(priors).__name__}")
         changes["priors"] = {
             **spec.priors,
@@ -97,22 +98,8 @@ def prepare(
     >>> str(built.priors["sd(Days|Subject)"])
     'HalfStudentT(nu=3, sigma=19.56)'
     """
-    from bayesmixed.design.default_priors import resolve_priors
-    from bayesmixed.graph.model import build_model
-    from bayesmixed.graph.parameterization import choose_parameterization
-
     spec = make_spec(model, family, link, priors)
-    design: Design = build_design(spec, data, dropna=dropna)
-    resolved = resolve_priors(design, spec.priors)
-    choices = choose_parameterization(design, centered)
-    from bayesmixed.graph.aggregate import aggregate as _aggregate  # issue 5: exact reduction
-
-    cells = _aggregate(design) if aggregate else None
-    if cells is None:
-        return build_model(design, resolved, choices, marginal=aggregate)
-    built = build_model(cells.design, resolved, choices, x_means=design.X.mean(axis=0))
-    built.design, built.aggregation = design, cells
-    return built
+    return build(spec, data, centered=centered, dropna=dropna, aggregate=aggregate)
 
 
 def fit(
@@ -191,10 +178,6 @@ def fit(
     >>> bool(fit.summary().loc["Days", "mean"] > 5)
     True
     """
-    from bayesmixed.report.linpred import add_log_likelihood, linpred
-    from bayesmixed.result import Fit
-    from bayesmixed.sample.backends import SamplerConfig, run
-
     config = SamplerConfig(
         backend=backend,
         chains=chains,
@@ -205,66 +188,19 @@ def fit(
         progress=progress,
         adaptation=adaptation,
     ).with_seed()
-    t0 = time.perf_counter()
-    built = prepare(
-        model,
-        data,
-        family,
-        link=link,
-        priors=priors,
-        centered=centered,
-        dropna=dropna,
-        aggregate=aggregate,
-    )
-    t_build = time.perf_counter() - t0
-    from bayesmixed.design import checks as _checks  # issue 6: pre-fit data warnings
-
-    fit_warnings = _checks.warn_all(
-        _checks.separation_messages(built.design), _checks.SeparationWarning
-    )
-    idata, timings = run(built, config)
-    timings["build"] = t_build
-    design = built.design
-    meta = built.meta()
-    t0 = time.perf_counter()
-    want_ll = log_likelihood if log_likelihood is not None else chains * draws * design.n_obs <= 5e7
-    if want_ll:
-        groups = [(b.index, b.Z) for b in design.blocks]
-        eta = linpred(idata, meta, design.X, groups, design.offset)
-        add_log_likelihood(idata, meta, eta, design.y, design.trials)
-    timings["postprocess"] = time.perf_counter() - t0
-    cfg = asdict(config)
-    fit_warnings += _checks.warn_all(  # issue 6: lme4-style singular-fit warnings
-        _checks.singular_messages(idata, meta, built.priors), _checks.SingularWarning
-    )
-    meta["warnings"] = fit_warnings
-    result = Fit(idata, meta, design.spec, design.data, cfg, timings, design)
-    if auto_retry:
-        from bayesmixed.retry import retry_fit
-
-        return retry_fit(
-            result,
-            dict(
-                model=model,
-                data=data,
-                family=family,
-                link=link,
-                priors=priors,
-                chains=chains,
-                draws=draws,
-                tune=tune,
-                target_accept=target_accept,
-                seed=config.seed,
-                backend=backend,
-                adaptation=adaptation,
-                progress=progress,
-                dropna=dropna,
-                centered=centered,
-                log_likelihood=log_likelihood,
-                aggregate=aggregate,
-            ),
-        )
-    return result
+    spec = make_spec(model, family, link, priors)
+    # stacklevel 3: the data warnings point at the code that called bm.fit
+    options = dict(dropna=dropna, log_likelihood=log_likelihood, aggregate=aggregate, stacklevel=3)
+    result = Fit(*sample_parts(spec, data, config, centered=centered, **options).as_tuple())
+    if not auto_retry:
+        return result
+    policy = RetryPolicy(result)  # the retry loop: the policy says what to change, or stop
+    while (attempt := policy.next_attempt()) is not None:
+        retry_config = replace(config, target_accept=attempt.target_accept,
+                               seed=None if config.seed is None else config.seed + attempt.number)
+        parts = sample_parts(spec, data, retry_config, centered=attempt.centered, **options)
+        policy.add(Fit(*parts.as_tuple()), attempt)
+    return policy.chosen()
 
 
 def prior_predictive(

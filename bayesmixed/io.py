@@ -1,17 +1,11 @@
-"""Save a :class:`~bayesmixed.fit.Fit` to a folder and load it back, in any later process.
+"""Load a fit saved by :meth:`Fit.save <bayesmixed.result.Fit.save>` or written as a run
+folder by the command line, in any later process.
 
-A saved fit is a folder of plain, documented files:
-
-- ``posterior.nc``: the ArviZ DataTree (posterior, sample stats, log-likelihood, observed
-  data), NetCDF4 through h5netcdf;
-- ``spec.yaml``: the model specification (:func:`~bayesmixed.formula.yaml_spec.spec_to_dict`);
-- ``data.parquet``: the rows used for fitting;
-- ``meta.json``: the model description the report layer reads (terms, blocks, priors, ...);
-- ``sampler.json``: sampler settings and timings.
-
+The files of a saved fit are described in :mod:`bayesmixed.fitfiles`, which also writes them.
 Loading rebuilds the numeric design from spec and data (no refitting, no compilation), checks
 that it matches the stored description, and returns a full ``Fit``: summary, ICC, predictions
-and the report work as after fitting.
+and the report work as after fitting. This module does not import run-folder writing
+(:mod:`bayesmixed.runfolder`), nor does that import it.
 """
 
 from __future__ import annotations
@@ -21,86 +15,25 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from bayesmixed.design.matrices import build_design
 from bayesmixed.errors import BayesmixedError, RunFolderError
-from bayesmixed.runfolder import atomic_folder, jsonable
+from bayesmixed.fitfiles import (
+    DATA_FILE,
+    FIT_FILES,
+    FORMAT,
+    FORMAT_VERSION,
+    META_FILE,
+    POSTERIOR_FILE,
+    SAMPLER_FILE,
+    SPEC_FILE,
+    save_fit,
+    write_fit_files,
+)
+from bayesmixed.formula.yaml_spec import load_spec
+from bayesmixed.result import Fit
 
 __all__ = ["FIT_FILES", "load", "load_fit", "save_fit", "write_fit_files"]
-
-POSTERIOR_FILE = "posterior.nc"
-SPEC_FILE = "spec.yaml"
-DATA_FILE = "data.parquet"
-META_FILE = "meta.json"
-SAMPLER_FILE = "sampler.json"
-FIT_FILES = (POSTERIOR_FILE, SPEC_FILE, DATA_FILE, META_FILE, SAMPLER_FILE)
-FORMAT = "bayesmixed-fit"
-FORMAT_VERSION = 1
-
-
-def write_fit_files(fit, folder: str | Path) -> None:
-    """Write the files of ``fit`` into the existing folder ``folder`` (not atomic).
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> folder = pathlib.Path(tempfile.mkdtemp())
-    >>> write_fit_files(fit, folder)
-    >>> sorted(p.name for p in folder.iterdir())
-    ['data.parquet', 'meta.json', 'posterior.nc', 'sampler.json', 'spec.yaml']
-    """
-    from bayesmixed import __version__
-    from bayesmixed.formula.yaml_spec import spec_to_dict
-
-    folder = Path(folder)
-    fit.idata.to_netcdf(folder / POSTERIOR_FILE, engine="h5netcdf")
-    spec_text = yaml.safe_dump(jsonable(spec_to_dict(fit.spec)), sort_keys=False)
-    (folder / SPEC_FILE).write_text(f"# bayesmixed model spec: {fit.spec.formula}\n{spec_text}")
-    try:
-        fit.data.to_parquet(folder / DATA_FILE, index=False)
-    except Exception as exc:
-        raise RunFolderError(f"cannot store the data as Parquet: {exc}") from None
-    meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "bayesmixed_version": __version__,
-            "meta": fit.meta}
-    (folder / META_FILE).write_text(json.dumps(jsonable(meta), indent=2) + "\n")
-    sampler = {"config": fit.config, "timings": fit.timings}
-    (folder / SAMPLER_FILE).write_text(json.dumps(jsonable(sampler), indent=2) + "\n")
-
-
-def save_fit(fit, path: str | Path, *, overwrite: bool = False) -> Path:
-    """Save ``fit`` to the folder ``path``, atomically.
-
-    Parameters
-    ----------
-    fit
-        The fitted model.
-    path
-        Destination folder; it must not exist unless ``overwrite``.
-    overwrite
-        Replace an existing folder.
-
-    Returns
-    -------
-    pathlib.Path
-        The folder written.
-
-    Raises
-    ------
-    RunFolderError
-        When ``path`` exists and ``overwrite`` is false.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> path = save_fit(fit, pathlib.Path(tempfile.mkdtemp()) / "sleep")
-    >>> save_fit(fit, path)
-    Traceback (most recent call last):
-    ...
-    bayesmixed.errors.RunFolderError: run folder '...sleep' already exists; ...
-    """
-    with atomic_folder(path, force=overwrite) as tmp:
-        write_fit_files(fit, tmp)
-    return Path(path)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -163,10 +96,6 @@ def load_fit(path: str | Path):
     >>> again.summary().equals(fit.summary())
     True
     """
-    from bayesmixed.design.matrices import build_design
-    from bayesmixed.formula.yaml_spec import load_spec
-    from bayesmixed.result import Fit
-
     folder = Path(path)
     if not folder.is_dir():
         raise RunFolderError(f"no saved fit at {str(folder)!r}: the folder does not exist")

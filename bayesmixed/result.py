@@ -12,10 +12,19 @@ from typing import Any
 import pandas as pd
 
 from bayesmixed.design.matrices import Design, build_design
+from bayesmixed.fitfiles import save_fit
 from bayesmixed.formula.terms import ModelSpec
+from bayesmixed.pipeline import refitter
+from bayesmixed.report import checks as _checks
+from bayesmixed.report import compare as _compare
 from bayesmixed.report import diagnostics as _diag
+from bayesmixed.report import effects as _effects
+from bayesmixed.report import predict as _predict
+from bayesmixed.report import r2 as _r2
+from bayesmixed.report import ranef as _ranef
 from bayesmixed.report import summary as _summary
 from bayesmixed.report import text as _text
+from bayesmixed.report import variance as _variance
 
 __all__ = ["Fit"]
 
@@ -168,15 +177,13 @@ class Fit:
         >>> fit.icc().loc["Subject", "kind"], fit.icc(kind="conditional").loc["Subject", "kind"]
         ('adjusted', 'conditional')
         """
-        from bayesmixed.report import variance
-
-        return variance.icc_table(self.idata, self.meta, self.design, kind=kind, prob=prob)
+        return _variance.icc_table(self.idata, self.meta, self.design, kind=kind, prob=prob)
 
     # -- persistence (issue 4) ----------------------------------------------------------
     def save(self, path, overwrite: bool = False):
         """Save to the folder ``path`` (atomically); ``bm.load(path)`` gives the fit back.
 
-        See :mod:`bayesmixed.io` for the files written. Returns the folder's path.
+        See :mod:`bayesmixed.fitfiles` for the files written. Returns the folder's path.
 
         Examples
         --------
@@ -185,8 +192,6 @@ class Fit:
         >>> bm.load(folder).summary().equals(fit.summary())
         True
         """
-        from bayesmixed.io import save_fit
-
         return save_fit(self, path, overwrite=overwrite)
 
     # -- report layer (issue 3) ----------------------------------------------------------
@@ -199,9 +204,7 @@ class Fit:
         >>> fit.vpc(x="Days", values=[0, 9])[["factor", "Days"]].values.tolist()
         [['Subject', 0.0], ['Subject', 9.0]]
         """
-        from bayesmixed.report import variance
-
-        return variance.vpc_table(self.idata, self.meta, self.design, x, values, prob)
+        return _variance.vpc_table(self.idata, self.meta, self.design, x, values, prob)
 
     def mor(self, prob: float = 0.95) -> pd.DataFrame:
         """Median odds ratio (logit) / rate ratio (log) per factor (Larsen & Merlo 2005).
@@ -213,9 +216,7 @@ class Fit:
         >>> bfit.mor().loc["ID", "measure"]
         'MOR'
         """
-        from bayesmixed.report import variance
-
-        return variance.mor_table(self.idata, self.meta, prob)
+        return _variance.mor_table(self.idata, self.meta, prob)
 
     def varcorr(self, prob: float = 0.95) -> pd.DataFrame:
         """Variance components in lme4's VarCorr layout with posterior intervals.
@@ -225,9 +226,7 @@ class Fit:
         >>> fit.varcorr()["name"].tolist()
         ['Intercept', 'Days', 'cor(Intercept,Days)', '']
         """
-        from bayesmixed.report import variance
-
-        return variance.varcorr_table(self.idata, self.meta, prob)
+        return _variance.varcorr_table(self.idata, self.meta, prob)
 
     def r2(self, prob: float = 0.95, method: str = "model") -> pd.DataFrame:
         """Bayesian R2 (Gelman et al. 2019) and marginal / conditional R2 (Nakagawa).
@@ -237,9 +236,7 @@ class Fit:
         >>> fit.r2().index.tolist()
         ['bayes', 'marginal', 'conditional']
         """
-        from bayesmixed.report import r2
-
-        return r2.r2_table(self, prob, method)
+        return _r2.r2_table(self, prob, method)
 
     def predict(self, newdata=None, kind: str = "mean", groups: str = "observed", **kwargs):
         """Predictions: ``kind`` mean / linpred / response; ``groups`` observed / new / none /
@@ -254,9 +251,7 @@ class Fit:
         >>> bool((newcomer["sd"] > typical["sd"]).all())  # a new subject adds subject spread
         True
         """
-        from bayesmixed.report import predict
-
-        return predict.predict(self, newdata, kind=kind, groups=groups, **kwargs)
+        return _predict.predict(self, newdata, kind=kind, groups=groups, **kwargs)
 
     def effects(self, variable: str, **kwargs) -> pd.DataFrame:
         """Average marginal effects and contrasts, conditional and population-averaged (see
@@ -267,9 +262,7 @@ class Fit:
         >>> fit.effects("Days")[["measure", "type"]].values.tolist()
         [['ame', 'conditional'], ['ame', 'population-averaged']]
         """
-        from bayesmixed.report import effects
-
-        return effects.effects_table(self, variable, **kwargs)
+        return _effects.effects_table(self, variable, **kwargs)
 
     def ranef(self, factor: str | None = None, prob: float = 0.95) -> pd.DataFrame:
         """Random-effect deviations per level, tidy (factor, level, term, mean, sd, interval).
@@ -279,9 +272,7 @@ class Fit:
         >>> fit.ranef().shape[0]  # 18 subjects x (intercept, slope)
         36
         """
-        from bayesmixed.report import ranef
-
-        return ranef.ranef_table(self.idata, self.meta, factor, prob)
+        return _ranef.ranef_table(self.idata, self.meta, factor, prob)
 
     def coef(self, factor: str | None = None, prob: float = 0.95, wide: bool = False):
         """Group-specific coefficients, fixed + random per level (lme4's ``coef``).
@@ -291,9 +282,7 @@ class Fit:
         >>> fit.coef(wide=True)["Subject"].columns.tolist()
         ['Intercept', 'Days']
         """
-        from bayesmixed.report import ranef
-
-        return ranef.coef_table(self.idata, self.meta, factor, prob, wide)
+        return _ranef.coef_table(self.idata, self.meta, factor, prob, wide)
 
     def tidy(self, effects="fixed", prob: float = 0.95, exponentiate: bool = False):
         """Estimates in broom.mixed's layout: ``effects`` is ``"fixed"``, ``"ran_pars"``,
@@ -316,9 +305,7 @@ class Fit:
         >>> fit.ppc()["posterior_predictive"]["y"].shape
         (2, 200, 180)
         """
-        from bayesmixed.report import checks
-
-        return checks.posterior_predictive(self, seed)
+        return _checks.posterior_predictive(self, seed)
 
     def check(self, seed=0, influence: bool = True) -> dict:
         """All model checks for the family (tables, metrics, influence, warnings).
@@ -328,9 +315,7 @@ class Fit:
         >>> {"ppc", "residuals", "vif", "warnings"} <= set(fit.check(influence=False))
         True
         """
-        from bayesmixed.report import checks
-
-        return checks.check(self, seed, influence)
+        return _checks.check(self, seed, influence)
 
     def loo(self, warn: bool = True):
         """PSIS-LOO-CV (arviz-stats) with Pareto k warnings.
@@ -340,9 +325,7 @@ class Fit:
         >>> int(fit.loo(warn=False).n_data_points)
         180
         """
-        from bayesmixed.report import compare
-
-        return compare.loo(self, warn)
+        return _compare.loo(self, warn)
 
     def waic(self, warn: bool = True):
         """WAIC with a warning when some p_waic_i > 0.4.
@@ -352,12 +335,25 @@ class Fit:
         >>> bool(fit.waic(warn=False).elpd < 0)
         True
         """
-        from bayesmixed.report import compare
+        return _compare.waic(self, warn)
 
-        return compare.waic(self, warn)
-
-    def kfold(self, k: int = 10, by: str | None = None, **kwargs):
+    def kfold(
+        self,
+        k: int = 10,
+        by: str | None = None,
+        *,
+        seed=0,
+        n_new: int = 20,
+        chains: int | None = None,
+        draws: int | None = None,
+        tune: int | None = None,
+        progress: bool = False,
+    ):
         """Grouped K-fold CV refitting without whole clusters of ``by``.
+
+        The refits keep this fit's spec, parameterization and sampler settings (``chains``,
+        ``draws``, ``tune`` override them); see :func:`bayesmixed.report.compare.kfold` for
+        ``seed``, ``n_new`` and the result.
 
         Examples
         --------
@@ -365,9 +361,13 @@ class Fit:
         >>> cv.elpd_i.sizes["cluster"]  # doctest: +SKIP
         18
         """
-        from bayesmixed.report import compare
+        parts = refitter(self.spec, self.meta, self.config, chains=chains, draws=draws,
+                         tune=tune, progress=progress)
 
-        return compare.kfold(self, k, by, **kwargs)
+        def refit(train: pd.DataFrame, fold_seed: int) -> Fit:
+            return Fit(*parts(train, fold_seed).as_tuple())
+
+        return _compare.kfold(self, refit, k, by, seed=seed, n_new=n_new)
 
     def plot_trace(self, var_names=None):
         """Trace and density plot (matplotlib figure).

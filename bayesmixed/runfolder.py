@@ -1,7 +1,7 @@
 """Run folders: everything about one fit in one place, written all at once or not at all.
 
-A run folder holds the fit files of :mod:`bayesmixed.io` (posterior NetCDF, spec YAML, data,
-meta and sampler settings) plus what a person reads first:
+A run folder holds the fit files of :mod:`bayesmixed.fitfiles` (posterior NetCDF, spec YAML,
+data, meta and sampler settings) plus what a person reads first:
 
 - ``manifest.json``: package versions, seed, command line, sha256 of the data, timings,
   the diagnostics verdict and the sha256 of every file;
@@ -11,29 +11,27 @@ meta and sampler settings) plus what a person reads first:
 
 Folders are written to a temporary sibling and renamed into place only when complete, so an
 interrupted run (Ctrl-C, SIGTERM, an error) never leaves a partial folder, and an existing
-folder is only replaced when asked to (``force``).
+folder is only replaced when asked to (``force``). Writing a run folder does not import
+loading (:mod:`bayesmixed.io`), nor does loading import it: both use :mod:`bayesmixed.fitfiles`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import math
 import os
 import platform
-import shutil
 import signal
 import sys
-import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from bayesmixed.errors import RunFolderError
+from bayesmixed.fitfiles import DATA_FILE, atomic_folder, check_target, jsonable, write_fit_files
 
 __all__ = [
     "InterruptGuard",
@@ -92,106 +90,6 @@ def package_versions(names: Sequence[str] = PACKAGES) -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             out[name] = None
     return out
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` with numpy scalars turned into Python numbers and NaN/inf into ``None``.
-
-    Examples
-    --------
-    >>> jsonable({"rhat": np.float64(1.01), "ess": float("nan"), "n": (np.int64(2),)})
-    {'rhat': 1.01, 'ess': None, 'n': [2]}
-    """
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    if isinstance(value, Path):
-        return str(value)
-    return str(value)
-
-
-def check_target(target: Path, force: bool) -> None:
-    """Raise :class:`RunFolderError` unless a folder may be written at ``target``.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> here = pathlib.Path(tempfile.mkdtemp())
-    >>> check_target(here / "new", force=False)  # fine: nothing there
-    >>> check_target(here, force=False)
-    Traceback (most recent call last):
-    ...
-    bayesmixed.errors.RunFolderError: run folder '...' already exists; ...
-    """
-    if target.exists() or target.is_symlink():
-        if not target.is_dir():
-            raise RunFolderError(f"{str(target)!r} exists and is not a folder; choose another path")
-        if not force:
-            raise RunFolderError(
-                f"run folder {str(target)!r} already exists; replace it with --force (command "
-                "line) or overwrite=True (Fit.save)"
-            )
-
-
-@contextlib.contextmanager
-def atomic_folder(path: str | Path, *, force: bool = False) -> Iterator[Path]:
-    """Write a folder atomically.
-
-    Yields a new temporary folder beside ``path``; when the block ends normally the temporary
-    folder is renamed to ``path`` (replacing an existing folder only when ``force``). When the
-    block raises, including ``KeyboardInterrupt``, the temporary folder is removed and nothing
-    appears at ``path``.
-
-    Raises
-    ------
-    RunFolderError
-        When ``path`` exists and ``force`` is false, or exists and is not a folder.
-
-    Examples
-    --------
-    >>> import pathlib, tempfile
-    >>> here = pathlib.Path(tempfile.mkdtemp())
-    >>> with atomic_folder(here / "run") as tmp:
-    ...     _ = (tmp / "a.txt").write_text("done")
-    >>> sorted(p.name for p in here.iterdir()), (here / "run" / "a.txt").read_text()
-    (['run'], 'done')
-    """
-    target = Path(path).expanduser().absolute()
-    check_target(target, force)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        mask = os.umask(0)
-        os.umask(mask)
-        tmp.chmod(0o777 & ~mask)  # mkdtemp makes it private; a run folder is an ordinary one
-    except OSError as exc:
-        raise RunFolderError(f"cannot create a folder beside {str(target)!r}: {exc}") from None
-    try:
-        yield tmp
-        check_target(target, force)
-        old = None
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-            old.rmdir()
-            os.rename(target, old)
-        try:
-            os.rename(tmp, target)
-        except OSError:
-            if old is not None:
-                os.rename(old, target)
-            raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 class InterruptGuard:
@@ -300,8 +198,6 @@ def write_run_folder(
     >>> manifest["seed"], manifest["diagnostics"]["verdict"] in ("ok", "warning", "fail")
     (1, True)
     """
-    from bayesmixed.io import DATA_FILE, write_fit_files
-
     t0 = time.perf_counter()
     with atomic_folder(path, force=force) as tmp:
         write_fit_files(fit, tmp)

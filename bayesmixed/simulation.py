@@ -22,10 +22,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayesmixed.api import make_spec
+from bayesmixed.design.evaluate import names_in
+from bayesmixed.design.matrices import build_design
 from bayesmixed.errors import SpecError
 from bayesmixed.families import AUX_NAMES, Family, get_family, resolve_link
 from bayesmixed.formula.terms import ModelSpec
 from bayesmixed.names import cor_label, parse_prior_key, sd_label
+from bayesmixed.report.linpred import inverse_link
 
 __all__ = ["default_truth", "simulate"]
 
@@ -292,10 +296,6 @@ def simulate(
     >>> df.shape, df.attrs["truth"]["params"]["x"]
     ((240, 3), 1.0)
     """
-    from bayesmixed.api import make_spec
-    from bayesmixed.design.matrices import build_design
-    from bayesmixed.report.linpred import inverse_link
-
     spec = make_spec(spec, family, link)
     fam = get_family(spec.family)
     link_name = resolve_link(fam, spec.link)
@@ -316,8 +316,6 @@ def simulate(
     reserved = {y_col, other, *group_cols}
     offset_cols: list[str] = []
     if spec.offset:
-        from bayesmixed.design.evaluate import names_in
-
         offset_cols = sorted(names_in(spec.offset, []))
     used = set(_names(spec.fixed)) | {v for g in spec.groups for v in _names(g.expr)}
     pred_specs = dict(predictors or {})

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 import bayesmixed as bm
+from bayesmixed import fitfiles
 from bayesmixed import io as bmio
 from bayesmixed.errors import RunFolderError
 from bayesmixed.runfolder import InterruptGuard, atomic_folder, file_sha256, jsonable
@@ -122,7 +123,7 @@ def test_failed_save_leaves_nothing(fit, tmp_path, monkeypatch):
         (Path(folder) / "posterior.nc").write_text("partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr(bmio, "write_fit_files", broken)
+    monkeypatch.setattr(fitfiles, "write_fit_files", broken)  # what save_fit writes with
     with pytest.raises(OSError, match="disk full"):
         bmio.save_fit(fit, tmp_path / "f")
     assert list(tmp_path.iterdir()) == []

@@ -7,9 +7,10 @@
   warning when some ``p_waic_i > 0.4``. (ArviZ 1.x dropped WAIC; PSIS-LOO is preferred.)
 - :func:`compare`: the :func:`arviz_stats.compare` table (elpd, differences, their SE,
   stacking weights) for several fits.
-- :func:`kfold`: grouped K-fold CV that refits the model without whole clusters and scores the
-  held-out clusters as new groups: ``log p(y_c | train) = log mean_{s,m} prod_{i in c}
-  p(y_i | theta_s, u_sm)`` with ``u_sm ~ N(0, Sigma_s)`` one draw per cluster shared by its rows.
+- :func:`kfold`: grouped K-fold CV that refits the model without whole clusters (through a
+  :class:`Refit` callable it is given) and scores the held-out clusters as new groups:
+  ``log p(y_c | train) = log mean_{s,m} prod_{i in c} p(y_i | theta_s, u_sm)`` with
+  ``u_sm ~ N(0, Sigma_s)`` one draw per cluster shared by its rows.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -24,10 +26,16 @@ import xarray as xr
 from scipy.special import logsumexp
 
 from bayesmixed.design.levels import factor_texts
+from bayesmixed.design.validate import response_data
 from bayesmixed.errors import DataError, PredictionError
+from bayesmixed.families import get_family, resolve_link
+from bayesmixed.report.linpred import log_likelihood
+from bayesmixed.report.predict import predict_draws, prediction_inputs
 from bayesmixed.report.residuals import pointwise_log_likelihood
 
-__all__ = ["WAIC", "ParetoKWarning", "compare", "group_folds", "kfold", "loo", "waic"]
+__all__ = [
+    "WAIC", "ParetoKWarning", "Refit", "compare", "group_folds", "kfold", "loo", "waic",
+]
 
 
 class ParetoKWarning(UserWarning):
@@ -261,11 +269,6 @@ def _heldout_log_density(
     refit, test: pd.DataFrame, keys: np.ndarray, n_new: int, seed
 ) -> np.ndarray:
     """log p(y_c | training data) per held-out cluster (in the order of ``np.unique(keys)``)."""
-    from bayesmixed.design.validate import response_data
-    from bayesmixed.families import get_family, resolve_link
-    from bayesmixed.report.linpred import log_likelihood
-    from bayesmixed.report.predict import predict_draws, prediction_inputs
-
     spec = refit.spec
     fam = get_family(spec.family)
     resp = response_data(spec, fam, resolve_link(fam, spec.link), test)
@@ -285,32 +288,52 @@ def _heldout_log_density(
     return logsumexp(stacked, axis=0) - np.log(stacked.shape[0])
 
 
+@runtime_checkable
+class Refit(Protocol):
+    """How :func:`kfold` refits: ``refit(train, seed)`` fits the model to the rows ``train``.
+
+    The result must be fit-like (``spec``, ``meta``, ``idata``, ``design``, ``data``), as a
+    :class:`~bayesmixed.result.Fit`. :meth:`Fit.kfold <bayesmixed.result.Fit.kfold>` passes
+    one that keeps the fit's spec and sampler settings, in the spirit of arviz-stats'
+    ``SamplingWrapper``: the K-fold computation never imports model building or sampling.
+
+    Examples
+    --------
+    >>> def refit(train, seed):
+    ...     return fit  # a stand-in: a real refit samples the model on ``train``
+    >>> isinstance(refit, Refit)
+    True
+    """
+
+    def __call__(self, train: pd.DataFrame, seed: int) -> Any: ...
+
+
 def kfold(
     fit,
+    refit: Refit,
     k: int = 10,
     by: str | None = None,
     *,
     seed=0,
     n_new: int = 20,
-    chains: int | None = None,
-    draws: int | None = None,
-    tune: int | None = None,
-    progress: bool = False,
 ):
     """Grouped K-fold cross-validation: refit leaving whole clusters of ``by`` out.
 
     Parameters
     ----------
+    fit
+        The fit to cross-validate (fit-like: ``meta``, ``data``, ``idata``).
+    refit
+        ``refit(train, seed)``: the model fitted to the training rows (see :class:`Refit`).
     k
         Number of folds (at most the number of clusters).
     by
         Grouping column whose clusters are kept together (default the first grouping factor).
     seed
-        Seed of the fold assignment, the refits and the new-group effect draws.
+        Seed of the fold assignment, the refits (fold ``f`` gets ``seed + f + 1``) and the
+        new-group effect draws.
     n_new
         Draws of the held-out clusters' new effects per posterior draw.
-    chains, draws, tune
-        Sampler settings of the refits (default the fit's).
 
     Returns
     -------
@@ -321,13 +344,11 @@ def kfold(
 
     Examples
     --------
-    >>> res = kfold(fit, k=3, by="Subject", draws=200, tune=200)  # doctest: +SKIP
+    >>> res = fit.kfold(k=3, by="Subject", draws=200, tune=200)  # doctest: +SKIP
     >>> res.n_folds, res.elpd_i.sizes["cluster"]  # doctest: +SKIP
     (3, 18)
     """
     from arviz_stats.utils import ELPDDataLOOKFold
-
-    from bayesmixed.api import fit as refit_model
 
     if by is None:
         if not fit.meta["blocks"]:
@@ -337,34 +358,13 @@ def kfold(
     data = fit.data.reset_index(drop=True)
     keys = _cluster_keys(data, by)
     folds = group_folds(keys, k, seed)
-    cfg = fit.config or {}
-    centered = {
-        f: "partial" if c.get("partial") else c["centered"]
-        for f, c in fit.meta.get("parameterization", {}).items()
-    }
     uniq = np.unique(keys)
     elpd_c = np.full(uniq.size, np.nan)
-    from bayesmixed.sample.backends import reuse_compiled
-
     for f in range(k):
         train, test = data[folds != f], data[folds == f].reset_index(drop=True)
-        with reuse_compiled():  # one compiled model for every fold of the same shape
-            refit = refit_model(
-                fit.spec,
-                train,
-                chains=chains or cfg.get("chains", 4),
-                draws=draws or cfg.get("draws", 1000),
-                tune=tune or cfg.get("tune", 1000),
-                target_accept=cfg.get("target_accept", 0.8),
-                adaptation=cfg.get("adaptation", "diag"),
-                seed=seed + f + 1,
-                backend=cfg.get("backend", "nutpie"),
-                progress=progress,
-                centered=centered or None,
-                log_likelihood=False,
-            )
+        refitted = refit(train, seed + f + 1)
         test_keys = keys[folds == f]
-        dens = _heldout_log_density(refit, test, test_keys, n_new, seed + 1000 + f)
+        dens = _heldout_log_density(refitted, test, test_keys, n_new, seed + 1000 + f)
         elpd_c[np.searchsorted(uniq, np.unique(test_keys))] = dens
     ll = pointwise_log_likelihood(fit)
     inv = np.searchsorted(uniq, keys)

@@ -13,6 +13,9 @@ from matplotlib.figure import Figure
 
 from bayesmixed.errors import PredictionError
 from bayesmixed.families import get_family
+from bayesmixed.report.effects import effect_curve, is_categorical
+from bayesmixed.report.linpred import fixed_coefficients
+from bayesmixed.report.params import parameter_dataset
 from bayesmixed.report.plots_checks import (
     BLUE,
     GREY,
@@ -23,6 +26,8 @@ from bayesmixed.report.plots_checks import (
     plot_ppc,
     plot_residuals,
 )
+from bayesmixed.report.ranef import ranef_table, shrinkage_table
+from bayesmixed.report.variance import icc_draws
 
 __all__ = [
     "plot_calibration",
@@ -41,8 +46,6 @@ __all__ = [
 
 def _param_tree(fit, var_names):
     import xarray as xr
-
-    from bayesmixed.report.params import parameter_dataset
 
     ds = parameter_dataset(fit.idata, fit.meta)
     if var_names is not None:
@@ -109,8 +112,6 @@ def plot_forest(
     >>> type(fig).__name__, len(fig.axes) > 0
     ('Figure', True)
     """
-    from bayesmixed.report.linpred import fixed_coefficients
-
     names = list(fit.meta["x_names"])
     beta = fixed_coefficients(fit.idata, fit.meta)
     keep = [j for j, n in enumerate(names) if intercept or n != "Intercept"]
@@ -148,8 +149,6 @@ def plot_caterpillar(
     >>> type(fig).__name__, len(fig.axes) > 0
     ('Figure', True)
     """
-    from bayesmixed.report.ranef import ranef_table
-
     table = ranef_table(fit.idata, fit.meta, factor, prob)
     lo_c, hi_c = table.columns[-2], table.columns[-1]
     panels = list(table.groupby(["factor", "term"], sort=False))
@@ -184,8 +183,6 @@ def plot_shrinkage(fit, factor: str | None = None, term: str = "Intercept", tabl
     >>> type(fig).__name__, len(fig.axes) > 0
     ('Figure', True)
     """
-    from bayesmixed.report.ranef import shrinkage_table
-
     t = shrinkage_table(fit, factor, term) if table is None else table
     fig = Figure(figsize=(7, 4.2), layout="constrained")
     ax = fig.add_subplot()
@@ -235,8 +232,6 @@ def plot_icc(fit, kind: str = "adjusted", draws: dict | None = None) -> Figure:
     >>> type(fig).__name__, len(fig.axes) > 0
     ('Figure', True)
     """
-    from bayesmixed.report.variance import icc_draws
-
     draws = icc_draws(fit.idata, fit.meta, fit.design, kind) if draws is None else draws
     if not draws:
         raise PredictionError("the model has no random intercept: no ICC")
@@ -264,8 +259,6 @@ def plot_effects(fit, variable: str, curve: pd.DataFrame | None = None, **kwargs
     >>> type(fig).__name__, len(fig.axes) > 0
     ('Figure', True)
     """
-    from bayesmixed.report.effects import effect_curve, is_categorical
-
     c = effect_curve(fit, variable, **kwargs) if curve is None else curve
     lo_c, hi_c = c.columns[-2], c.columns[-1]
     categorical = is_categorical(fit.data[variable])

@@ -8,6 +8,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from bayesmixed.families import get_family
+from bayesmixed.report.checks import (
+    binned_residuals,
+    calibration_table,
+    check,
+    posterior_predictive,
+)
+from bayesmixed.report.residuals import fitted_mean, influential_clusters, quantile_residuals
 
 __all__ = ["plot_calibration", "plot_influence", "plot_ppc", "plot_residuals"]
 
@@ -31,8 +38,6 @@ def plot_ppc(fit, checks: dict | None = None, n_lines: int = 50) -> Figure:
     >>> type(fig).__name__, len(fig.axes) > 0
     ('Figure', True)
     """
-    from bayesmixed.report.checks import check
-
     c = check(fit, influence=False) if checks is None else checks
     fam = c["family"]
     fig = Figure(figsize=(7, 4.2), layout="constrained")
@@ -112,8 +117,6 @@ def plot_calibration(fit, checks: dict | None = None) -> Figure:
     >>> type(fig).__name__, len(fig.axes) > 0
     ('Figure', True)
     """
-    from bayesmixed.report.checks import binned_residuals, calibration_table, posterior_predictive
-
     cal = checks.get("calibration") if checks else None
     if cal is None:
         cal = calibration_table(fit, posterior_predictive(fit))
@@ -171,8 +174,6 @@ def plot_residuals(fit, checks: dict | None = None) -> Figure:
     """
     from scipy import stats
 
-    from bayesmixed.report.residuals import fitted_mean, quantile_residuals
-
     if checks and "residuals" in checks:
         fitted, q = (
             checks["residuals"]["fitted"].to_numpy(),
@@ -207,8 +208,6 @@ def plot_influence(fit, table: pd.DataFrame | None = None) -> Figure:
     >>> type(fig).__name__, len(fig.axes) > 0
     ('Figure', True)
     """
-    from bayesmixed.report.residuals import influential_clusters
-
     t = influential_clusters(fit) if table is None else table
     fig = Figure(figsize=(7, 3.6), layout="constrained")
     ax = fig.add_subplot()

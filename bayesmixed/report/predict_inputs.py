@@ -9,8 +9,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from bayesmixed.design.evaluate import evaluate
 from bayesmixed.design.frames import as_pandas
 from bayesmixed.design.levels import column_texts, match_levels
+from bayesmixed.design.validate import check_new_data
 from bayesmixed.errors import DataError, PredictionError
 
 __all__ = ["PredictionInputs", "new_data_matrices", "prediction_inputs"]
@@ -134,16 +136,12 @@ def prediction_inputs(fit, newdata: pd.DataFrame | None = None) -> PredictionInp
     >>> prediction_inputs(fit, new).X.shape
     (2, 2)
     """
-    from bayesmixed.design.evaluate import evaluate
-
     design = fit.design
     if newdata is None:
         groups = [(b.index, b.Z) for b in design.blocks]
         keys = [np.asarray(b.levels, dtype=object)[b.index] for b in design.blocks]
         return PredictionInputs(design.X, groups, keys, design.offset, design.trials, design.data)
     newdata = as_pandas(newdata, "newdata", PredictionError)  # any frame kind, or a dict
-    from bayesmixed.design.validate import check_new_data
-
     check_new_data(fit.spec, newdata)  # no rows / NaN or inf in used columns (issue 6)
     newdata = match_column_types(newdata, design.data)
     _check_grouping_columns(design, newdata)

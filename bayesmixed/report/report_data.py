@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from bayesmixed.errors import BayesmixedError
+from bayesmixed.report import checks as ch
+from bayesmixed.report import compare, effects, r2, ranef, variance
 
 __all__ = ["collect", "fixed_variables"]
 
@@ -99,9 +101,6 @@ def collect(fit, seed=0, effect_draws: int | None = 400) -> dict:
     >>> {"model", "diagnostics", "summary", "variance", "checks"} <= set(data)
     True
     """
-    from bayesmixed.report import checks as ch
-    from bayesmixed.report import compare, effects, r2, ranef, variance
-
     c = _Collector()
     idata, meta, design = fit.idata, fit.meta, fit.design
     out: dict = {"model": _model_info(fit), "diagnostics": fit.diagnostics().to_dict()}

@@ -42,7 +42,7 @@ from scipy import stats
 from bayesmixed.errors import PredictionError
 from bayesmixed.families import get_family
 from bayesmixed.names import r_var
-from bayesmixed.report.draws import flat
+from bayesmixed.report.draws import block_cholesky, flat, score_and_weight
 from bayesmixed.report.linpred import aux_draws, inverse_link, linpred, log_likelihood
 
 __all__ = [
@@ -187,8 +187,6 @@ def _cluster_sum(values: np.ndarray, order: np.ndarray, starts: np.ndarray) -> n
 def _cluster_modes(fit, eta0, y, trials, dblk, prec, order, starts, u, iters: int = 30):
     """Mode and curvature of ``log p(y_c | u) + log N(u | 0, Sigma_s)`` for every draw and
     cluster, by Fisher scoring vectorized over (draws, clusters)."""
-    from bayesmixed.report.draws import score_and_weight
-
     S, L, k = u.shape
     Z = dblk.Z
     for _ in range(iters):
@@ -222,8 +220,6 @@ def integrated_cluster_log_likelihood(fit, block: int, max_nodes: int = 64) -> n
     (400, 18)
     """
     from scipy.special import logsumexp
-
-    from bayesmixed.report.draws import block_cholesky
 
     idata, meta, design = fit.idata, fit.meta, fit.design
     dblk, mblk = design.blocks[block], meta["blocks"][block]

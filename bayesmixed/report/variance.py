@@ -53,6 +53,7 @@ from bayesmixed.report.draws import (
     summarize_draws,
     summary_row,
 )
+from bayesmixed.report.icc import mean_fixed_linpred
 from bayesmixed.report.linpred import fixed_coefficients
 from bayesmixed.report.varcorr import format_varcorr, varcorr_table
 
@@ -127,8 +128,6 @@ def _mean_linpred(idata, meta: dict, design) -> np.ndarray:
     if design is not None:
         eta = fixed_coefficients(idata, meta) @ np.asarray(design.X, dtype=float).mean(axis=0)
         return eta + float(meta.get("offset_mean", 0.0))
-    from bayesmixed.report.icc import mean_fixed_linpred
-
     return mean_fixed_linpred(idata, meta)
 
 

@@ -176,7 +176,7 @@ def render_markdown(results: dict[str, SBCResult], n_requested: int, command: st
     import nutpie
     import pymc
 
-    import bayesmixed
+    from bayesmixed._version import __version__
 
     sections, summaries = [], []
     for family, res in results.items():
@@ -209,7 +209,7 @@ def render_markdown(results: dict[str, SBCResult], n_requested: int, command: st
         command,
         "```",
         "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with bayesmixed {bayesmixed.__version__}, "
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with bayesmixed {__version__}, "
         f"PyMC {pymc.__version__}, nutpie {nutpie.__version__}, Python "
         f"{platform.python_version()}{commit}. Design: {args.n_groups} groups x "
         f"{args.n_per_group} rows "

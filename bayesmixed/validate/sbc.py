@@ -501,8 +501,8 @@ def sbc(
     >>> len(res.ranks), list(res.sims.columns[:3])
     (2, ['seed', 'error', 'centered'])
     """
-    import bayesmixed as bm
-    from bayesmixed.api import make_spec, prior_predictive
+    from bayesmixed.api import fit as fit_model
+    from bayesmixed.api import make_spec, prepare, prior_predictive
     from bayesmixed.report.summary import convergence
     from bayesmixed.sample.backends import reuse_compiled
 
@@ -534,7 +534,7 @@ def sbc(
         pp = prior_predictive(spec, template, draws=n_sims, seed=prior_seed, centered=False)
     ys = np.asarray(pp["prior_predictive"]["y"].values)[0]  # (n_sims, n_obs)
     _check_priors_fixed(spec, template, ys[: min(3, n_sims)])
-    meta0 = bm.prepare(spec, template, centered=False).meta()
+    meta0 = prepare(spec, template, centered=False).meta()
     truth_vals = _named_values({"posterior": pp["prior"]}, meta0, include_effects)
     truths = pd.DataFrame({k: v[0] for k, v in truth_vals.items()})
 
@@ -580,7 +580,7 @@ def sbc(
             cent = centered
             with warnings.catch_warnings(), reuse_compiled():
                 warnings.simplefilter("ignore")
-                fit = bm.fit(
+                fit = fit_model(
                     fit_spec,
                     data,
                     chains=chains,
