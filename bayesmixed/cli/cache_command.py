@@ -29,7 +29,15 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    """Print the cache's directory, entries and size, or delete its entries."""
+    """Print the cache's directory, entries and size, or delete its entries.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> run(argparse.Namespace(action="info", json=False))  # doctest: +ELLIPSIS
+    directory: ...
+    0
+    """
     from bayesmixed.sample import diskcache
 
     if args.action == "clear":

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from bayesmixed.sample import native
 
-__all__ = ["cache_dir", "clear", "enabled", "graph_key", "info", "load", "store", "write_atomic"]
+__all__ = ["cache_dir", "clear", "enabled", "graph_key", "info", "write_atomic"]
 
 FORMAT = 1  #: bump when the layout of an entry changes
 SUFFIX = ".nutpie"
@@ -64,7 +64,14 @@ def cache_dir() -> Path:
 
 
 def enabled() -> bool:
-    """Whether the persistent cache is used (``BAYESMIXED_CACHE`` is not ``0``/``off``)."""
+    """Whether the persistent cache is used (``BAYESMIXED_CACHE`` is not ``0``/``off``).
+
+    Examples
+    --------
+    >>> import os
+    >>> enabled() == (os.environ.get("BAYESMIXED_CACHE", "1") not in ("0", "off"))
+    True
+    """
     return os.environ.get(_ENV_ON, "1").strip().lower() not in ("0", "off", "false", "no")
 
 
@@ -170,7 +177,16 @@ def store(key: str, compiled) -> str:
 
 def write_atomic(path: Path, payload: bytes) -> None:
     """Write ``payload`` to a temporary file beside ``path`` and rename it into place: a
-    concurrent reader sees the old file, or all of the new one, never part of it."""
+    concurrent reader sees the old file, or all of the new one, never part of it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "entry"
+    >>> write_atomic(path, b"abc")
+    >>> path.read_bytes()
+    b'abc'
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=SUFFIX)
     try:

@@ -14,6 +14,11 @@ def import_nutpie():
     nutpie is imported, ``arviz`` is a stand-in with those two functions (any other name is
     taken from the real package); the stand-in leaves ``sys.modules`` afterwards, so a later
     ``import arviz`` gets the real package.
+
+    Examples
+    --------
+    >>> import_nutpie().__name__
+    'nutpie'
     """
     import sys
 
@@ -23,7 +28,12 @@ def import_nutpie():
         return nutpie
     import types
 
-    import arviz_base
+    try:
+        import arviz_base
+    except ImportError:  # an arviz before 1.0: no stand-in
+        import nutpie
+
+        return nutpie
 
     def real(name: str):
         import importlib

@@ -11,7 +11,7 @@ import pickle
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Dims", "LogpCall", "NativeFunc", "call", "environments", "load_functions"]
+__all__: list[str] = []  # internal to bayesmixed.sample.diskcache
 
 
 @dataclass
