@@ -5,7 +5,9 @@
 cache, all in a new temporary directory: "cold"), then ``--repeats`` times with the caches the
 cold run filled ("warm"), and writes a markdown table (``benchmarks/out/LATENCY.md`` unless
 ``--out``) with the split of ``bm.fit``'s wall time: build, compile, sample, post-processing
-and the rest (mostly imports of the modelling stack, which ``bm.fit`` does lazily).
+and the rest (mostly imports of the modelling stack, which ``bm.fit`` does lazily), and the
+CPU seconds of the main thread (everything but the sampler's threads; robust to other
+processes' load, unlike wall time) and of the sampler's threads.
 
 Cases: sleepstudy ``Reaction ~ Days + (Days | Subject)`` (4 chains) and VerbAgg
 ``r2 ~ Anger + Gender + btype + situ + (1 | id) + (1 | item)`` (bernoulli, 2 chains), 1,000
@@ -41,15 +43,19 @@ def worker(case: str, draws: int) -> dict:
 
     name, formula, family, chains = CASES[case]
     data = bm.datasets.load(name)
-    t1 = time.perf_counter()
+    t1, cpu1, main1 = time.perf_counter(), time.process_time(), time.thread_time()
     fit = bm.fit(formula, data, family, chains=chains, draws=draws, tune=draws, seed=1,
                  progress=False)
-    t2 = time.perf_counter()
+    t2, cpu2, main2 = time.perf_counter(), time.process_time(), time.thread_time()
     t = fit.timings
     rec = {"case": case, "chains": chains, "draws": draws, "import_and_data_s": t1 - t0,
            "fit_s": t2 - t1, "disk_cache": t.get("disk_cache", "?")}
     rec.update({f"{p}_s": float(t.get(p, 0.0)) for p in PARTS})
     rec["other_s"] = rec["fit_s"] - sum(rec[f"{p}_s"] for p in PARTS)
+    # CPU seconds of the main thread: all of bm.fit but the sampler's threads, and hardly
+    # affected by other processes competing for the cores (unlike wall time)
+    rec["main_cpu_s"] = main2 - main1
+    rec["sampler_cpu_s"] = (cpu2 - cpu1) - (main2 - main1)
     return rec
 
 
@@ -72,15 +78,17 @@ def run_fresh(case: str, draws: int, cache: Path) -> dict:
 def table(rows: list[dict]) -> str:
     """The markdown table of the runs."""
     head = ("| case | caches | bm.fit s | build | compile | sample | post | other | "
-            "process s | disk cache | load (1 min) |\n|" + "---|" * 11)
+            "main-thread CPU s | sampler CPU s | process s | disk cache | load (1 min) |\n|"
+            + "---|" * 13)
     lines = [head]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['case']} | {r['state']} | error: {r['error']} |" + " |" * 8)
+            lines.append(f"| {r['case']} | {r['state']} | error: {r['error']} |" + " |" * 10)
             continue
         lines.append(
             f"| {r['case']} ({r['chains']} ch) | {r['state']} | **{r['fit_s']:.2f}** | "
             + " | ".join(f"{r[f'{p}_s']:.2f}" for p in (*PARTS, "other"))
+            + f" | {r['main_cpu_s']:.2f} | {r['sampler_cpu_s']:.2f}"
             + f" | {r['process_s']:.2f} | {r['disk_cache']} | {r['load']:.1f} |")
     return "\n".join(lines) + "\n"
 
