@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 
 import matplotlib
@@ -10,6 +11,8 @@ import pytest
 
 matplotlib.use("Agg")
 os.environ.setdefault("PYTHONWARNINGS", "ignore")
+# compiled models go to a cache of this test session (inherited by subprocesses), not the user's
+os.environ["BAYESMIXED_CACHE_DIR"] = tempfile.mkdtemp(prefix="bayesmixed-test-cache-")
 
 #: sampler settings for quick fits in tests
 QUICK = {"chains": 2, "draws": 300, "tune": 300, "progress": False}

@@ -77,12 +77,16 @@ def _logistic_csv(path):
     pd.DataFrame({"y": y, "x": x, "g": g}).to_csv(path, index=False)
 
 
-def _cli_fit(work, out: str, cache: str) -> None:
+def _cli_fit(work, out: str, cache: str) -> dict:
+    """Fit in a fresh process with PyTensor's and bayesmixed's caches under ``cache``; returns
+    the fit's timings from the run folder's manifest."""
+    import json
     import os
     import subprocess
     import sys
 
-    env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={cache}"}
+    env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={cache}",
+           "BAYESMIXED_CACHE_DIR": f"{cache}/bayesmixed"}
     res = subprocess.run(
         [sys.executable, "-m", "bayesmixed", "fit", "--data", "d.csv", "--formula",
          "y ~ x + (1 + x | g)", "--family", "bernoulli", "--chains", "2", "--draws", "150",
@@ -90,19 +94,24 @@ def _cli_fit(work, out: str, cache: str) -> None:
         cwd=work, env=env, capture_output=True, text=True, timeout=900,
     )
     assert res.returncode in (0, 3), res.stderr
+    return json.loads((work / out / "manifest.json").read_text())["timings"]
 
 
 def test_same_seed_same_draws_from_a_cold_and_a_warm_compile_cache(tmp_path):
-    """Two fresh processes, the first with an empty PyTensor compile and numba cache: every draw
-    equal (before the fix, numba's fast-math kernels rounded differently when compiled afresh
-    than when loaded from the cache, and every draw differed)."""
+    """Two fresh processes, the first with empty PyTensor/numba and bayesmixed caches, the
+    second loading the compiled model the first stored: every draw equal (before the fix,
+    numba's fast-math kernels rounded differently when compiled afresh than when loaded from
+    the cache, and every draw differed)."""
     import xarray as xr
 
     _logistic_csv(tmp_path / "d.csv")
     cache = tmp_path / "pytensor-cache"  # empty: the first process compiles everything
-    _cli_fit(tmp_path, "cold", str(cache))
+    cold = _cli_fit(tmp_path, "cold", str(cache))
     assert any((cache / "numba").iterdir()), "the first process filled the numba cache"
-    _cli_fit(tmp_path, "warm", str(cache))
+    assert cold["disk_cache"] == "stored"
+    warm = _cli_fit(tmp_path, "warm", str(cache))
+    assert warm["disk_cache"] == "hit", "a fresh process loads the compiled model"
+    assert warm["compile"] < cold["compile"]
     with xr.open_datatree(tmp_path / "cold" / "posterior.nc", engine="h5netcdf") as a, \
             xr.open_datatree(tmp_path / "warm" / "posterior.nc", engine="h5netcdf") as b:
         for group in ("posterior", "sample_stats"):

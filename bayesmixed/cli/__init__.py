@@ -1,7 +1,8 @@
 """The ``bayesmixed`` command line.
 
 Subcommands: ``fit`` (fit and write a run folder), ``summary``, ``report``, ``compare``,
-``predict`` (read run folders), ``models`` (the library) and ``simulate``.
+``predict`` (read run folders), ``models`` (the library), ``simulate`` and ``cache`` (the
+compiled models kept between processes).
 
 Exit status: 0 success; 2 bad arguments or input (one clear message on stderr, no traceback);
 3 diagnostics verdict "fail" with ``fit --strict``; 130/143 interrupted by SIGINT/SIGTERM.
@@ -29,6 +30,7 @@ def build_parser() -> ArgParser:
     """
     from bayesmixed import __version__
     from bayesmixed.cli import (
+        cache_command,
         fit_command,
         models_command,
         run_commands,
@@ -45,6 +47,7 @@ def build_parser() -> ArgParser:
     run_commands.add_parsers(sub)
     models_command.add_parser(sub)
     simulate_command.add_parser(sub)
+    cache_command.add_parser(sub)
     return parser
 
 

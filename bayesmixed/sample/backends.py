@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from bayesmixed.errors import SamplerError
+from bayesmixed.sample.imports import import_nutpie
 
 __all__ = ["ADAPTATIONS", "BACKENDS", "SamplerConfig", "clear_cache", "reuse_compiled", "run"]
 
@@ -227,18 +228,41 @@ def jitter_rvs(model) -> set:
     return {v for v in model.free_RVs if v.name not in UNJITTERED}
 
 
-def _compile(model):
+def _compile(model, key: str | None = None):
     """``nutpie.compile_pymc_model(model)`` with strict floating-point semantics and the
-    initial-point jitter of :func:`jitter_rvs`."""
-    import nutpie
+    initial-point jitter of :func:`jitter_rvs`, loaded from or stored in the persistent cache
+    (:mod:`bayesmixed.sample.diskcache`) under ``key``; returns it and the cache status."""
+    from bayesmixed.sample import diskcache
 
+    if key is None or not diskcache.enabled():
+        status = "off"
+    else:
+        status = "miss"
+        import_nutpie()
+        from nutpie.compile_pymc import _wrap_with_lock
+        from pymc.initial_point import make_initial_point_fn
+
+        with _strict_math():
+            init = make_initial_point_fn(model=model, jitter_rvs=jitter_rvs(model),
+                                         default_strategy="support_point", return_transformed=True)
+            hit = diskcache.load(key, model, _wrap_with_lock(init))
+        if hit is not None:
+            return hit, "hit"
+    nutpie = import_nutpie()
     with _strict_math():
-        return nutpie.compile_pymc_model(model, jitter_rvs=jitter_rvs(model))
+        compiled = nutpie.compile_pymc_model(model, jitter_rvs=jitter_rvs(model))
+    if status != "off":
+        status = diskcache.store(key, compiled)
+    return compiled, status
 
 
-def _compiled_nutpie(built):
-    """The compiled model for ``built`` and whether it came from the cache."""
+def _compiled_nutpie(built, status: dict | None = None):
+    """The compiled model for ``built`` and whether it came from the in-process cache; the
+    persistent cache's status goes into ``status["disk_cache"]``."""
+    from bayesmixed.sample import diskcache
 
+    status = {} if status is None else status
+    status["disk_cache"] = "memory"
     key = _structure_key(built)
     data_key = _data_key(built, key)
     hit = _FROZEN.get(data_key)
@@ -256,13 +280,17 @@ def _compiled_nutpie(built):
             if known:
                 data = {k: v for k, v in data.items() if k in known}
             return hit.with_data(**data), True
-        compiled = _compile(built.model)
+        disk = diskcache.graph_key(built.model, f"swappable {key}") if diskcache.enabled() else None
+        compiled, status["disk_cache"] = _compile(built.model, disk)
         _remember(_CACHE, key, compiled)
         return compiled, False
     from pymc.model.transform.optimization import freeze_dims_and_data
 
     small = [v.name for v in built.model.data_vars if v.get_value().size <= FREEZE_MAX_SIZE]
-    compiled = _compile(freeze_dims_and_data(built.model, data=small))
+    disk = None
+    if diskcache.enabled():
+        disk = diskcache.graph_key(built.model, f"frozen {small} {data_key}")
+    compiled, status["disk_cache"] = _compile(freeze_dims_and_data(built.model, data=small), disk)
     _remember(_FROZEN, data_key, compiled)
     return compiled, False
 
@@ -288,8 +316,10 @@ def run(built, config: SamplerConfig):
     Returns
     -------
     (DataTree, dict)
-        The posterior (with ``sample_stats``) and timings in seconds
-        (``compile``, ``sample``, ``cached``).
+        The posterior (with ``sample_stats``) and timings in seconds (``compile``,
+        ``sample``), ``cached`` (compiled model reused from this process) and ``disk_cache``
+        (the persistent cache: ``"hit"``, ``"stored"``, ``"off"``, ``"memory"`` for a reuse in
+        the process, or why it was not used).
 
     Examples
     --------
@@ -300,14 +330,14 @@ def run(built, config: SamplerConfig):
     >>> idata["posterior"]["b"].shape
     (2, 100, 1)
     >>> sorted(timings)
-    ['cached', 'compile', 'sample']
+    ['cached', 'compile', 'disk_cache', 'sample']
     """
     timings: dict[str, float | bool] = {}
     if config.backend == "nutpie":
-        import nutpie
+        nutpie = import_nutpie()
 
         t0 = time.perf_counter()
-        compiled, cached = _compiled_nutpie(built)
+        compiled, cached = _compiled_nutpie(built, timings)
         timings["compile"] = time.perf_counter() - t0
         timings["cached"] = cached
         t0 = time.perf_counter()
@@ -355,6 +385,7 @@ def run(built, config: SamplerConfig):
     timings["compile"] = 0.0
     timings["sample"] = time.perf_counter() - t0
     timings["cached"] = False
+    timings["disk_cache"] = f"not available for backend {config.backend}"
     _complete(built, idata, config)
     return idata, timings
 
