@@ -43,6 +43,10 @@ _LAZY = {
     "load": ("bayesmixed.io", "load"),
     "simulate": ("bayesmixed.simulation", "simulate"),
     "library": ("bayesmixed.library", None),
+    "fit_many": ("bayesmixed.many", "fit_many"),
+    "power": ("bayesmixed.power_analysis", "power"),
+    "plot_power": ("bayesmixed.power_analysis", "plot_power"),
+    "run_tasks": ("bayesmixed.parallel", "run_tasks"),
 }
 
 __all__ = [

@@ -1,7 +1,9 @@
 """The ``bayesmixed`` command line.
 
 Subcommands: ``fit`` (fit and write a run folder), ``summary``, ``report``, ``compare``,
-``predict`` (read run folders), ``models`` (the library) and ``simulate``.
+``predict`` (read run folders), ``models`` (the library), ``simulate`` and ``power``
+(simulation-based power analysis; ``--workers N`` / ``--scheduler ADDRESS`` run its fits on
+Dask).
 
 Exit status: 0 success; 2 bad arguments or input (one clear message on stderr, no traceback);
 3 diagnostics verdict "fail" with ``fit --strict``; 130/143 interrupted by SIGINT/SIGTERM.
@@ -31,6 +33,7 @@ def build_parser() -> ArgParser:
     from bayesmixed.cli import (
         fit_command,
         models_command,
+        power_command,
         run_commands,
         simulate_command,
     )
@@ -45,6 +48,7 @@ def build_parser() -> ArgParser:
     run_commands.add_parsers(sub)
     models_command.add_parser(sub)
     simulate_command.add_parser(sub)
+    power_command.add_parser(sub)
     return parser
 
 
