@@ -36,7 +36,8 @@ import bayesmixed as bm
 
 DRAWS = int(os.environ.get("BAYESMIXED_EXAMPLE_DRAWS", "1000"))
 QUICK = DRAWS < 500
-SIMS = 4 if QUICK else 100  # simulations per design (use 200 or more for a real study)
+SIMS = 3 if QUICK else 100  # simulations per design (use 200 or more for a real study)
+GROUPS, PER_GROUP = ([10, 20], [4]) if QUICK else ([10, 20, 40], [4, 8])
 SAMPLER = {"chains": 2, "draws": min(DRAWS, 500), "tune": min(DRAWS, 500)}
 pd.set_option("display.precision", 3)
 
@@ -55,7 +56,8 @@ one.head()
 # %% [markdown]
 # ## Power over a grid of designs
 #
-# Every combination of 10, 20 or 40 schools and 4 or 8 pupils per school is a design. Each
+# Every combination of 10, 20 or 40 schools and 4 or 8 pupils per school is a design (a quick
+# run keeps two of them). Each
 # simulation has its own seed, so the table is reproducible. Each fit is small (2 chains), and
 # every simulated data set of a design has the same model structure, compiled once.
 #
@@ -63,7 +65,7 @@ one.head()
 # the same seeds give exactly the same table (see the [scaling guide](../scaling.md)).
 
 # %%
-res = bm.power(FORMULA, TRUTH, n_groups=[10, 20, 40], n_per_group=[4, 8], sims=SIMS,
+res = bm.power(FORMULA, TRUTH, n_groups=GROUPS, n_per_group=PER_GROUP, sims=SIMS,
                target="x", seed=2026, **SAMPLER)
 res.table[["n_groups", "n_per_group", "n_obs", "power", "power_mcse", "coverage",
            "mean_width", "converged"]]
@@ -99,7 +101,7 @@ plt.show()
 # nominal error of a 95% interval). A quick look on one design:
 
 # %%
-null = bm.power(FORMULA, {**TRUTH, "x": 0.0}, n_groups=[20], n_per_group=[4], sims=SIMS,
+null = bm.power(FORMULA, {**TRUTH, "x": 0.0}, n_groups=[10], n_per_group=[4], sims=SIMS,
                 target="x", seed=7, **SAMPLER)
 null.table[["n_groups", "n_per_group", "power", "power_mcse", "coverage"]]
 
