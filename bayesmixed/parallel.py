@@ -20,7 +20,10 @@ their data in without compiling. Each worker process therefore compiles each str
 and a fit gives the same draws whether it was the first of its structure in a process or not,
 so a serial run and a run on any number of workers give bit-identical results. (Those draws
 may differ in the last bits from a lone ``bm.fit`` of the same data and seed, which uses the
-form with data frozen in as constants; see :mod:`bayesmixed.sample.backends`.)
+form with data frozen in as constants; see :mod:`bayesmixed.sample.backends`. One exception: a process
+that already fitted exactly the same model and data with a lone ``bm.fit`` reuses that frozen
+form, so fit that data set inside ``fit_many`` or in a fresh process to compare runs bit for
+bit.)
 
 Workers import ``bayesmixed`` themselves: it must be importable in their environment (a
 ``LocalCluster`` inherits this process's environment, ``PYTHONPATH`` included). Scripts that
