@@ -43,6 +43,10 @@ _LAZY = {
     "simulate": ("bayesmixed.simulation", "simulate"),
     "datagrid": ("bayesmixed.report.tidy", "datagrid"),
     "library": ("bayesmixed.library", None),
+    "fit_many": ("bayesmixed.many", "fit_many"),
+    "power": ("bayesmixed.power_analysis", "power"),
+    "plot_power": ("bayesmixed.power_analysis", "plot_power"),
+    "run_tasks": ("bayesmixed.parallel", "run_tasks"),
 }
 
 __all__ = [
