@@ -87,10 +87,13 @@ def pearson_residuals(fit) -> np.ndarray:
     y = np.asarray(design.y, dtype=float)
     mu = fitted_mean(fit).mean(axis=0)
     aux = {name: _aux_mean(fit, name) for name in family.aux}
+    if family.dpars:
+        dp = aux_draws(fit.idata, family, meta=fit.meta, dpar_X=design.dpar_X)
+        aux.update({d: dp[d].mean(axis=0) for d in family.dpars})
     n = None
     if family.uses_trials:
         n = np.ones_like(y) if design.trials is None else np.asarray(design.trials, dtype=float)
-    return (y - family.mean(mu, n)) / np.sqrt(family.variance(mu, aux, n))
+    return (y - family.expected(mu, aux, n)) / np.sqrt(family.variance(mu, aux, n))
 
 
 def _cdf(fit, mu: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -100,7 +103,7 @@ def _cdf(fit, mu: np.ndarray, y: np.ndarray) -> np.ndarray:
     if family.uses_trials:
         n = np.ones_like(y) if design.trials is None else np.asarray(design.trials, dtype=float)
         n = n[None, :]
-    return family.cdf(y[None, :], mu, aux_draws(fit.idata, family), n)
+    return family.cdf(y[None, :], mu, aux_draws(fit.idata, family, meta=fit.meta, dpar_X=fit.design.dpar_X), n)
 
 
 def quantile_residuals(fit, seed=0) -> np.ndarray:
@@ -143,6 +146,7 @@ def pointwise_log_likelihood(fit) -> np.ndarray:
         eta,
         np.asarray(design.y, float),
         None if design.trials is None else np.asarray(design.trials, float),
+        design.dpar_X,
     )
 
 
