@@ -170,7 +170,12 @@ def mean_and_slope(link: str, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def score_and_weight(
-    idata, meta: Mapping, eta: np.ndarray, y: np.ndarray, trials: np.ndarray | None
+    idata,
+    meta: Mapping,
+    eta: np.ndarray,
+    y: np.ndarray,
+    trials: np.ndarray | None,
+    dpar_X: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per draw and row: the score ``d log p(y | eta) / d eta`` and the Fisher weight
     ``E[-d2 log p / d eta2] = (dm/deta)^2 / Var(y)`` (the observed weight under canonical links).
@@ -189,10 +194,14 @@ def score_and_weight(
     family = get_family(meta["family"])
     mu, dmu = mean_and_slope(meta["link"], eta)
     aux = {name: flat(idata, name).reshape(-1, 1) for name in family.aux}
+    if family.dpars:  # zero part: exact for zero-inflation, a working approximation for hurdles
+        from bayesmixed.report.linpred import dpar_draws
+
+        aux.update(dpar_draws(idata, dict(meta), dict(dpar_X or {})))
     n = None
     if family.uses_trials:
         n = np.ones(eta.shape[1]) if trials is None else np.asarray(trials, dtype=float)
-    m, dm = family.mean(mu, n), family.mean(dmu, n)
+    m, dm = family.expected(mu, aux, n), family.expected(dmu, aux, n)
     var = np.broadcast_to(family.variance(mu, aux, n), eta.shape)
     var = np.maximum(var, 1e-12)
     return (y - m) * dm / var, dm**2 / var

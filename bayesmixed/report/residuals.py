@@ -195,7 +195,7 @@ def _cluster_modes(fit, eta0, y, trials, dblk, prec, order, starts, u, iters: in
     Z = dblk.Z
     for _ in range(iters):
         eta = eta0 + np.einsum("sik,ik->si", u[:, dblk.index, :], Z)
-        g, w = score_and_weight(fit.idata, fit.meta, eta, y, trials)
+        g, w = score_and_weight(fit.idata, fit.meta, eta, y, trials, fit.design.dpar_X)
         G = np.stack([_cluster_sum(g * Z[:, a], order, starts) for a in range(k)], axis=-1)
         H = np.empty((S, L, k, k))
         for a in range(k):
@@ -248,7 +248,8 @@ def integrated_cluster_log_likelihood(fit, block: int, max_nodes: int = 64) -> n
     for m in range(len(lw)):
         u = mode + np.einsum("sjkl,l->sjk", A, x[m])  # (S, L, k)
         eta = eta0 + np.einsum("sik,ik->si", u[:, dblk.index, :], dblk.Z)
-        ll_cl = _cluster_sum(log_likelihood(idata, meta, eta, y, trials), order, starts)
+        ll = log_likelihood(idata, meta, eta, y, trials, design.dpar_X)
+        ll_cl = _cluster_sum(ll, order, starts)
         prior = _mvn_logpdf(u, chol_prior[:, None, :, :])
         terms[m] = lw[m] + ll_cl + prior + logdet_A - log_phi[m]
     return logsumexp(terms, axis=0)
