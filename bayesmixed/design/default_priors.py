@@ -119,7 +119,7 @@ def dpar_priors(design: Design) -> dict[str, Prior]:
     >>> df = bm.simulate("y ~ x + (1 | g)", family="poisson", n_groups=4, n_per_group=5, seed=1)
     >>> d = bm.prepare(bm.bf("y ~ x + (1 | g)", zi="~ x"), df, family="zip").design
     >>> {k: str(v) for k, v in dpar_priors(d).items()}
-    {'zi_Intercept': 'Logistic(mu=0, s=1)', 'zi_x': 'Normal(mu=0, sigma=2.803)'}
+    {'zi_Intercept': 'Logistic(mu=0, s=1)', 'zi_x': 'Normal(mu=0, sigma=4.222)'}
     """
     out: dict[str, Prior] = {}
     for dpar, names in design.dpar_names.items():
@@ -150,7 +150,7 @@ def param_classes(key: str, design: Design) -> list[str]:
         return [key, "cor"]
     if key in ("Intercept", "sigma", "alpha"):
         return [key]
-    for dpar in design.family.dpars:
+    for dpar in design.family.dpars if design is not None else ():
         if key == dpar_label(dpar, "Intercept"):
             return [key]
         if key.startswith(f"{dpar}_"):
