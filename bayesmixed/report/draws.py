@@ -194,14 +194,17 @@ def score_and_weight(
     family = get_family(meta["family"])
     mu, dmu = mean_and_slope(meta["link"], eta)
     aux = {name: flat(idata, name).reshape(-1, 1) for name in family.aux}
-    if family.dpars:  # zero part: exact for zero-inflation, a working approximation for hurdles
+    if family.dpars:  # zero part: score and observed information by central differences
         from bayesmixed.report.linpred import dpar_draws
 
         aux.update(dpar_draws(idata, dict(meta), dict(dpar_X or {})))
+        h, yb = 1e-4, np.asarray(y, dtype=float)
+        lo, mid, hi = (family.loglik(yb, eta + d, meta["link"], aux, None) for d in (-h, 0.0, h))
+        return (hi - lo) / (2 * h), np.maximum(-(hi - 2 * mid + lo) / h**2, 1e-12)
     n = None
     if family.uses_trials:
         n = np.ones(eta.shape[1]) if trials is None else np.asarray(trials, dtype=float)
-    m, dm = family.expected(mu, aux, n), family.expected(dmu, aux, n)
+    m, dm = family.mean(mu, n), family.mean(dmu, n)
     var = np.broadcast_to(family.variance(mu, aux, n), eta.shape)
     var = np.maximum(var, 1e-12)
     return (y - m) * dm / var, dm**2 / var
