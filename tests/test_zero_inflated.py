@@ -150,6 +150,7 @@ def test_zip_predictions_loo_and_checks(zip_fit):
     assert np.isfinite(float(loo.elpd))
     ll = fit.idata["log_likelihood"]["y"].values.reshape(-1, len(df))
     assert np.isfinite(ll).all()
+    assert {"zi_(Intercept)", "zi_x"} <= set(fit.tidy()["term"])
     checks = fit.check(influence=False)
     assert checks["counts"]["zeros_ppp"] > 0.025  # the zero part takes the extra zeros
     yrep = fit.predict(kind="response", summary=False, draws=50, seed=1).values
