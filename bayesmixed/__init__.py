@@ -38,6 +38,7 @@ _LAZY = {
     "Fit": ("bayesmixed.result", "Fit"),
     "ModelSpec": ("bayesmixed.formula.terms", "ModelSpec"),
     "parse_formula": ("bayesmixed.formula.parse", "parse_formula"),
+    "bf": ("bayesmixed.formula.parse", "bf"),
     "datasets": ("bayesmixed.datasets", None),
     "load": ("bayesmixed.io", "load"),
     "simulate": ("bayesmixed.simulation", "simulate"),

@@ -142,7 +142,7 @@ def sample_parts(
     if want_ll:
         groups = [(b.index, b.Z) for b in design.blocks]
         eta = linpred(idata, meta, design.X, groups, design.offset)
-        add_log_likelihood(idata, meta, eta, design.y, design.trials)
+        add_log_likelihood(idata, meta, eta, design.y, design.trials, design.dpar_X)
     timings["postprocess"] = time.perf_counter() - t0
     fit_warnings += _checks.warn_all(  # issue 6: lme4-style singular-fit warnings
         _checks.singular_messages(idata, meta, built.priors), _checks.SingularWarning,

@@ -109,6 +109,11 @@ class Design:
     n_dropped: int
     data: pd.DataFrame = field(repr=False)
     fixed_matrix: object = field(repr=False, default=None)
+    #: per distributional parameter of the family (``"zi"``, ``"hu"``): its population-level
+    #: matrix, column names and formulae recipe (for new data)
+    dpar_X: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    dpar_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    dpar_matrices: dict[str, object] = field(default_factory=dict, repr=False)
 
     @property
     def n_obs(self) -> int:
@@ -285,6 +290,7 @@ def build_design(
             )
         )
     _check_duplicate_terms(blocks)
+    dpar_X, dpar_names, dpar_matrices = _dpar_matrices(spec, family, data)
     return Design(
         spec=spec,
         family=family,
@@ -300,7 +306,30 @@ def build_design(
         n_dropped=n_dropped,
         data=data,
         fixed_matrix=fixed,
+        dpar_X=dpar_X,
+        dpar_names=dpar_names,
+        dpar_matrices=dpar_matrices,
     )
+
+
+def _dpar_matrices(spec: ModelSpec, family: Family, data: pd.DataFrame):
+    """Population-level matrices of the family's distributional parameters (default ``~ 1``)."""
+    for name, _ in spec.dpars:
+        if name not in family.dpars:
+            has = [f"{d}= for {family.name}" for d in family.dpars]
+            raise FormulaError(
+                f"family {family.name!r} has no {name!r} part, so {name}= cannot be given"
+                + (f" (use {', '.join(has)})" if has else "")
+                + "; zi= goes with zero_inflated_* families, hu= with hurdle_* families"
+            )
+    X, names, mats = {}, {}, {}
+    for name in family.dpars:
+        rhs = spec.dpar_formula(name)
+        m = _matrix(rhs, data, f"the {name} formula '~ {rhs}'")
+        X[name] = np.asarray(m.design_matrix, dtype=float).reshape(len(data), -1)
+        names[name] = tuple(m.as_dataframe().columns)
+        mats[name] = m
+    return X, names, mats
 
 
 def _check_duplicate_terms(blocks: list[GroupBlock]) -> None:

@@ -62,6 +62,9 @@ def used_columns(spec: ModelSpec, columns: pd.Index) -> dict[str, str]:
             used.setdefault(n, f"term {g}")
         for c in g.factor_columns:
             used.setdefault(c, f"grouping factor of {g}")
+    for name, rhs in spec.dpars:
+        for n in sorted(_formula_vars(rhs)):
+            used.setdefault(n, f"{name} formula '~ {rhs}'")
     return used
 
 

@@ -160,8 +160,12 @@ class Family:
     cells
         :class:`CellRule` collapsing identical rows exactly, or ``None`` when there is none.
     dpars
-        Names of extra linear predictors (``"zi"``, ``"hu"``) of distributional families; empty
-        for the families shipped today.
+        Names of extra linear predictors (``"zi"``, ``"hu"``: a probability per row, logit
+        link) of distributional families; their values reach every behaviour function in
+        ``aux`` under the same name, shape ``(draws, rows)``.
+    response_mean
+        ``(mu, aux, trials) ->`` mean of the response where it is not ``mean(mu, trials)``
+        (zero-inflated and hurdle families); see :meth:`expected`.
 
     Examples
     --------
@@ -194,6 +198,7 @@ class Family:
     latent_scale: bool = True
     cells: CellRule | None = None
     dpars: tuple[str, ...] = ()
+    response_mean: Callable | None = None
 
     @property
     def default_link(self) -> str:
@@ -232,3 +237,16 @@ class Family:
         if self.uses_trials and trials is not None:
             return trials * mu
         return mu
+
+    def expected(self, mu: np.ndarray, aux: Mapping[str, Any], trials: np.ndarray | None):
+        """Mean of the response given ``mu`` and the auxiliary / distributional parameters.
+
+        Examples
+        --------
+        >>> from bayesmixed.families import get_family
+        >>> float(get_family("zero_inflated_poisson").expected(2.0, {"zi": 0.25}, None))
+        1.5
+        """
+        if self.response_mean is not None:
+            return self.response_mean(mu, aux, trials)
+        return self.mean(mu, trials)

@@ -7,12 +7,20 @@ from bayesmixed.families.base import Family
 from bayesmixed.families.binomial import BERNOULLI, BINOMIAL
 from bayesmixed.families.counts import NEGBINOMIAL, POISSON
 from bayesmixed.families.gaussian import GAUSSIAN
+from bayesmixed.families.zero import HURDLE_NEGBINOMIAL, HURDLE_POISSON, ZI_NEGBINOMIAL, ZI_POISSON
 
-__all__ = ["AUX_NAMES", "FAMILIES", "get_family", "resolve_link"]
+__all__ = ["AUX_NAMES", "DPAR_NAMES", "FAMILIES", "get_family", "resolve_link"]
 
 FAMILIES: dict[str, Family] = {
-    f.name: f for f in (GAUSSIAN, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL)
+    f.name: f
+    for f in (
+        GAUSSIAN, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL,
+        ZI_POISSON, ZI_NEGBINOMIAL, HURDLE_POISSON, HURDLE_NEGBINOMIAL,
+    )
 }
+
+#: Every distributional-parameter name (extra linear predictor) of any family.
+DPAR_NAMES: frozenset[str] = frozenset(d for f in FAMILIES.values() for d in f.dpars)
 
 #: Every auxiliary parameter name of any family.
 AUX_NAMES: frozenset[str] = frozenset(a for f in FAMILIES.values() for a in f.aux)

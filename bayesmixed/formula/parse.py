@@ -21,7 +21,7 @@ import formulae as fm
 from bayesmixed.errors import FormulaError
 from bayesmixed.formula.terms import GroupTerm, ModelSpec, Response
 
-__all__ = ["expand_factor", "parse_formula", "split_top_level"]
+__all__ = ["bf", "expand_factor", "parse_dpar", "parse_formula", "split_top_level"]
 
 _OPEN, _CLOSE = "([{", ")]}"
 
@@ -277,3 +277,75 @@ def _join_fixed(pieces: list[str]) -> str:
     if text.startswith("-"):
         text = "1 " + text
     return text
+
+
+def parse_dpar(name: str, formula: str) -> str:
+    """Right-hand side of a distributional-parameter formula (``"~ x"``, ``"x"`` or ``"1"``).
+
+    Population-level terms only: a random-effects block or an offset raises
+    :class:`FormulaError` naming the term.
+
+    Examples
+    --------
+    >>> parse_dpar("zi", "~ x + z")
+    'x + z'
+    >>> parse_dpar("hu", "1")
+    '1'
+    """
+    if not isinstance(formula, str) or not formula.strip():
+        raise FormulaError(f"the {name} formula must be a non-empty string like '~ x', got {formula!r}")
+    text = formula.strip()
+    sides = split_top_level(text, "~")
+    if len(sides) == 2:
+        if sides[0][1]:
+            raise FormulaError(
+                f"the {name} formula has no response: write '~ {sides[1][1]}', not {formula!r}"
+            )
+        text = sides[1][1]
+    elif len(sides) > 2:
+        raise FormulaError(f"the {name} formula has more than one '~': {formula!r}")
+    spec = parse_formula(f"y__ ~ {text}")
+    if spec.groups:
+        raise FormulaError(
+            f"random effects in the {name} formula are not supported yet: {spec.groups[0]} "
+            f"(give the {name} part population-level terms only)"
+        )
+    if spec.offset:
+        raise FormulaError(f"offsets in the {name} formula are not supported: offset({spec.offset})")
+    return spec.fixed
+
+
+def bf(
+    formula: str,
+    *,
+    zi: str | None = None,
+    hu: str | None = None,
+    family: str = "gaussian",
+    link: str | None = None,
+) -> ModelSpec:
+    """A model with formulas for its distributional parameters, brms-style.
+
+    Parameters
+    ----------
+    formula
+        The main (count part) formula, e.g. ``"y ~ x + (1 | g)"``.
+    zi, hu
+        Formula of the zero-inflation probability (``zero_inflated_*`` families) or of the
+        hurdle probability (``hurdle_*`` families), logit link, e.g. ``"~ x"``; default
+        intercept-only. Population-level terms only.
+    family, link
+        As for :func:`parse_formula` (usually given to :func:`bayesmixed.fit` instead).
+
+    Returns
+    -------
+    ModelSpec
+
+    Examples
+    --------
+    >>> spec = bf("y ~ x + (1 | g)", zi="~ x")
+    >>> spec.dpars, spec.dpar_formula("zi"), spec.dpar_formula("hu")
+    ((('zi', 'x'),), 'x', '1')
+    """
+    spec = parse_formula(formula, family, link)
+    dpars = tuple((k, parse_dpar(k, v)) for k, v in (("zi", zi), ("hu", hu)) if v is not None)
+    return spec.with_options(dpars=dpars)

@@ -106,6 +106,10 @@ class ModelSpec:
     centered
         Per grouping factor: ``True`` (centered), ``False`` (non-centered), ``"partial"``
         (partially centered) or ``"auto"``.
+    dpars
+        Formulas of distributional parameters as ``((name, rhs), ...)``, e.g.
+        ``(("zi", "1 + x"),)`` (population-level terms only, logit link); a family's dpar
+        missing here is intercept-only (:func:`bayesmixed.formula.parse.bf`).
 
     Examples
     --------
@@ -124,6 +128,11 @@ class ModelSpec:
     offset: str | None = None
     priors: dict[str, Prior] = field(default_factory=dict, compare=False, hash=False)
     centered: dict[str, Centering] = field(default_factory=dict, compare=False, hash=False)
+    dpars: tuple[tuple[str, str], ...] = ()
+
+    def dpar_formula(self, name: str) -> str:
+        """Right-hand side of distributional parameter ``name`` (``"1"`` when not given)."""
+        return dict(self.dpars).get(name, "1")
 
     @property
     def formula(self) -> str:
@@ -148,4 +157,5 @@ class ModelSpec:
 
     def __str__(self) -> str:
         link = f", link={self.link}" if self.link else ""
-        return f"{self.formula}  [family={self.family}{link}]"
+        dp = "".join(f", {k} ~ {v}" for k, v in self.dpars)
+        return f"{self.formula}  [family={self.family}{link}{dp}]"

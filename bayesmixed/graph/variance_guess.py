@@ -134,7 +134,8 @@ def _working(
         z = eta + (y - mu) / d
     else:
         mu = np.maximum(mu, 1e-6)
-        var = family.variance(mu, {"alpha": alpha}, None)
+        # the count part's variance (distributional parameters such as zi at 0)
+        var = family.variance(mu, {"alpha": alpha, **dict.fromkeys(family.dpars, 0.0)}, None)
         w = d**2 / var
         z = eta + (y - mu) / d
     return np.maximum(w, 1e-12), np.clip(z, -30.0, 30.0)

@@ -282,7 +282,7 @@ def _heldout_log_density(
         eta, _ = predict_draws(
             refit, kind="linpred", groups="observed", seed=rng, warn=False, inputs=inputs
         )
-        ll = log_likelihood(refit.idata, refit.meta, eta, y, trials)
+        ll = log_likelihood(refit.idata, refit.meta, eta, y, trials, inputs.dpar_X)
         per_rep.append(np.stack([ll[:, inv == c].sum(axis=1) for c in range(uniq.size)], axis=1))
     stacked = np.concatenate(per_rep, axis=0)  # (n_new * S, clusters)
     return logsumexp(stacked, axis=0) - np.log(stacked.shape[0])

@@ -170,7 +170,12 @@ def mean_and_slope(link: str, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def score_and_weight(
-    idata, meta: Mapping, eta: np.ndarray, y: np.ndarray, trials: np.ndarray | None
+    idata,
+    meta: Mapping,
+    eta: np.ndarray,
+    y: np.ndarray,
+    trials: np.ndarray | None,
+    dpar_X: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per draw and row: the score ``d log p(y | eta) / d eta`` and the Fisher weight
     ``E[-d2 log p / d eta2] = (dm/deta)^2 / Var(y)`` (the observed weight under canonical links).
@@ -189,6 +194,13 @@ def score_and_weight(
     family = get_family(meta["family"])
     mu, dmu = mean_and_slope(meta["link"], eta)
     aux = {name: flat(idata, name).reshape(-1, 1) for name in family.aux}
+    if family.dpars:  # zero part: score and observed information by central differences
+        from bayesmixed.report.linpred import dpar_draws
+
+        aux.update(dpar_draws(idata, dict(meta), dict(dpar_X or {})))
+        h, yb = 1e-4, np.asarray(y, dtype=float)
+        lo, mid, hi = (family.loglik(yb, eta + d, meta["link"], aux, None) for d in (-h, 0.0, h))
+        return (hi - lo) / (2 * h), np.maximum(-(hi - 2 * mid + lo) / h**2, 1e-12)
     n = None
     if family.uses_trials:
         n = np.ones(eta.shape[1]) if trials is None else np.asarray(trials, dtype=float)

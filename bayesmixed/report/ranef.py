@@ -154,7 +154,9 @@ def coef_table(
 
 def _variance(fam: str, mu: np.ndarray, trials: np.ndarray, alpha: float) -> np.ndarray:
     # unit sigma: the gaussian weights only need to be proportional
-    return get_family(fam).variance(mu, {"sigma": 1.0, "alpha": alpha}, trials)
+    family = get_family(fam)  # the count part of a zero-inflated / hurdle family (zero part 0)
+    return family.variance(mu, {"sigma": 1.0, "alpha": alpha, **dict.fromkeys(family.dpars, 0.0)},
+                           trials)
 
 
 def no_pooling_fit(
