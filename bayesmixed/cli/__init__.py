@@ -1,7 +1,8 @@
 """The ``bayesmixed`` command line.
 
 Subcommands: ``fit`` (fit and write a run folder), ``summary``, ``report``, ``compare``,
-``predict`` (read run folders), ``models`` (the library), ``simulate`` and ``cache`` (the
+``predict``, ``hypothesis`` (read run folders), ``models`` (the library), ``simulate`` and
+``cache`` (the
 compiled models kept between processes).
 
 Exit status: 0 success; 2 bad arguments or input (one clear message on stderr, no traceback);
@@ -32,6 +33,7 @@ def build_parser() -> ArgParser:
     from bayesmixed.cli import (
         cache_command,
         fit_command,
+        hypothesis_command,
         models_command,
         run_commands,
         simulate_command,
@@ -45,6 +47,7 @@ def build_parser() -> ArgParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     fit_command.add_parser(sub)
     run_commands.add_parsers(sub)
+    hypothesis_command.add_parser(sub)
     models_command.add_parser(sub)
     simulate_command.add_parser(sub)
     cache_command.add_parser(sub)
