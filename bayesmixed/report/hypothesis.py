@@ -197,7 +197,7 @@ def density_at(draws: np.ndarray, point: float = 0.0) -> tuple[float, str]:
     Examples
     --------
     >>> rng = np.random.default_rng(1)
-    >>> round(density_at(rng.normal(size=20000))[0], 2)  # 1 / sqrt(2 pi) = 0.399
+    >>> round(density_at(rng.normal(size=20000))[0], 1)  # 1 / sqrt(2 pi) = 0.399
     0.4
     >>> round(density_at(np.abs(rng.normal(size=20000)))[0], 1)  # half-normal: 0.798
     0.8
