@@ -236,6 +236,8 @@ def build_design(
     """
     data = as_pandas(data)  # pandas, polars, pyarrow, dict, ...: one conversion at the entry
     family = get_family(spec.family)
+    if spec.response.kind == "se" and family.name == "gaussian":
+        family = get_family("gaussian_se")  # y | se(s): known standard errors, no sigma
     link = resolve_link(family, spec.link)
     used = check_columns(spec, data)
     data, n_dropped = clean_rows(data, used, dropna)
