@@ -98,3 +98,14 @@ def test_eight_schools_matches_posteriordb_reference():
         # the reference sd is rounded to 0.01; the sd's MCSE comes from arviz-stats
         se_sd = np.hypot(row["mcse_sd"], 0.005)
         assert abs(row["sd"] - ref["posterior_sd"][name]) < 4 * se_sd, (name, row["sd"])
+
+
+def test_quantities_needing_a_residual_sd_say_so():
+    df = bm.datasets.load("eight_schools")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = bm.fit("y | se(sigma) ~ 1", df, chains=1, draws=100, tune=100, seed=1,
+                     progress=False)
+    assert fit.predict(groups="none")["mean"].notna().all()
+    with pytest.raises(FamilyError, match="known standard errors"):
+        fit.predict(kind="response")

@@ -81,6 +81,16 @@ GAUSSIAN = Family(
 # -- known standard errors: brms's ``y | se(s)`` (meta-analysis, eight schools) ---------------
 # The per-row standard error travels in the ``trials`` slot of every family function (a
 # per-row array the model, log-likelihood and draws already carry); there is no residual sigma.
+def _se(trials) -> np.ndarray:
+    if trials is None:
+        from bayesmixed.errors import FamilyError
+
+        raise FamilyError(
+            "this quantity is not available for a response with known standard errors "
+            "(y | se(s)): it needs a residual sd or the rows' standard errors")
+    return np.asarray(trials, dtype=float)
+
+
 def _se_observed(eta, link, aux, y, trials=None):
     import pymc as pm
 
@@ -90,27 +100,27 @@ def _se_observed(eta, link, aux, y, trials=None):
 def _se_loglik(y, eta, link, aux, trials=None):
     from scipy import stats
 
-    return stats.norm.logpdf(y[None, :], loc=LINKS[link].inverse(eta), scale=trials)
+    return stats.norm.logpdf(y[None, :], loc=LINKS[link].inverse(eta), scale=_se(trials))
 
 
 def _se_density(y, mu, aux, trials=None):
     from scipy import stats
 
-    return stats.norm.pdf(y, mu, trials)
+    return stats.norm.pdf(y, mu, _se(trials))
 
 
 def _se_cdf(y, mu, aux, trials=None):
     from scipy import stats
 
-    return stats.norm.cdf(y, mu, trials)
+    return stats.norm.cdf(y, mu, _se(trials))
 
 
 def _se_variance(mu, aux, trials=None):
-    return np.broadcast_to(np.asarray(trials, dtype=float) ** 2, np.shape(mu))
+    return np.broadcast_to(_se(trials) ** 2, np.shape(mu))
 
 
 def _se_draw(rng, mu, aux, trials=None):
-    return rng.normal(mu, trials)
+    return rng.normal(mu, _se(trials))
 
 
 def _se_latent_variance(link, n_draws, aux, mean_rate):
