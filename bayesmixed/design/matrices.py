@@ -16,6 +16,7 @@ import formulae as fm
 import numpy as np
 import pandas as pd
 
+from bayesmixed.design.centering import NAMESPACE as CENTERING
 from bayesmixed.design.evaluate import evaluate
 from bayesmixed.design.frames import as_pandas
 from bayesmixed.design.levels import level_strings
@@ -172,7 +173,8 @@ def factor_codes(data: pd.DataFrame, factor: str) -> tuple[np.ndarray, list[str]
 
 def _matrix(rhs: str, data: pd.DataFrame, where: str):
     try:
-        return fm.design_matrices(rhs, data, na_action="error").common
+        return fm.design_matrices(rhs, data, na_action="error",
+                                  extra_namespace=CENTERING).common
     except Exception as exc:
         raise FormulaError(f"cannot build the columns of {where}: {exc}") from None
 
