@@ -16,6 +16,7 @@ import formulae as fm
 import numpy as np
 import pandas as pd
 
+from bayesmixed.design.centering import NAMESPACE as CENTERING
 from bayesmixed.design.evaluate import evaluate
 from bayesmixed.design.frames import as_pandas
 from bayesmixed.design.levels import level_strings
@@ -177,7 +178,8 @@ def factor_codes(data: pd.DataFrame, factor: str) -> tuple[np.ndarray, list[str]
 
 def _matrix(rhs: str, data: pd.DataFrame, where: str):
     try:
-        return fm.design_matrices(rhs, data, na_action="error").common
+        return fm.design_matrices(rhs, data, na_action="error",
+                                  extra_namespace=CENTERING).common
     except Exception as exc:
         raise FormulaError(f"cannot build the columns of {where}: {exc}") from None
 
@@ -241,6 +243,8 @@ def build_design(
     """
     data = as_pandas(data)  # pandas, polars, pyarrow, dict, ...: one conversion at the entry
     family = get_family(spec.family)
+    if spec.response.kind == "se" and family.name == "gaussian":
+        family = get_family("gaussian_se")  # y | se(s): known standard errors, no sigma
     link = resolve_link(family, spec.link)
     used = check_columns(spec, data)
     data, n_dropped = clean_rows(data, used, dropna)

@@ -5,8 +5,8 @@ A three-stage pipeline, after formulae's scanner -> parser -> resolver:
 1. :func:`split_top_level` scans a string into pieces at top-level operators, respecting
    parentheses, brackets and quotes.
 2. :func:`parse_formula` parses the pieces: the response (plain, ``cbind(s, f)``,
-   ``s | trials(n)``), random-effects blocks ``(expr | g)`` / ``(expr || g)``, ``offset(...)``
-   and the population-level rest.
+   ``s | trials(n)``, ``y | se(s)``), random-effects blocks ``(expr | g)`` / ``(expr || g)``,
+   ``offset(...)`` and the population-level rest.
 3. Random-effects blocks are resolved: nested factors ``a/b`` expand to ``a`` and ``a:b``;
    uncorrelated blocks stay one block flagged ``correlated=False``. The population-level part
    is checked with formulae's own parser so syntax errors surface here, named.
@@ -104,12 +104,20 @@ def _parse_response(lhs: str) -> Response:
         raise FormulaError("the formula has no response on the left of '~'")
     bars = split_top_level(lhs, "|")
     if len(bars) == 2:
-        call = _outer_call(bars[1][1], ("trials",))
+        call = _outer_call(bars[1][1], ("trials", "se"))
         if call is None:
             raise FormulaError(
-                f"cannot read response {lhs!r}: after '|' write trials(n), as in 's | trials(n)'"
+                f"cannot read response {lhs!r}: after '|' write trials(n), as in 's | trials(n)', "
+                "or se(s), as in 'y | se(s)'"
             )
-        return Response(bars[0][1], "trials", call[1])
+        if call[0] == "se":
+            args = [a for _, a in split_top_level(call[1], ",")]
+            if len(args) != 1 or not args[0]:
+                raise FormulaError(
+                    f"se() takes one column of standard errors, as in 'y | se(s)'; got {lhs!r} "
+                    "(brms's sigma = TRUE option is not supported)")
+            return Response(bars[0][1], "se", args[0])
+        return Response(bars[0][1], call[0], call[1])
     call = _outer_call(lhs, ("cbind", "p", "prop"))
     if call is not None:
         args = [a for _, a in split_top_level(call[1], ",")]

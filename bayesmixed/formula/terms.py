@@ -27,18 +27,22 @@ class Response:
         Expression of the response (the successes for aggregated binomial data).
     kind
         ``"single"`` for one column; ``"cbind"`` for ``cbind(successes, failures)`` as lme4 writes
-        it; ``"trials"`` for successes out of trials (``s | trials(n)`` as brms writes it).
+        it; ``"trials"`` for successes out of trials (``s | trials(n)`` as brms writes it);
+        ``"se"`` for a gaussian response observed with a known standard error per row
+        (``y | se(s)`` as brms writes it).
     other
-        The failures (``cbind``) or trials (``trials``) expression.
+        The failures (``cbind``), trials (``trials``) or standard error (``se``) expression.
 
     Examples
     --------
     >>> str(Response("s", "cbind", "f")), str(Response("s", "trials", "n"))
     ('cbind(s, f)', 's | trials(n)')
+    >>> str(Response("y", "se", "sigma"))
+    'y | se(sigma)'
     """
 
     expr: str
-    kind: Literal["single", "cbind", "trials"] = "single"
+    kind: Literal["single", "cbind", "trials", "se"] = "single"
     other: str | None = None
 
     def __str__(self) -> str:
@@ -46,6 +50,8 @@ class Response:
             return f"cbind({self.expr}, {self.other})"
         if self.kind == "trials":
             return f"{self.expr} | trials({self.other})"
+        if self.kind == "se":
+            return f"{self.expr} | se({self.other})"
         return self.expr
 
 

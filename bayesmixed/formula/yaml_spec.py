@@ -64,6 +64,8 @@ def _response(value: Any) -> Response:
             return Response(str(value["successes"]), "cbind", str(value["failures"]))
         if keys == {"successes", "trials"}:
             return Response(str(value["successes"]), "trials", str(value["trials"]))
+        if keys == {"value", "se"}:
+            return Response(str(value["value"]), "se", str(value["se"]))
     raise SpecError(
         f"response must be a column/expression or {{successes, failures}} or {{successes, trials}}, "
         f"got {value!r}"
@@ -175,6 +177,8 @@ def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
         resp = {"successes": r.expr, "failures": r.other}
     elif r.kind == "trials":
         resp = {"successes": r.expr, "trials": r.other}
+    elif r.kind == "se":
+        resp = {"value": r.expr, "se": r.other}
     groups = []
     for g in spec.groups:
         parsed = parse_formula(f"y ~ {g.expr}")
