@@ -14,12 +14,13 @@ import xarray as xr
 
 from bayesmixed.families import get_family
 from bayesmixed.names import cor_label, cor_var, sd_label, sd_var, term_b_dim, term_dim
+from bayesmixed.report.draws import internal
 
 __all__ = ["fixed_names", "parameter_dataset", "parameter_kinds"]
 
 
 def _post(idata) -> xr.Dataset:
-    post = idata["posterior"]
+    post = internal(idata)
     return post.to_dataset() if hasattr(post, "to_dataset") else post
 
 
