@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import arviz_plots as azp
 import arviz_stats as azs
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -119,3 +120,20 @@ def test_old_layout_converted_on_load(fit, tmp_path):
     again = bm.load(path)
     assert "sd(Intercept|g)" in again.idata["posterior"]
     assert again.summary().equals(fit.summary())
+
+
+def test_aggregated_fit_round_trip(tmp_path):
+    """Rows collapsed to cells for sampling: observed data and log-likelihood stay per row."""
+    rng = np.random.default_rng(3)
+    n = 240
+    df = pd.DataFrame({"g": np.repeat([f"s{i}" for i in range(8)], n // 8),
+                       "trt": rng.integers(0, 2, n)})
+    df["y"] = rng.binomial(1, 1 / (1 + np.exp(-(0.5 * df["trt"] - 0.2))))
+    fit = bm.fit("y ~ trt + (1 | g)", df, "bernoulli", chains=2, draws=100, tune=100, seed=2,
+                 progress=False)
+    assert fit.meta["n_cells"] < n
+    for group in ("log_likelihood", "observed_data"):
+        assert fit.idata[group].sizes["obs"] == n
+    again = bm.load(fit.save(tmp_path / "cells"))
+    assert abs(azs.loo(fit.idata).elpd - azs.loo(again.idata).elpd) < 1e-10
+    assert azs.loo_pit(again.ppc()).sizes["obs"] == n
