@@ -22,6 +22,7 @@ from bayesmixed.design import checks as _checks
 from bayesmixed.design.matrices import Design, build_design
 from bayesmixed.formula.terms import ModelSpec
 from bayesmixed.report.linpred import add_log_likelihood, linpred
+from bayesmixed.report.native import native_tree
 from bayesmixed.sample.backends import SamplerConfig, reuse_compiled, run
 
 __all__ = ["FitParts", "build", "prior_draws", "refitter", "sample_parts"]
@@ -149,6 +150,7 @@ def sample_parts(
         stacklevel + 1,
     )
     meta["warnings"] = fit_warnings
+    idata = native_tree(idata, meta, design)  # issue 16: user names in posterior, ArviZ-native
     return FitParts(idata, meta, design.spec, design.data, asdict(config), timings, design)
 
 

@@ -330,14 +330,22 @@ class Fit:
         return tidy.tidy_table(self.idata, self.meta, effects, prob, exponentiate)
 
     def ppc(self, seed=0):
-        """Posterior predictive draws of the fitted rows (DataTree).
+        """Add posterior predictive draws of the fitted rows to ``fit.idata`` and return it.
+
+        The ``posterior_predictive`` group has dims ``(chain, draw, obs)``, the ``obs``
+        coordinate of ``observed_data``, so ``arviz_plots.plot_ppc_dist(fit.idata)`` and
+        ``arviz_stats.loo_pit(fit.idata)`` work. It is not saved with the fit (recompute it).
 
         Examples
         --------
         >>> fit.ppc()["posterior_predictive"]["y"].shape
         (2, 200, 180)
         """
-        return _checks.posterior_predictive(self, seed)
+        ppc = _checks.posterior_predictive(self, seed)
+        self.idata["posterior_predictive"] = ppc["posterior_predictive"].to_dataset()
+        if "observed_data" not in self.idata.children:
+            self.idata["observed_data"] = ppc["observed_data"].to_dataset()
+        return self.idata
 
     def check(self, seed=0, influence: bool = True) -> dict:
         """All model checks for the family (tables, metrics, influence, warnings).

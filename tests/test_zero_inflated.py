@@ -17,6 +17,7 @@ from scipy import optimize, special, stats
 import bayesmixed as bm
 from bayesmixed.errors import FormulaError
 from bayesmixed.formula.yaml_spec import spec_from_dict, spec_to_dict
+from bayesmixed.report.draws import internal
 
 SAMPLER = {"chains": 2, "draws": 300, "tune": 300, "progress": False}
 
@@ -140,8 +141,8 @@ def test_zip_predictions_loo_and_checks(zip_fit):
     new = df.head(4)
     m = fit.predict(new, groups="none", summary=False).values
     eta = fit.predict(new, groups="none", kind="linpred", summary=False).values
-    zi_i = fit.idata["posterior"]["zi_Intercept"].values.reshape(-1, 1)
-    zi_b = fit.idata["posterior"]["zi_b"].values.reshape(-1, 1)
+    zi_i = internal(fit.idata)["zi_Intercept"].values.reshape(-1, 1)
+    zi_b = internal(fit.idata)["zi_b"].values.reshape(-1, 1)
     zi = special.expit(zi_i + zi_b * new["x"].to_numpy()[None, :])
     np.testing.assert_allclose(m, (1 - zi) * np.exp(eta), rtol=1e-8)
     pa = fit.predict(new, groups="marginal")["mean"].to_numpy()

@@ -33,8 +33,9 @@ from bayesmixed.report.checks_binary import (
     classification_metrics,
     group_proportions,
 )
-from bayesmixed.report.draws import summary_row
+from bayesmixed.report.draws import internal, summary_row
 from bayesmixed.report.linpred import aux_draws
+from bayesmixed.report.native import obs_coords
 from bayesmixed.report.predict import sample_response
 from bayesmixed.report.residuals import (
     fitted_mean,
@@ -68,16 +69,19 @@ def posterior_predictive(fit, seed=0) -> xr.DataTree:
     >>> ppc["posterior_predictive"]["y"].shape
     (2, 200, 180)
     """
-    post = fit.idata["posterior"]
+    post = internal(fit.idata)
     c, d = post.sizes["chain"], post.sizes["draw"]
     mu = fitted_mean(fit)
     yrep = sample_response(
         fit.idata, fit.meta, mu, fit.design.trials, np.random.default_rng(seed),
         dpar_X=fit.design.dpar_X,
     )
-    coords = {"chain": post["chain"].values, "draw": post["draw"].values}
+    tree = fit.idata
+    rows = (tree["observed_data"]["obs"].values if "observed_data" in tree.children
+            and "obs" in tree["observed_data"].coords else obs_coords(fit.design))
+    coords = {"chain": post["chain"].values, "draw": post["draw"].values, "obs": rows}
     ppd = xr.Dataset({"y": (("chain", "draw", "obs"), yrep.reshape(c, d, -1))}, coords=coords)
-    obs = xr.Dataset({"y": (("obs",), np.asarray(fit.design.y, dtype=float))})
+    obs = xr.Dataset({"y": (("obs",), np.asarray(fit.design.y, dtype=float))}, coords={"obs": rows})
     return xr.DataTree.from_dict({"posterior_predictive": ppd, "observed_data": obs})
 
 

@@ -14,9 +14,11 @@ import pandas as pd
 from bayesmixed.names import cor_var, sd_var
 
 __all__ = [
+    "INTERNAL_GROUP",
     "block_cholesky",
     "block_covariance",
     "flat",
+    "internal",
     "interval_columns",
     "mean_and_slope",
     "n_samples",
@@ -27,6 +29,26 @@ __all__ = [
 ]
 
 
+#: the group holding the draws under the sampler's own names (see :mod:`bayesmixed.report.native`)
+INTERNAL_GROUP = "sampler_posterior"
+
+
+def internal(idata):
+    """The draws under the sampler's names (``Intercept_c``, ``b``, ``sd__g``, ``r__g``, ...).
+
+    The one accessor through which the report reads the model's internal draws: the
+    ``sampler_posterior`` group of a fit's tree, or ``posterior`` of a tree not yet converted to
+    the ArviZ-native layout (right after sampling).
+
+    Examples
+    --------
+    >>> sorted(internal(fit.idata).data_vars)[:3]
+    ['Intercept', 'Intercept_c', 'b']
+    """
+    children = getattr(idata, "children", {})
+    return idata[INTERNAL_GROUP] if INTERNAL_GROUP in children else idata["posterior"]
+
+
 def n_samples(idata) -> int:
     """Number of posterior draws (chains x draws).
 
@@ -35,7 +57,7 @@ def n_samples(idata) -> int:
     >>> n_samples(fit.idata)
     400
     """
-    post = idata["posterior"]
+    post = internal(idata)
     return int(post.sizes["chain"] * post.sizes["draw"])
 
 
@@ -47,7 +69,7 @@ def flat(idata, name: str) -> np.ndarray:
     >>> flat(fit.idata, "sigma").shape  # 2 chains x 200 draws
     (400,)
     """
-    v = np.asarray(idata["posterior"][name].values)
+    v = np.asarray(internal(idata)[name].values)
     return v.reshape((-1, *v.shape[2:]))
 
 
@@ -134,7 +156,7 @@ def block_covariance(idata, block: Mapping) -> np.ndarray:
     """
     L = block["label"]
     sd = flat(idata, sd_var(L))  # (S, k)
-    if block.get("correlated") and cor_var(L) in idata["posterior"]:
+    if block.get("correlated") and cor_var(L) in internal(idata):
         R = flat(idata, cor_var(L))
     else:
         R = np.broadcast_to(np.eye(sd.shape[1]), (sd.shape[0], sd.shape[1], sd.shape[1]))

@@ -13,6 +13,7 @@ import xarray as xr
 
 from bayesmixed.families import Family, get_family, get_link
 from bayesmixed.names import dpar_b_var, dpar_coef_dim, dpar_label, r_var
+from bayesmixed.report.draws import internal
 
 __all__ = [
     "add_log_likelihood",
@@ -33,7 +34,7 @@ def posterior_matrix(idata, name: str) -> np.ndarray:
     >>> posterior_matrix(fit.idata, "b").shape  # (draws, coefficients)
     (400, 1)
     """
-    v = idata["posterior"][name].values
+    v = internal(idata)[name].values
     return v.reshape((-1, *v.shape[2:]))
 
 
@@ -44,9 +45,9 @@ def fixed_coefficients(idata, meta: dict) -> np.ndarray:
         if name == "Intercept":
             cols.append(posterior_matrix(idata, "Intercept"))
         else:
-            b = idata["posterior"]["b"].sel(coef=name).values
+            b = internal(idata)["b"].sel(coef=name).values
             cols.append(b.reshape(-1))
-    n = idata["posterior"].sizes["chain"] * idata["posterior"].sizes["draw"]
+    n = internal(idata).sizes["chain"] * internal(idata).sizes["draw"]
     return np.stack(cols, axis=1) if cols else np.zeros((n, 0))
 
 
@@ -172,7 +173,7 @@ def dpar_draws(
                     f"the {dpar} part has predictors ({info['formula']}); pass its matrix"
                 )
             X = np.ones((1, 1))
-        post = idata["posterior"]
+        post = internal(idata)
         cols = []
         for name in names:
             if name == "Intercept":
@@ -227,7 +228,7 @@ def add_log_likelihood(
     >>> idata["log_likelihood"]["y"].shape
     (2, 200, 180)
     """
-    post = idata["posterior"]
+    post = internal(idata)
     c, d = post.sizes["chain"], post.sizes["draw"]
     ll = log_likelihood(
         idata, meta, eta, y.astype(float), None if trials is None else trials.astype(float),

@@ -26,12 +26,13 @@ from bayesmixed.names import (
     term_b_dim,
     term_dim,
 )
+from bayesmixed.report.draws import internal
 
 __all__ = ["fixed_names", "parameter_dataset", "parameter_kinds"]
 
 
 def _post(idata) -> xr.Dataset:
-    post = idata["posterior"]
+    post = internal(idata)
     return post.to_dataset() if hasattr(post, "to_dataset") else post
 
 

@@ -40,6 +40,7 @@ from bayesmixed.families import get_family
 from bayesmixed.report.draws import (
     block_cholesky,
     block_covariance,
+    internal,
     interval_columns,
     thin_indexes,
 )
@@ -208,7 +209,7 @@ def predict_draws(
     idata, meta = fit.idata, fit.meta
     rng = np.random.default_rng(seed)
     inputs = inputs if inputs is not None else prediction_inputs(fit, newdata)
-    post = idata["posterior"]
+    post = internal(idata)
     idx_draws = thin_indexes(int(post.sizes["chain"] * post.sizes["draw"]), draws)
     nb = len(meta["blocks"])
     link = meta["link"]

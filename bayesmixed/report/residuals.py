@@ -42,7 +42,7 @@ from scipy import stats
 from bayesmixed.errors import PredictionError
 from bayesmixed.families import get_family
 from bayesmixed.names import r_var
-from bayesmixed.report.draws import block_cholesky, flat, score_and_weight
+from bayesmixed.report.draws import block_cholesky, flat, internal, score_and_weight
 from bayesmixed.report.linpred import aux_draws, inverse_link, linpred, log_likelihood
 
 __all__ = [
@@ -279,7 +279,7 @@ def influential_clusters(
     if method not in ("integrated", "conditional"):
         raise PredictionError(f"method must be 'integrated' or 'conditional', got {method!r}")
     ll = pointwise_log_likelihood(fit) if method == "conditional" else None
-    post = fit.idata["posterior"]
+    post = internal(fit.idata)
     c, d = post.sizes["chain"], post.sizes["draw"]
     parts, done, skipped = [], set(), {}
     comps = {b.factor: frozenset(c.strip() for c in b.factor.split(":")) for b in fit.design.blocks}

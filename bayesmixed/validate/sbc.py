@@ -131,12 +131,13 @@ def with_response(template: pd.DataFrame, spec: ModelSpec, y: np.ndarray) -> pd.
 
 def _named_values(ds, meta: dict, include_effects: bool) -> dict[str, np.ndarray]:
     """Parameter name -> (chain, draw) array: summary parameters and first-level effects."""
+    from bayesmixed.report.draws import internal
     from bayesmixed.report.params import parameter_dataset
 
     params = parameter_dataset(ds, meta)
     out = {name: np.asarray(params[name].values) for name in params.data_vars}
     if include_effects:
-        post = ds["posterior"]
+        post = internal(ds)
         for blk in meta["blocks"]:
             r = np.asarray(post[r_var(blk["label"])].values)  # chain, draw, level, term
             level = str(post[r_var(blk["label"])].coords[blk["label"]].values[0])
