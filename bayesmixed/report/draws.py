@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from bayesmixed.names import cor_var, sd_var
+from bayesmixed.report.tree import INTERNAL_GROUP, internal  # re-exported
 
 __all__ = [
     "INTERNAL_GROUP",
@@ -30,25 +31,6 @@ __all__ = [
 
 
 #: the group holding the draws under the sampler's own names (see :mod:`bayesmixed.report.native`)
-INTERNAL_GROUP = "sampler_posterior"
-
-
-def internal(idata):
-    """The draws under the sampler's names (``Intercept_c``, ``b``, ``sd__g``, ``r__g``, ...).
-
-    The one accessor through which the report reads the model's internal draws: the
-    ``sampler_posterior`` group of a fit's tree, or ``posterior`` of a tree not yet converted to
-    the ArviZ-native layout (right after sampling).
-
-    Examples
-    --------
-    >>> sorted(internal(fit.idata).data_vars)[:3]
-    ['Intercept', 'Intercept_c', 'b']
-    """
-    children = getattr(idata, "children", {})
-    return idata[INTERNAL_GROUP] if INTERNAL_GROUP in children else idata["posterior"]
-
-
 def n_samples(idata) -> int:
     """Number of posterior draws (chains x draws).
 
