@@ -152,6 +152,8 @@ def _values(spec_value: Any, name: str, layout: pd.DataFrame, rng: np.random.Gen
 def _placeholder(fam: Family, link: str, n: int) -> np.ndarray:
     if fam.response == "binomial":
         return np.zeros(n, dtype=np.int64)
+    if fam.response == "unit":
+        return np.full(n, 0.5)
     return np.ones(n, dtype=np.int64 if fam.discrete else float)
 
 

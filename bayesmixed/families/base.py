@@ -123,7 +123,8 @@ class Family:
     links
         Supported links; the first is the default.
     response
-        ``"real"``, ``"binary"``, ``"binomial"`` or ``"count"``: what values the response may take.
+        ``"real"``, ``"positive"`` (``y > 0``), ``"unit"`` (``0 < y < 1``), ``"binary"``,
+        ``"binomial"`` or ``"count"``: what values the response may take.
     aux_params
         Auxiliary parameters with their default priors (:class:`AuxParam`).
     exp_label
@@ -162,6 +163,13 @@ class Family:
     dpars
         Names of extra linear predictors (``"zi"``, ``"hu"``) of distributional families; empty
         for the families shipped today.
+    mean_fn
+        ``(mu, aux) -> (mean, d mean / d mu)`` where the mean of the response is not the inverse
+        link ``mu`` itself (lognormal: ``exp(mu + sigma^2 / 2)``); ``None`` otherwise.
+    transform
+        Numpy transformation of the response onto the scale of the linear predictor under the
+        identity link (lognormal: ``log``), used for default-prior locations and starting
+        values; ``None`` when the response is modelled on its own scale.
 
     Examples
     --------
@@ -194,6 +202,8 @@ class Family:
     latent_scale: bool = True
     cells: CellRule | None = None
     dpars: tuple[str, ...] = ()
+    mean_fn: Callable | None = None
+    transform: Callable[[np.ndarray], np.ndarray] | None = None
 
     @property
     def default_link(self) -> str:
@@ -220,15 +230,50 @@ class Family:
         """Whether the response is an unbounded count."""
         return self.response == "count"
 
-    def mean(self, mu: np.ndarray, trials: np.ndarray | None) -> np.ndarray:
+    def mean(
+        self, mu: np.ndarray, trials: np.ndarray | None, aux: Mapping[str, Any] | None = None
+    ) -> np.ndarray:
         """Mean of the response given the inverse link ``mu`` (``trials * mu`` with trials).
+
+        Families with a ``mean_fn`` (lognormal) need ``aux``.
 
         Examples
         --------
         >>> from bayesmixed.families import get_family
         >>> get_family("poisson").mean(2.5, None)
         2.5
+        >>> round(float(get_family("lognormal").mean(0.0, None, {"sigma": 1.0})), 4)  # e^(1/2)
+        1.6487
         """
+        if self.mean_fn is not None:
+            return self.mean_fn(mu, aux)[0]
         if self.uses_trials and trials is not None:
             return trials * mu
         return mu
+
+    def mean_and_slope(
+        self,
+        mu: np.ndarray,
+        dmu: np.ndarray,
+        trials: np.ndarray | None,
+        aux: Mapping[str, Any] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Mean of the response and its derivative in the linear predictor.
+
+        Parameters
+        ----------
+        mu, dmu
+            Inverse link and its derivative ``d mu / d eta``.
+        trials, aux
+            As for :meth:`mean`.
+
+        Examples
+        --------
+        >>> from bayesmixed.families import get_family
+        >>> get_family("binomial").mean_and_slope(0.5, 0.25, 4.0)
+        (2.0, 1.0)
+        """
+        if self.mean_fn is not None:
+            m, dm = self.mean_fn(mu, aux)
+            return m, dm * dmu
+        return self.mean(mu, trials), self.mean(dmu, trials)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from bayesmixed.errors import FamilyError
 from bayesmixed.families.base import Family
+from bayesmixed.families.beta import BETA
 from bayesmixed.families.binomial import BERNOULLI, BINOMIAL
 from bayesmixed.families.counts import NEGBINOMIAL, POISSON
 from bayesmixed.families.gaussian import GAUSSIAN
+from bayesmixed.families.positive import GAMMA, LOGNORMAL
 
 __all__ = ["AUX_NAMES", "FAMILIES", "get_family", "resolve_link"]
 
 FAMILIES: dict[str, Family] = {
-    f.name: f for f in (GAUSSIAN, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL)
+    f.name: f for f in (GAUSSIAN, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL, GAMMA, BETA, LOGNORMAL)
 }
 
 #: Every auxiliary parameter name of any family.
@@ -25,7 +27,7 @@ def get_family(name: str | Family) -> Family:
     ----------
     name
         Family name, case-insensitive (``"bernoulli"``, ``"binomial"``, ``"gaussian"``,
-        ``"poisson"``, ``"negbinomial"`` or an alias).
+        ``"poisson"``, ``"negbinomial"``, ``"gamma"``, ``"beta"``, ``"lognormal"`` or an alias).
 
     Returns
     -------

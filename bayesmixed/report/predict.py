@@ -21,7 +21,8 @@ population-averaged.
   differs from the ``"none"`` prediction (Zeger, Liang & Albert 1988).
 
 ``kind``: ``"linpred"`` (link scale; for ``"marginal"`` the population-level part
-``x'beta``), ``"mean"`` (expected response; the success probability for bernoulli/binomial),
+``x'beta``), ``"mean"`` (expected response; the success probability for bernoulli/binomial;
+``exp(eta + sigma^2 / 2)`` for lognormal, whose linear predictor is the mean of ``log y``),
 ``"response"`` (draws from the posterior predictive distribution; counts out of the trials
 for binomial).
 """
@@ -120,16 +121,19 @@ def marginal_mean(
     n_nodes: int = 60,
     n_mc: int = 1000,
     rng=None,
+    mean=None,
 ) -> np.ndarray:
-    """``E[g^-1(eta + sqrt(v) e)]``, ``e ~ N(0, 1)``, elementwise."""
-    if link == "identity":
+    """``E[g^-1(eta + sqrt(v) e)]``, ``e ~ N(0, 1)``, elementwise; with ``mean`` (a function of
+    the linear predictor, e.g. lognormal's ``exp(eta + sigma^2 / 2)``), ``E[mean(...)]``."""
+    inverse = mean if mean is not None else (lambda e: inverse_link(link, e))
+    if link == "identity" and mean is None:
         return eta
     sd = np.sqrt(np.maximum(v, 0.0))
     total = np.zeros_like(eta)
     if integration == "quadrature":
         nodes, weights = np.polynomial.hermite.hermgauss(n_nodes)
         for t, w in zip(nodes, weights, strict=True):
-            total += w * inverse_link(link, eta + np.sqrt(2.0) * sd * t)
+            total += w * inverse(eta + np.sqrt(2.0) * sd * t)
         return total / np.sqrt(np.pi)
     if integration != "monte_carlo":
         raise PredictionError(
@@ -137,7 +141,7 @@ def marginal_mean(
         )
     rng = np.random.default_rng(rng)
     for _ in range(n_mc):
-        total += inverse_link(link, eta + sd * rng.standard_normal(eta.shape))
+        total += inverse(eta + sd * rng.standard_normal(eta.shape))
     return total / n_mc
 
 
@@ -198,9 +202,17 @@ def predict_draws(
         raise PredictionError(f"draws must be a positive integer or None, got {draws!r}")
     idata, meta = fit.idata, fit.meta
     rng = np.random.default_rng(seed)
+    family = get_family(meta["family"])
     inputs = inputs if inputs is not None else prediction_inputs(fit, newdata)
     post = idata["posterior"]
     idx_draws = thin_indexes(int(post.sizes["chain"] * post.sizes["draw"]), draws)
+    response_mean = None
+    if family.mean_fn is not None:  # lognormal: the mean of y is not the inverse link
+        aux = aux_draws(idata, family, idx_draws)
+
+        def response_mean(e):
+            return family.mean(e, None, aux)
+
     nb = len(meta["blocks"])
     link = meta["link"]
     if groups == "none" or (groups == "marginal" and kind != "response"):
@@ -221,6 +233,7 @@ def predict_draws(
                 integration=integration,
                 n_mc=n_mc,
                 rng=rng,
+                mean=response_mean,
             )
             return mu, inputs
     else:
@@ -251,7 +264,7 @@ def predict_draws(
         return eta, inputs
     mu = inverse_link(link, eta)
     if kind == "mean":
-        return mu, inputs
+        return (mu if response_mean is None else response_mean(mu)), inputs
     return sample_response(idata, meta, mu, inputs.trials, rng, idx_draws), inputs
 
 
