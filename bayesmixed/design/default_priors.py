@@ -4,8 +4,9 @@ The rule (documented in ``docs/priors.md``), in the spirit of rstanarm's autosca
 data-dependent defaults. Let ``s_y`` be the response scale: ``sd(y)`` for a gaussian model with
 identity link, 1 otherwise (a unit on the logit, probit, cloglog and log scales is already a
 large effect); ``sd(log y)`` for lognormal, whose linear predictor is the mean of ``log y``;
-``sd(y)`` / ``sd(1 / y)`` for gamma with identity / inverse link. Predictors are centered at their means for sampling, so the intercept is the
-linear predictor at the average predictor values (as in brms).
+``sd(y)`` / ``sd(1 / y)`` for gamma with identity / inverse link. Predictors are centered at
+their means for sampling, so the intercept is the linear predictor at the average predictor
+values (as in brms).
 
 ========================  =================================================================
 parameter                 default
