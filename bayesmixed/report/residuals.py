@@ -57,7 +57,8 @@ __all__ = [
 
 
 def fitted_mean(fit, draws=None) -> np.ndarray:
-    """Draws x rows expected response (probability for bernoulli/binomial), observed groups.
+    """Draws x rows inverse link, observed groups: the expected response (probability for
+    bernoulli/binomial; the mean of ``log y`` for lognormal, whose mean is ``family.mean``).
 
     Examples
     --------
