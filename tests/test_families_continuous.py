@@ -245,9 +245,9 @@ def test_posterior_contains_the_references(name):
      ("lognormal", {"sigma": "gamma(4, 8)"})],
 )
 def test_sbc_random_intercept(family, priors):
-    from bayesmixed.validate import sbc
+    from bayesmixed.validate.sbc import sbc
 
-    res = sbc.sbc("y ~ x + (1 | g)", 60, family=family, seed=21, n_groups=8, n_per_group=6,
+    res = sbc("y ~ x + (1 | g)", 60, family=family, seed=21, n_groups=8, n_per_group=6,
                   priors={"Intercept": "normal(0, 1)", "b": "normal(0, 0.5)",
                           "sd": "half_normal(0.7)", **priors},
                   draws=300, tune=300)
