@@ -28,7 +28,7 @@ from bayesmixed.design.matrices import build_design
 from bayesmixed.errors import SpecError
 from bayesmixed.families import AUX_NAMES, Family, get_family, resolve_link
 from bayesmixed.formula.terms import ModelSpec
-from bayesmixed.names import cor_label, parse_prior_key, sd_label
+from bayesmixed.names import cor_label, dpar_label, parse_prior_key, sd_label
 from bayesmixed.report.linpred import inverse_link
 
 __all__ = ["default_truth", "simulate"]
@@ -181,6 +181,9 @@ def default_truth(design) -> dict[str, float]:
                 out[cor_label(b.terms[i], b.terms[j], b.factor)] = 0.0
     for aux in design.family.aux_params:
         out[aux.name] = aux.truth
+    for dpar, names in design.dpar_names.items():  # zero part: about 27% extra zeros
+        for name in names:
+            out[dpar_label(dpar, name)] = -1.0 if name == "Intercept" else 0.5
     return out
 
 
@@ -226,8 +229,13 @@ def _block_effects(block, params: Mapping[str, float], rng: np.random.Generator)
     return (z @ L.T) * sd[None, :]
 
 
+def _invlogit(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
 def _draw_response(fam: Family, mu: np.ndarray, params: Mapping[str, float], trials,
-                   rng: np.random.Generator) -> np.ndarray:
+                   rng: np.random.Generator, dpars: Mapping[str, np.ndarray] | None = None
+                   ) -> np.ndarray:
     if fam.count and (not np.all(np.isfinite(mu)) or mu.max() > _MAX_MEAN):
         raise SpecError(f"the truth gives expected counts up to {np.nanmax(mu):.3g}; use smaller "
                         "coefficients or a smaller intercept")
@@ -235,7 +243,7 @@ def _draw_response(fam: Family, mu: np.ndarray, params: Mapping[str, float], tri
         raise SpecError(f"the truth gives means down to {np.nanmin(mu):.3g}, but a {fam.name} mean "
                         "must be positive; use another link or other coefficients")
     draw = fam.simulate_draw or fam.draw
-    y = draw(rng, mu, {a: params[a] for a in fam.aux}, trials)
+    y = draw(rng, mu, {**{a: params[a] for a in fam.aux}, **(dpars or {})}, trials)
     return y.astype(np.int64) if fam.discrete else y
 
 
@@ -323,6 +331,7 @@ def simulate(
     if spec.offset:
         offset_cols = sorted(names_in(spec.offset, []))
     used = set(_names(spec.fixed)) | {v for g in spec.groups for v in _names(g.expr)}
+    used |= {v for _, rhs in spec.dpars for v in _names(rhs)}
     pred_specs = dict(predictors or {})
     unknown = set(pred_specs) - (used | set(offset_cols))
     if unknown:
@@ -357,7 +366,11 @@ def simulate(
             per_term[term] = {lv: float(r[j, k]) for j, lv in enumerate(block.levels)}
     with np.errstate(over="ignore"):
         mu = inverse_link(link_name, eta)
-    y = _draw_response(fam, mu, params, n_trials, rng)
+    dpars = {
+        d: _invlogit(X @ np.array([params[dpar_label(d, c)] for c in design.dpar_names[d]]))
+        for d, X in design.dpar_X.items()
+    }
+    y = _draw_response(fam, mu, params, n_trials, rng, dpars)
     if resp.kind == "cbind":
         data[y_col] = y
         data[other] = n_trials - y

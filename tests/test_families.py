@@ -18,8 +18,13 @@ from bayesmixed.families import (
 )
 
 BEHAVIOUR = ("observed", "loglik", "density", "cdf", "variance", "draw", "latent_variance")
-AUX_VALUES = {"sigma": 1.3, "alpha": 2.5, "shape": 2.2, "phi": 8.0}
+AUX_VALUES = {"sigma": 1.3, "alpha": 2.5, "shape": 2.2, "phi": 8.0, "zi": 0.3, "hu": 0.4}
 CASES = [(f.name, link) for f in FAMILIES.values() for link in f.links]
+
+
+def _params(family: Family) -> tuple[str, ...]:
+    """Auxiliary and distributional parameter names of a row."""
+    return family.aux + family.dpars
 
 
 def _data(family: Family, rng, n: int = 12, link: str | None = None):
@@ -96,7 +101,7 @@ def test_numpy_loglik_equals_pymc_logp(name, link):
     family = FAMILIES[name]
     rng = np.random.default_rng(7)
     y, trials, eta = _data(family, rng, link=link)
-    aux = {a: AUX_VALUES[a] for a in family.aux}
+    aux = {a: AUX_VALUES[a] for a in _params(family)}
     expected = family.loglik(y, eta, link, {a: np.full((3, 1), v) for a, v in aux.items()}, trials)
     for s in range(eta.shape[0]):
         with pm.Model() as model:
@@ -127,12 +132,12 @@ def test_draws_have_the_mean_and_variance_the_table_says(family):
     link = get_link(family.default_link)
     mu = link.inverse(np.array([-0.5, 0.3, 1.2]))
     trials = np.array([1, 4, 9]) if family.response == "binomial" else None
-    aux = {a: AUX_VALUES[a] for a in family.aux}
+    aux = {a: AUX_VALUES[a] for a in _params(family)}
     if family.name == "lognormal":  # a lighter tail, for a sample variance to check against
         aux["sigma"] = 0.4
     n_draws = 40_000
     draws = np.stack([family.draw(rng, mu, aux, trials) for _ in range(n_draws)])
-    mean, var = family.mean(mu, trials, aux), np.broadcast_to(family.variance(mu, aux, trials), mu.shape)
+    mean, var = family.expected(mu, aux, trials), np.broadcast_to(family.variance(mu, aux, trials), mu.shape)
     tol = 5 * float(np.sqrt(np.max(var) / n_draws))
     np.testing.assert_allclose(draws.mean(axis=0), mean, atol=tol)
     np.testing.assert_allclose(draws.var(axis=0), var, rtol=0.05)
@@ -146,7 +151,7 @@ def test_cdf_and_density_agree(family):
     rng = np.random.default_rng(5)
     y, trials, eta = _data(family, rng)
     mu = get_link(family.default_link).inverse(eta[0])
-    aux = {a: AUX_VALUES[a] for a in family.aux}
+    aux = {a: AUX_VALUES[a] for a in _params(family)}
     if family.discrete:
         jump = family.cdf(y, mu, aux, trials) - family.cdf(y - 1, mu, aux, trials)
         np.testing.assert_allclose(jump, family.density(y, mu, aux, trials), atol=1e-12)

@@ -105,9 +105,9 @@ def test_lognormal_mean_and_marginal_mean_closed_forms():
     fam = get_family("lognormal")
     aux = {"sigma": np.array([[0.5]])}
     eta, v = np.array([[0.2, 1.0]]), np.array([[0.3, 0.8]])
-    got = marginal_mean("identity", eta, v, mean=lambda e: fam.mean(e, None, aux))
+    got = marginal_mean("identity", eta, v, response=lambda m: fam.expected(m, aux, None))
     np.testing.assert_allclose(got, np.exp(eta + (v + 0.25) / 2), rtol=1e-8)
-    np.testing.assert_allclose(fam.mean(eta, None, aux), np.exp(eta + 0.125))
+    np.testing.assert_allclose(fam.expected(eta, aux, None), np.exp(eta + 0.125))
 
 
 @pytest.mark.parametrize(("family", "link"), [("gamma", "inverse"), ("beta", "probit")])

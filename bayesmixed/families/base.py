@@ -161,11 +161,13 @@ class Family:
     cells
         :class:`CellRule` collapsing identical rows exactly, or ``None`` when there is none.
     dpars
-        Names of extra linear predictors (``"zi"``, ``"hu"``) of distributional families; empty
-        for the families shipped today.
-    mean_fn
-        ``(mu, aux) -> (mean, d mean / d mu)`` where the mean of the response is not the inverse
-        link ``mu`` itself (lognormal: ``exp(mu + sigma^2 / 2)``); ``None`` otherwise.
+        Names of extra linear predictors (``"zi"``, ``"hu"``: a probability per row, logit
+        link) of distributional families; their values reach every behaviour function in
+        ``aux`` under the same name, shape ``(draws, rows)``.
+    response_mean
+        ``(mu, aux, trials) ->`` mean of the response where it is not ``mean(mu, trials)``
+        (zero-inflated and hurdle families; lognormal: ``exp(mu + sigma^2 / 2)``); see
+        :meth:`expected`.
     transform
         Numpy transformation of the response onto the scale of the linear predictor under the
         identity link (lognormal: ``log``), used for default-prior locations and starting
@@ -202,7 +204,7 @@ class Family:
     latent_scale: bool = True
     cells: CellRule | None = None
     dpars: tuple[str, ...] = ()
-    mean_fn: Callable | None = None
+    response_mean: Callable | None = None
     transform: Callable[[np.ndarray], np.ndarray] | None = None
 
     @property
@@ -230,26 +232,34 @@ class Family:
         """Whether the response is an unbounded count."""
         return self.response == "count"
 
-    def mean(
-        self, mu: np.ndarray, trials: np.ndarray | None, aux: Mapping[str, Any] | None = None
-    ) -> np.ndarray:
-        """Mean of the response given the inverse link ``mu`` (``trials * mu`` with trials).
-
-        Families with a ``mean_fn`` (lognormal) need ``aux``.
+    def mean(self, mu: np.ndarray, trials: np.ndarray | None) -> np.ndarray:
+        """Mean of the response given the inverse link ``mu`` (``trials * mu`` with trials);
+        :meth:`expected` is the response mean of families with a ``response_mean``.
 
         Examples
         --------
         >>> from bayesmixed.families import get_family
         >>> get_family("poisson").mean(2.5, None)
         2.5
-        >>> round(float(get_family("lognormal").mean(0.0, None, {"sigma": 1.0})), 4)  # e^(1/2)
-        1.6487
         """
-        if self.mean_fn is not None:
-            return self.mean_fn(mu, aux)[0]
         if self.uses_trials and trials is not None:
             return trials * mu
         return mu
+
+    def expected(self, mu: np.ndarray, aux: Mapping[str, Any], trials: np.ndarray | None):
+        """Mean of the response given ``mu`` and the auxiliary / distributional parameters.
+
+        Examples
+        --------
+        >>> from bayesmixed.families import get_family
+        >>> float(get_family("zero_inflated_poisson").expected(2.0, {"zi": 0.25}, None))
+        1.5
+        >>> round(float(get_family("lognormal").expected(0.0, {"sigma": 1.0}, None)), 4)
+        1.6487
+        """
+        if self.response_mean is not None:
+            return self.response_mean(mu, aux, trials)
+        return self.mean(mu, trials)
 
     def mean_and_slope(
         self,
@@ -260,20 +270,30 @@ class Family:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Mean of the response and its derivative in the linear predictor.
 
+        Families whose mean depends on ``mu`` and ``aux`` alone (lognormal) use
+        :meth:`expected`, its slope in ``mu`` by central differences; zero-inflated and hurdle
+        families give their count part's (as :meth:`variance` with the zero part at 0).
+
         Parameters
         ----------
         mu, dmu
             Inverse link and its derivative ``d mu / d eta``.
         trials, aux
-            As for :meth:`mean`.
+            As for :meth:`expected`.
 
         Examples
         --------
         >>> from bayesmixed.families import get_family
         >>> get_family("binomial").mean_and_slope(0.5, 0.25, 4.0)
         (2.0, 1.0)
+        >>> m, dm = get_family("lognormal").mean_and_slope(0.0, 1.0, None, {"sigma": 1.0})
+        >>> round(float(m), 4), round(float(dm), 4)
+        (1.6487, 1.6487)
         """
-        if self.mean_fn is not None:
-            m, dm = self.mean_fn(mu, aux)
-            return m, dm * dmu
+        if self.response_mean is not None and not self.dpars:
+            mu = np.asarray(mu, dtype=float)
+            h = 1e-5 * np.maximum(1.0, np.abs(mu))
+            hi = self.expected(mu + h, aux or {}, trials)
+            lo = self.expected(mu - h, aux or {}, trials)
+            return self.expected(mu, aux or {}, trials), (hi - lo) / (2.0 * h) * dmu
         return self.mean(mu, trials), self.mean(dmu, trials)

@@ -175,9 +175,8 @@ def _lognormal_latent(link, n_draws, aux, mean_rate):
     return np.broadcast_to(np.asarray(aux["sigma"], dtype=float) ** 2, (n_draws,))
 
 
-def _lognormal_mean(mu, aux):
-    m = np.exp(mu + np.asarray(aux["sigma"]) ** 2 / 2.0)
-    return m, m
+def _lognormal_mean(mu, aux, trials=None):
+    return np.exp(mu + np.asarray(aux["sigma"]) ** 2 / 2.0)
 
 
 LOGNORMAL = Family(
@@ -194,6 +193,6 @@ LOGNORMAL = Family(
     draw=_lognormal_draw,
     latent_variance=_lognormal_latent,
     response_scale=lambda y, link: _sd_log(y),
-    mean_fn=_lognormal_mean,
+    response_mean=_lognormal_mean,
     transform=np.log,
 )

@@ -7,14 +7,26 @@ from bayesmixed.families.base import Family
 from bayesmixed.families.beta import BETA
 from bayesmixed.families.binomial import BERNOULLI, BINOMIAL
 from bayesmixed.families.counts import NEGBINOMIAL, POISSON
-from bayesmixed.families.gaussian import GAUSSIAN
+from bayesmixed.families.gaussian import GAUSSIAN, GAUSSIAN_SE
 from bayesmixed.families.positive import GAMMA, LOGNORMAL
+from bayesmixed.families.zero import HURDLE_NEGBINOMIAL, HURDLE_POISSON, ZI_NEGBINOMIAL, ZI_POISSON
 
-__all__ = ["AUX_NAMES", "FAMILIES", "get_family", "resolve_link"]
+__all__ = ["AUX_NAMES", "DPAR_NAMES", "FAMILIES", "get_family", "resolve_link"]
 
 FAMILIES: dict[str, Family] = {
-    f.name: f for f in (GAUSSIAN, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL, GAMMA, BETA, LOGNORMAL)
+    f.name: f
+    for f in (
+        GAUSSIAN, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL, GAMMA, BETA, LOGNORMAL,
+        ZI_POISSON, ZI_NEGBINOMIAL, HURDLE_POISSON, HURDLE_NEGBINOMIAL,
+    )
 }
+
+#: Every distributional-parameter name (extra linear predictor) of any family.
+DPAR_NAMES: frozenset[str] = frozenset(d for f in FAMILIES.values() for d in f.dpars)
+
+#: Families the design chooses from the response, never named by users: ``y | se(s)`` with
+#: family gaussian is fitted as ``gaussian_se`` (a known standard error per row, no sigma).
+DERIVED: dict[str, Family] = {GAUSSIAN_SE.name: GAUSSIAN_SE}
 
 #: Every auxiliary parameter name of any family.
 AUX_NAMES: frozenset[str] = frozenset(a for f in FAMILIES.values() for a in f.aux)
@@ -49,6 +61,8 @@ def get_family(name: str | Family) -> Family:
     if not isinstance(name, str):
         raise FamilyError(f"family must be a string, got {type(name).__name__} {name!r}")
     key = name.strip().lower()
+    if key in DERIVED:
+        return DERIVED[key]
     for fam in FAMILIES.values():
         if key == fam.name or key in fam.aliases:
             return fam

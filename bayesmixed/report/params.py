@@ -4,7 +4,9 @@ The report layer knows the model only through ``meta`` (the JSON description the
 stores with the posterior) and the posterior draws; it never builds a model.
 
 Row names: fixed effects by column name (``Intercept``, ``x``, ``treatment[B]``),
-``sd(term|factor)``, ``cor(term1,term2|factor)``, ``sigma``, ``alpha``.
+``sd(term|factor)``, ``cor(term1,term2|factor)``, ``sigma``, ``alpha``; coefficients of a
+zero part ``zi_Intercept``, ``zi_x`` (kind ``"zi"``; ``hu_...``, kind ``"hu"``, for hurdles), on
+the logit scale.
 """
 
 from __future__ import annotations
@@ -13,13 +15,24 @@ import numpy as np
 import xarray as xr
 
 from bayesmixed.families import get_family
-from bayesmixed.names import cor_label, cor_var, sd_label, sd_var, term_b_dim, term_dim
+from bayesmixed.names import (
+    cor_label,
+    cor_var,
+    dpar_b_var,
+    dpar_coef_dim,
+    dpar_label,
+    sd_label,
+    sd_var,
+    term_b_dim,
+    term_dim,
+)
+from bayesmixed.report.draws import internal
 
 __all__ = ["fixed_names", "parameter_dataset", "parameter_kinds"]
 
 
 def _post(idata) -> xr.Dataset:
-    post = idata["posterior"]
+    post = internal(idata)
     return post.to_dataset() if hasattr(post, "to_dataset") else post
 
 
@@ -80,6 +93,13 @@ def parameter_dataset(
     for aux in get_family(meta["family"]).aux:
         if aux in post:
             out[aux] = post[aux]
+    for dpar, info in (meta.get("dpars") or {}).items():
+        for name in info["x_names"]:
+            label = dpar_label(dpar, name)
+            out[label] = (
+                post[label] if name == "Intercept"
+                else post[dpar_b_var(dpar)].sel({dpar_coef_dim(dpar): name}, drop=True)
+            )
     return xr.Dataset({k: v.reset_coords(drop=True) for k, v in out.items()})
 
 
@@ -103,4 +123,7 @@ def parameter_kinds(meta: dict) -> dict[str, str]:
                     kinds[cor_label(ts[i], ts[j], f)] = "cor"
     for name in get_family(meta["family"]).aux:
         kinds[name] = "aux"
+    for dpar, info in (meta.get("dpars") or {}).items():
+        for name in info["x_names"]:
+            kinds[dpar_label(dpar, name)] = dpar
     return kinds

@@ -41,6 +41,7 @@ from bayesmixed.families import get_family
 from bayesmixed.report.draws import (
     block_cholesky,
     block_covariance,
+    internal,
     interval_columns,
     thin_indexes,
 )
@@ -121,19 +122,20 @@ def marginal_mean(
     n_nodes: int = 60,
     n_mc: int = 1000,
     rng=None,
-    mean=None,
+    response=None,
 ) -> np.ndarray:
-    """``E[g^-1(eta + sqrt(v) e)]``, ``e ~ N(0, 1)``, elementwise; with ``mean`` (a function of
-    the linear predictor, e.g. lognormal's ``exp(eta + sigma^2 / 2)``), ``E[mean(...)]``."""
-    inverse = mean if mean is not None else (lambda e: inverse_link(link, e))
-    if link == "identity" and mean is None:
+    """``E[h(g^-1(eta + sqrt(v) e))]``, ``e ~ N(0, 1)``, elementwise; ``h`` is ``response``
+    (the response mean given the inverse link, e.g. ``(1 - zi) mu``; lognormal's
+    ``exp(mu + sigma^2 / 2)``) or the identity."""
+    if link == "identity" and response is None:
         return eta
+    h = response if response is not None else (lambda m: m)
     sd = np.sqrt(np.maximum(v, 0.0))
     total = np.zeros_like(eta)
     if integration == "quadrature":
         nodes, weights = np.polynomial.hermite.hermgauss(n_nodes)
         for t, w in zip(nodes, weights, strict=True):
-            total += w * inverse(eta + np.sqrt(2.0) * sd * t)
+            total += w * h(inverse_link(link, eta + np.sqrt(2.0) * sd * t))
         return total / np.sqrt(np.pi)
     if integration != "monte_carlo":
         raise PredictionError(
@@ -141,12 +143,18 @@ def marginal_mean(
         )
     rng = np.random.default_rng(rng)
     for _ in range(n_mc):
-        total += inverse(eta + sd * rng.standard_normal(eta.shape))
+        total += h(inverse_link(link, eta + sd * rng.standard_normal(eta.shape)))
     return total / n_mc
 
 
 def sample_response(
-    idata, meta: dict, mu: np.ndarray, trials: np.ndarray | None, rng, idx_draws=None
+    idata,
+    meta: dict,
+    mu: np.ndarray,
+    trials: np.ndarray | None,
+    rng,
+    idx_draws=None,
+    dpar_X: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """One response draw per (draw, row) given the mean ``mu`` (probability for binomial).
 
@@ -157,7 +165,7 @@ def sample_response(
     (400, 3)
     """
     family = get_family(meta["family"])
-    aux = aux_draws(idata, family, idx_draws)
+    aux = aux_draws(idata, family, idx_draws, meta=meta, dpar_X=dpar_X)
     n = None
     if family.response == "binomial":
         n = (np.ones(mu.shape[1]) if trials is None else trials).astype(np.int64)[None, :]
@@ -202,19 +210,21 @@ def predict_draws(
         raise PredictionError(f"draws must be a positive integer or None, got {draws!r}")
     idata, meta = fit.idata, fit.meta
     rng = np.random.default_rng(seed)
-    family = get_family(meta["family"])
     inputs = inputs if inputs is not None else prediction_inputs(fit, newdata)
-    post = idata["posterior"]
+    post = internal(idata)
     idx_draws = thin_indexes(int(post.sizes["chain"] * post.sizes["draw"]), draws)
-    response_mean = None
-    if family.mean_fn is not None:  # lognormal: the mean of y is not the inverse link
-        aux = aux_draws(idata, family, idx_draws)
-
-        def response_mean(e):
-            return family.mean(e, None, aux)
-
     nb = len(meta["blocks"])
     link = meta["link"]
+    family = get_family(meta["family"])
+    # the response mean given the inverse link where it is not the inverse link itself:
+    # families with a zero part ((1 - zi) mu), lognormal (exp(mu + sigma^2 / 2))
+    response = None
+    if family.response_mean is not None and kind == "mean":
+        aux = aux_draws(idata, family, idx_draws, meta=meta, dpar_X=inputs.dpar_X)
+
+        def response(m):
+            return family.expected(m, aux, None)
+
     if groups == "none" or (groups == "marginal" and kind != "response"):
         eta = linpred(
             idata,
@@ -233,7 +243,7 @@ def predict_draws(
                 integration=integration,
                 n_mc=n_mc,
                 rng=rng,
-                mean=response_mean,
+                response=response,
             )
             return mu, inputs
     else:
@@ -264,8 +274,8 @@ def predict_draws(
         return eta, inputs
     mu = inverse_link(link, eta)
     if kind == "mean":
-        return (mu if response_mean is None else response_mean(mu)), inputs
-    return sample_response(idata, meta, mu, inputs.trials, rng, idx_draws), inputs
+        return (mu if response is None else response(mu)), inputs
+    return sample_response(idata, meta, mu, inputs.trials, rng, idx_draws, inputs.dpar_X), inputs
 
 
 def predict(

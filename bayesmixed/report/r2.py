@@ -48,8 +48,8 @@ def _mu_counts(fit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     family = get_family(fit.meta["family"])
     if family.response == "binomial" and design.trials is not None:
         mu = mu * np.asarray(design.trials, dtype=float)[None, :]
-    if family.mean_fn is not None:  # lognormal: mu is the mean of log(y)
-        mu = family.mean(mu, None, aux_draws(fit.idata, family))
+    if family.response_mean is not None and not family.dpars:  # lognormal: mu is E[log y]
+        mu = family.expected(mu, aux_draws(fit.idata, family), None)
     return mu, np.asarray(design.y, dtype=float), link_mu
 
 
@@ -62,7 +62,7 @@ def model_variance(fit, mu: np.ndarray) -> np.ndarray:
     """Draws x rows model variance of ``y`` given the inverse link ``mu`` (the mean; counts for
     binomial; the mean of ``log y`` for lognormal)."""
     family = get_family(fit.meta["family"])
-    aux = aux_draws(fit.idata, family)
+    aux = aux_draws(fit.idata, family, meta=fit.meta, dpar_X=fit.design.dpar_X)
     if family.response == "binomial":
         n = fit.design.trials
         n = (np.ones(mu.shape[1]) if n is None else np.asarray(n, dtype=float))[None, :]

@@ -42,7 +42,7 @@ from scipy import stats
 from bayesmixed.errors import PredictionError
 from bayesmixed.families import get_family
 from bayesmixed.names import r_var
-from bayesmixed.report.draws import block_cholesky, flat, score_and_weight
+from bayesmixed.report.draws import block_cholesky, flat, internal, score_and_weight
 from bayesmixed.report.linpred import aux_draws, inverse_link, linpred, log_likelihood
 
 __all__ = [
@@ -88,10 +88,13 @@ def pearson_residuals(fit) -> np.ndarray:
     y = np.asarray(design.y, dtype=float)
     mu = fitted_mean(fit).mean(axis=0)
     aux = {name: _aux_mean(fit, name) for name in family.aux}
+    if family.dpars:
+        dp = aux_draws(fit.idata, family, meta=fit.meta, dpar_X=design.dpar_X)
+        aux.update({d: dp[d].mean(axis=0) for d in family.dpars})
     n = None
     if family.uses_trials:
         n = np.ones_like(y) if design.trials is None else np.asarray(design.trials, dtype=float)
-    return (y - family.mean(mu, n, aux)) / np.sqrt(family.variance(mu, aux, n))
+    return (y - family.expected(mu, aux, n)) / np.sqrt(family.variance(mu, aux, n))
 
 
 def _cdf(fit, mu: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -101,7 +104,7 @@ def _cdf(fit, mu: np.ndarray, y: np.ndarray) -> np.ndarray:
     if family.uses_trials:
         n = np.ones_like(y) if design.trials is None else np.asarray(design.trials, dtype=float)
         n = n[None, :]
-    return family.cdf(y[None, :], mu, aux_draws(fit.idata, family), n)
+    return family.cdf(y[None, :], mu, aux_draws(fit.idata, family, meta=fit.meta, dpar_X=fit.design.dpar_X), n)
 
 
 def quantile_residuals(fit, seed=0) -> np.ndarray:
@@ -144,6 +147,7 @@ def pointwise_log_likelihood(fit) -> np.ndarray:
         eta,
         np.asarray(design.y, float),
         None if design.trials is None else np.asarray(design.trials, float),
+        design.dpar_X,
     )
 
 
@@ -192,7 +196,7 @@ def _cluster_modes(fit, eta0, y, trials, dblk, prec, order, starts, u, iters: in
     Z = dblk.Z
     for _ in range(iters):
         eta = eta0 + np.einsum("sik,ik->si", u[:, dblk.index, :], Z)
-        g, w = score_and_weight(fit.idata, fit.meta, eta, y, trials)
+        g, w = score_and_weight(fit.idata, fit.meta, eta, y, trials, fit.design.dpar_X)
         G = np.stack([_cluster_sum(g * Z[:, a], order, starts) for a in range(k)], axis=-1)
         H = np.empty((S, L, k, k))
         for a in range(k):
@@ -245,7 +249,8 @@ def integrated_cluster_log_likelihood(fit, block: int, max_nodes: int = 64) -> n
     for m in range(len(lw)):
         u = mode + np.einsum("sjkl,l->sjk", A, x[m])  # (S, L, k)
         eta = eta0 + np.einsum("sik,ik->si", u[:, dblk.index, :], dblk.Z)
-        ll_cl = _cluster_sum(log_likelihood(idata, meta, eta, y, trials), order, starts)
+        ll = log_likelihood(idata, meta, eta, y, trials, design.dpar_X)
+        ll_cl = _cluster_sum(ll, order, starts)
         prior = _mvn_logpdf(u, chol_prior[:, None, :, :])
         terms[m] = lw[m] + ll_cl + prior + logdet_A - log_phi[m]
     return logsumexp(terms, axis=0)
@@ -275,7 +280,7 @@ def influential_clusters(
     if method not in ("integrated", "conditional"):
         raise PredictionError(f"method must be 'integrated' or 'conditional', got {method!r}")
     ll = pointwise_log_likelihood(fit) if method == "conditional" else None
-    post = fit.idata["posterior"]
+    post = internal(fit.idata)
     c, d = post.sizes["chain"], post.sizes["draw"]
     parts, done, skipped = [], set(), {}
     comps = {b.factor: frozenset(c.strip() for c in b.factor.split(":")) for b in fit.design.blocks}

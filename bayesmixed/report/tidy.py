@@ -100,11 +100,19 @@ def tidy_table(
         table.index = list(meta["x_names"]) + list(table.index[len(meta["x_names"]):])
         ran = _ran_par_names(meta)
         for name, row in table.iterrows():
-            effect = "fixed" if row["kind"] == "fixed" else "ran_pars"
+            # zero-part coefficients (kind "zi" / "hu") are fixed effects, as broom.mixed's
+            # component "zi": term "zi_(Intercept)", "zi_x"
+            zero = row["kind"] in ("zi", "hu")
+            effect = "fixed" if row["kind"] == "fixed" or zero else "ran_pars"
             if effect not in wanted:
                 continue
-            group, term = ran.get(name, ("Residual", name)) if effect == "ran_pars" else (
-                np.nan, _term(name))
+            if zero:
+                dpar, _, rest = str(name).partition("_")
+                group, term = np.nan, f"{dpar}_{_term(rest)}"
+            elif effect == "ran_pars":
+                group, term = ran.get(name, ("Residual", name))
+            else:
+                group, term = np.nan, _term(name)
             parts.append({"effect": effect, "group": group, "level": np.nan, "term": term,
                           "estimate": row["mean"], "std.error": row["sd"],
                           "conf.low": row[lo], "conf.high": row[hi]})
