@@ -115,6 +115,15 @@ DATASETS: dict[str, DatasetInfo] = {
         description="Ticks counted on red grouse chicks: 403 chicks in broods within locations, 3 years "
         "(Elston et al. 2001); INDEX gives one level per chick.",
     ),
+    "gasolineyield": DatasetInfo(
+        "betareg",
+        "GasolineYield",
+        ("batch",),
+        rename=(("yield", "yield_prop"),),
+        description="Proportion of crude oil converted to gasoline after distillation: 32 runs in "
+        "10 batches of crude oil, with the temperature (F) at which all gasoline has vaporized "
+        "(Prater 1956; Ferrari & Cribari-Neto 2004). ``yield`` is renamed ``yield_prop``.",
+    ),
     "exam": DatasetInfo(
         "mlmRev",
         "Exam",

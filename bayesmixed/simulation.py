@@ -152,6 +152,8 @@ def _values(spec_value: Any, name: str, layout: pd.DataFrame, rng: np.random.Gen
 def _placeholder(fam: Family, link: str, n: int) -> np.ndarray:
     if fam.response == "binomial":
         return np.zeros(n, dtype=np.int64)
+    if fam.response == "unit":
+        return np.full(n, 0.5)
     return np.ones(n, dtype=np.int64 if fam.discrete else float)
 
 
@@ -237,6 +239,9 @@ def _draw_response(fam: Family, mu: np.ndarray, params: Mapping[str, float], tri
     if fam.count and (not np.all(np.isfinite(mu)) or mu.max() > _MAX_MEAN):
         raise SpecError(f"the truth gives expected counts up to {np.nanmax(mu):.3g}; use smaller "
                         "coefficients or a smaller intercept")
+    if fam.response == "positive" and fam.transform is None and not np.all(mu > 0):
+        raise SpecError(f"the truth gives means down to {np.nanmin(mu):.3g}, but a {fam.name} mean "
+                        "must be positive; use another link or other coefficients")
     draw = fam.simulate_draw or fam.draw
     y = draw(rng, mu, {**{a: params[a] for a in fam.aux}, **(dpars or {})}, trials)
     return y.astype(np.int64) if fam.discrete else y

@@ -208,7 +208,7 @@ def score_and_weight(
     n = None
     if family.uses_trials:
         n = np.ones(eta.shape[1]) if trials is None else np.asarray(trials, dtype=float)
-    m, dm = family.mean(mu, n), family.mean(dmu, n)
+    m, dm = family.mean_and_slope(mu, dmu, n, aux)
     var = np.broadcast_to(family.variance(mu, aux, n), eta.shape)
     var = np.maximum(var, 1e-12)
     return (y - m) * dm / var, dm**2 / var

@@ -90,7 +90,7 @@ def parameter_dataset(
                     out[cor_label(terms[i], terms[j], f)] = cor.isel(
                         {term_dim(L): i, term_b_dim(L): j}, drop=True
                     )
-    for aux in ("sigma", "alpha"):
+    for aux in get_family(meta["family"]).aux:
         if aux in post:
             out[aux] = post[aux]
     for dpar, info in (meta.get("dpars") or {}).items():

@@ -87,6 +87,7 @@ def make_template(
     ((6, 3), 3)
     """
     from bayesmixed.design.validate import used_columns
+    from bayesmixed.families import get_family
 
     for name, val in (("n_groups", n_groups), ("n_per_group", n_per_group), ("trials", trials)):
         if isinstance(val, bool) or not isinstance(val, int | np.integer) or val < 1:
@@ -109,6 +110,9 @@ def make_template(
         if col not in data and col not in (y_col, other):
             data[col] = rng.normal(size=n)
     y = np.arange(n) % 2
+    kind = get_family(spec.family).response
+    if kind in ("positive", "unit"):  # placeholders inside the response's range
+        y = 0.25 + 0.5 * y if kind == "unit" else 1.0 + y
     data[y_col] = y
     if other is not None:
         data[other] = trials - y if spec.response.kind == "cbind" else np.full(n, trials)
