@@ -29,7 +29,7 @@ class BayesmixedError(ValueError):
     >>> import pandas as pd
     >>> import bayesmixed as bm
     >>> try:
-    ...     bm.prepare("y ~ x", pd.DataFrame({"y": [1.0, 2.0], "x": [0.0, 1.0]}), family="gamma")
+    ...     bm.prepare("y ~ x", pd.DataFrame({"y": [1.0, 2.0], "x": [0.0, 1.0]}), family="weibull")
     ... except bm.BayesmixedError as err:
     ...     print(type(err).__name__)
     FamilyError
@@ -46,7 +46,7 @@ class SpecError(BayesmixedError):
     Traceback (most recent call last):
     ...
     bayesmixed.errors.SpecError: unknown spec key 'resp'; known keys: family, fixed, formula,
-    groups, link, offset, priors, response
+    groups, hu, link, offset, priors, response, zi
     """
 
 
@@ -84,11 +84,12 @@ class FamilyError(BayesmixedError):
     Examples
     --------
     >>> from bayesmixed.families import get_family
-    >>> get_family("gamma")
+    >>> get_family("weibull")
     Traceback (most recent call last):
     ...
-    bayesmixed.errors.FamilyError: unknown family 'gamma'; known families: gaussian, bernoulli,
-    binomial, poisson, negbinomial
+    bayesmixed.errors.FamilyError: unknown family 'weibull'; known families: gaussian, bernoulli,
+    binomial, poisson, negbinomial, gamma, beta, lognormal, zero_inflated_poisson,
+    zero_inflated_negbinomial, hurdle_poisson, hurdle_negbinomial
     """
 
 

@@ -195,7 +195,7 @@ CASES = [
     ),
     ("formula-syntax", dict(model="y ~ x + * g", data=BASE), FormulaError, ["'*'"]),
     # -- family ------------------------------------------------------------------------
-    ("family-unknown", dict(model=F, data=BASE, family="gamma"), FamilyError, ["'gamma'"]),
+    ("family-unknown", dict(model=F, data=BASE, family="weibull"), FamilyError, ["'weibull'"]),
     ("family-not-string", dict(model=F, data=BASE, family=1), FamilyError, ["int"]),
     (
         "link-unsupported",

@@ -40,7 +40,14 @@ def add_parser(sub) -> None:
 
 
 def run_hypothesis(args) -> int:
-    """``bayesmixed hypothesis RUN_DIR HYPOTHESIS ...``."""
+    """``bayesmixed hypothesis RUN_DIR HYPOTHESIS ...``.
+
+    Examples
+    --------
+    >>> from bayesmixed.cli import main
+    >>> main(["hypothesis", "no-such-run", "x > 0"])  # doctest: +SKIP
+    2
+    """
     from bayesmixed.io import load_fit
 
     if not 0 < args.prob < 1:

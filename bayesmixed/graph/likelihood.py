@@ -69,6 +69,15 @@ def add_dpars(design: Design, priors: dict[str, Prior]) -> dict:
     Slopes ``<dpar>_b`` multiply the centered columns; the sampled intercept is
     ``<dpar>_Intercept_c`` and the Deterministic ``<dpar>_Intercept`` the one at ``x = 0``.
     Returns name -> probability vector (pytensor).
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> df = bm.simulate("y ~ x + (1 | g)", n_groups=5, n_per_group=4,
+    ...                  family="zero_inflated_poisson", seed=1)
+    >>> built = bm.prepare(bm.bf("y ~ x + (1 | g)", zi="~ x"), df, "zero_inflated_poisson")
+    >>> "zi_b" in built.model.named_vars  # add_dpars made the zero part's slopes
+    True
     """
     import pymc as pm
     import pytensor.tensor as pt

@@ -51,7 +51,15 @@ _TAIL = 0.01  # share of draws beyond the point under which the KDE is flagged a
 
 
 class HypothesisError(BayesmixedError):
-    """A hypothesis that cannot be parsed or refers to unknown parameters."""
+    """A hypothesis that cannot be parsed or refers to unknown parameters.
+
+    Examples
+    --------
+    >>> parse_hypothesis("y > 0", ["x"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    bayesmixed.report.hypothesis.HypothesisError: ...
+    """
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,14 @@ class Hypothesis:
         Syntax trees of both sides, parameter names replaced by ``_p0_``, ``_p1_``, ...
     names : tuple of str
         Parameter name of each placeholder, in placeholder order.
+
+    Examples
+    --------
+    >>> h = parse_hypothesis("x - 2 * z > 0", ["x", "z"])
+    >>> h.op, h.names
+    ('>', ('x', 'z'))
+    >>> h.evaluate({"x": np.array([3.0]), "z": np.array([1.0])}).tolist()
+    [1.0]
     """
 
     text: str

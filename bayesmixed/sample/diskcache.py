@@ -233,7 +233,10 @@ def load(key: str, model, initial_point_fn):
     n_free = len(model.free_RVs)
     initial = _rv_dict_to_flat_array_wrapper(initial_point_fn, names=names[:n_free],
                                              shapes=shapes[:n_free])
-    os.utime(path)  # recently used: pruned last
+    try:
+        os.utime(path)  # recently used: pruned last
+    except FileNotFoundError:  # pruned or replaced by another process meanwhile: still valid
+        pass
     n_dim = entry["n_dim"]
     dims_only = native.Dims(n_dim, entry["n_expanded"], user_data)
     point, logp, grad, expanded = entry["check"]

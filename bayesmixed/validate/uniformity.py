@@ -21,7 +21,15 @@ __all__ = [
 
 
 def thin_indices(n_total: int, n_rank_draws: int) -> np.ndarray:
-    """Indexes of ``n_rank_draws`` evenly spaced draws out of ``n_total`` pooled draws."""
+    """Indexes of ``n_rank_draws`` evenly spaced draws out of ``n_total`` pooled draws.
+
+    Examples
+    --------
+    >>> thin_indices(10, 3).tolist() == sorted(set(thin_indices(10, 3).tolist()))
+    True
+    >>> len(thin_indices(1000, 99))
+    99
+    """
     if n_total < n_rank_draws:
         raise SamplerError(
             f"{n_total} posterior draws cannot be thinned to n_rank_draws={n_rank_draws}: "
