@@ -19,6 +19,7 @@ __all__ = [
     "emit_json",
     "parse_assignments",
     "read_table",
+    "read_truth",
     "say",
     "write_table",
 ]
@@ -161,6 +162,36 @@ def parse_assignments(items: Sequence[str] | None, what: str) -> dict[str, str]:
             raise UsageError(f"{what} must look like NAME=VALUE, got {item!r}")
         out[key.strip()] = value.strip()
     return out
+
+
+def read_truth(args, reference: dict[str, float] | None = None) -> dict[str, Any]:
+    """Parameter values from ``--truth`` (a YAML/JSON file or a JSON object) and ``--set k=v``
+    over ``reference``; ``simulate`` and ``power`` read their truth this way.
+
+    Examples
+    --------
+    >>> ns = argparse.Namespace(truth='{"x": 0.5}', set=["sigma=2"])
+    >>> read_truth(ns, {"x": 0.0, "Intercept": 1.0})
+    {'x': 0.5, 'Intercept': 1.0, 'sigma': 2.0}
+    """
+    import yaml
+
+    truth: dict[str, Any] = dict(reference or {})
+    if args.truth:
+        path = Path(args.truth)
+        try:
+            given = yaml.safe_load(path.read_text()) if path.is_file() else json.loads(args.truth)
+        except (json.JSONDecodeError, yaml.YAMLError) as exc:
+            raise UsageError(f"--truth is neither a readable file nor a JSON object: {exc}") from None
+        if not isinstance(given, dict):
+            raise UsageError("--truth must hold a mapping of parameter -> value")
+        truth.update(given)
+    for key, value in parse_assignments(args.set, "--set").items():
+        try:
+            truth[key] = float(value)
+        except ValueError:
+            raise UsageError(f"--set {key}: {value!r} is not a number") from None
+    return truth
 
 
 def emit_json(value: Any) -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
-from bayesmixed.cli.common import EXIT_OK, UsageError, emit_json, parse_assignments, say
+from bayesmixed.cli.common import EXIT_OK, UsageError, emit_json, read_truth, say
 
 __all__ = ["add_client_args", "add_parser", "client_arg"]
 
@@ -110,27 +109,6 @@ def client_arg(args) -> tuple[Any, int | None]:
     return "local", workers
 
 
-def _truth(args) -> dict[str, Any]:
-    truth: dict[str, Any] = {}
-    if args.truth:
-        path = Path(args.truth)
-        import yaml
-
-        try:
-            given = yaml.safe_load(path.read_text()) if path.is_file() else json.loads(args.truth)
-        except (json.JSONDecodeError, yaml.YAMLError) as exc:
-            raise UsageError(f"--truth is neither a readable file nor a JSON object: {exc}") from None
-        if not isinstance(given, dict):
-            raise UsageError("--truth must hold a mapping of parameter -> value")
-        truth.update(given)
-    for key, value in parse_assignments(args.set, "--set").items():
-        try:
-            truth[key] = float(value)
-        except ValueError:
-            raise UsageError(f"--set {key}: {value!r} is not a number") from None
-    return truth
-
-
 def run(args) -> int:
     """Run ``bayesmixed power``."""
     from bayesmixed.parallel import open_client
@@ -143,7 +121,7 @@ def run(args) -> int:
     spec: Any = Path(args.spec) if args.spec else args.formula
     family = args.family if (args.family or not args.formula) else "gaussian"
     client, n_workers = client_arg(args)
-    truth = _truth(args)
+    truth = read_truth(args)
     groups, per = _ints(args.n_groups, "--n-groups"), _ints(args.n_per_group, "--n-per-group")
     with open_client(client, n_workers) as c:  # a LocalCluster lives for this run only
         result = power(spec, truth, groups, per, sims=args.sims, target=args.target,

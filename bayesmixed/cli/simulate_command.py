@@ -7,13 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bayesmixed.cli.common import (
     EXIT_OK,
     UsageError,
     emit_json,
     parse_assignments,
+    read_truth,
     say,
     write_table,
 )
@@ -97,27 +96,6 @@ def _n_groups(text: str) -> int | dict[str, int]:
         ) from None
 
 
-def _truth(args, reference: dict[str, float]) -> dict[str, Any]:
-    truth: dict[str, Any] = dict(reference)
-    if args.truth:
-        p = Path(args.truth)
-        try:
-            given = yaml.safe_load(p.read_text()) if p.is_file() else json.loads(args.truth)
-        except (json.JSONDecodeError, yaml.YAMLError) as exc:
-            raise UsageError(
-                f"--truth is neither a readable file nor a JSON object: {exc}"
-            ) from None
-        if not isinstance(given, dict):
-            raise UsageError("--truth must hold a mapping of parameter -> value")
-        truth.update(given)
-    for key, value in parse_assignments(args.set, "--set").items():
-        try:
-            truth[key] = float(value)
-        except ValueError:
-            raise UsageError(f"--set {key}: {value!r} is not a number") from None
-    return truth
-
-
 def _predictors(args) -> dict[str, Any]:
     preds: dict[str, Any] = {}
     for col, levels in parse_assignments(args.levels, "--levels").items():
@@ -157,7 +135,7 @@ def run(args) -> int:
         if p.exists() and not args.force:
             raise UsageError(f"{str(p)!r} already exists; pass --force to replace it")
     data = simulate(spec, n_groups=_n_groups(args.n_groups), n_per_group=args.n_per_group,
-                    truth=_truth(args, reference), family=family, link=args.link,
+                    truth=read_truth(args, reference), family=family, link=args.link,
                     predictors=_predictors(args) or None, trials=args.trials, seed=args.seed)
     truth = jsonable(data.attrs["truth"])
     write_table(data, args.out, force=args.force)
