@@ -174,7 +174,7 @@ def parse_hypothesis(text: str, names: Sequence[str]) -> Hypothesis:
     if not isinstance(text, str) or not text.strip():
         raise HypothesisError("a hypothesis must be a non-empty string such as 'x > 0'")
     src, used = text, []
-    for name in sorted(set(names), key=len, reverse=True):
+    for name in sorted(dict.fromkeys(names), key=len, reverse=True):
         pattern = r"(?<![\w.])" + re.escape(name) + r"(?![\w.])"
         if re.search(pattern, src):
             src = re.sub(pattern, f" _p{len(used)}_ ", src)
