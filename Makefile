@@ -13,7 +13,7 @@ example: bootstrap
 
 test: bootstrap
 	$(PY) -m ruff check bayesmixed tests benchmarks examples
-	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow"
+	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow" --durations=30
 
 test-all: bootstrap
 	$(PY) -m pytest -q -n 2 --dist loadfile -m "slow or not slow"
