@@ -40,6 +40,9 @@ class AuxParam:
         Default true value used by :func:`bayesmixed.simulation.simulate`.
     positive
         Whether the parameter must be positive (checked for user-given truths).
+    graph_kwargs
+        ``design -> dict`` of extra PyMC keywords (``shape``, ``transform``, ``initval``) for a
+        vector parameter such as the ordered thresholds of ``cumulative``; ``None`` for a scalar.
 
     Examples
     --------
@@ -53,6 +56,12 @@ class AuxParam:
     default_prior: Callable[[Any], Any]
     truth: float
     positive: bool = True
+    graph_kwargs: Callable[[Any], dict] | None = None
+
+    @property
+    def vector(self) -> bool:
+        """Whether the parameter is a vector (one value per threshold)."""
+        return self.graph_kwargs is not None
 
 
 @dataclass(frozen=True)
@@ -123,7 +132,8 @@ class Family:
     links
         Supported links; the first is the default.
     response
-        ``"real"``, ``"binary"``, ``"binomial"`` or ``"count"``: what values the response may take.
+        ``"real"``, ``"binary"``, ``"binomial"``, ``"count"`` or ``"ordinal"`` (category codes
+        ``0..K-1``): what values the response may take.
     aux_params
         Auxiliary parameters with their default priors (:class:`AuxParam`).
     exp_label
@@ -162,6 +172,9 @@ class Family:
     dpars
         Names of extra linear predictors (``"zi"``, ``"hu"``) of distributional families; empty
         for the families shipped today.
+    expected
+        ``(mu, aux) ->`` mean of the response when it depends on auxiliary parameters (the
+        expected category code of an ordinal response), else ``None``.
 
     Examples
     --------
@@ -194,6 +207,7 @@ class Family:
     latent_scale: bool = True
     cells: CellRule | None = None
     dpars: tuple[str, ...] = ()
+    expected: Callable | None = None
 
     @property
     def default_link(self) -> str:
@@ -208,7 +222,7 @@ class Family:
     @property
     def discrete(self) -> bool:
         """Whether the likelihood is for integer data."""
-        return self.response in ("binary", "binomial", "count")
+        return self.response in ("binary", "binomial", "count", "ordinal")
 
     @property
     def uses_trials(self) -> bool:
@@ -216,12 +230,21 @@ class Family:
         return self.response in ("binary", "binomial")
 
     @property
+    def ordinal(self) -> bool:
+        """Whether the response is an ordered category (thresholds, link passed in ``aux``)."""
+        return self.response == "ordinal"
+
+    @property
     def count(self) -> bool:
         """Whether the response is an unbounded count."""
         return self.response == "count"
 
-    def mean(self, mu: np.ndarray, trials: np.ndarray | None) -> np.ndarray:
+    def mean(
+        self, mu: np.ndarray, trials: np.ndarray | None, aux: Mapping | None = None
+    ) -> np.ndarray:
         """Mean of the response given the inverse link ``mu`` (``trials * mu`` with trials).
+
+        Families whose mean needs auxiliary parameters (``expected``) read them from ``aux``.
 
         Examples
         --------
@@ -229,6 +252,8 @@ class Family:
         >>> get_family("poisson").mean(2.5, None)
         2.5
         """
+        if self.expected is not None and aux is not None:
+            return self.expected(mu, aux)
         if self.uses_trials and trials is not None:
             return trials * mu
         return mu

@@ -7,15 +7,18 @@ from bayesmixed.families.base import Family
 from bayesmixed.families.binomial import BERNOULLI, BINOMIAL
 from bayesmixed.families.counts import NEGBINOMIAL, POISSON
 from bayesmixed.families.gaussian import GAUSSIAN
+from bayesmixed.families.ordinal import CUMULATIVE
 
 __all__ = ["AUX_NAMES", "FAMILIES", "get_family", "resolve_link"]
 
 FAMILIES: dict[str, Family] = {
-    f.name: f for f in (GAUSSIAN, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL)
+    f.name: f for f in (GAUSSIAN, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL, CUMULATIVE)
 }
 
 #: Every auxiliary parameter name of any family.
-AUX_NAMES: frozenset[str] = frozenset(a for f in FAMILIES.values() for a in f.aux)
+AUX_NAMES: frozenset[str] = frozenset(
+    a.name for f in FAMILIES.values() for a in f.aux_params if not a.vector
+)
 
 
 def get_family(name: str | Family) -> Family:
@@ -25,7 +28,7 @@ def get_family(name: str | Family) -> Family:
     ----------
     name
         Family name, case-insensitive (``"bernoulli"``, ``"binomial"``, ``"gaussian"``,
-        ``"poisson"``, ``"negbinomial"`` or an alias).
+        ``"poisson"``, ``"negbinomial"``, ``"cumulative"`` or an alias).
 
     Returns
     -------

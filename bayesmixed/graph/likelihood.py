@@ -25,7 +25,8 @@ def inverse_link(link: str, eta):
 def add_likelihood(design: Design, eta, priors: dict[str, Prior], y, trials=None):
     """Add the observed variable ``y`` (and auxiliary parameters) to the current model.
 
-    The auxiliary parameters are created first, in the family's order, with their priors.
+    The auxiliary parameters are created first, in the family's order, with their priors; a
+    vector parameter (ordinal thresholds) takes its shape and transform from the family row.
 
     Examples
     --------
@@ -39,5 +40,8 @@ def add_likelihood(design: Design, eta, priors: dict[str, Prior], y, trials=None
     (['y'], ['sigma'])
     """
     fam = design.family
-    aux = {name: prior_rv(name, priors[name]) for name in fam.aux}
+    aux = {
+        a.name: prior_rv(a.name, priors[a.name], **(a.graph_kwargs(design) if a.vector else {}))
+        for a in fam.aux_params
+    }
     return fam.observed(eta, design.link, aux, y, trials)

@@ -121,20 +121,34 @@ def inverse_link(link: str, eta: np.ndarray) -> np.ndarray:
 
 
 def aux_draws(
-    idata, family: Family | str, idx_draws: np.ndarray | None = None, column: bool = True
+    idata,
+    family: Family | str,
+    idx_draws: np.ndarray | None = None,
+    column: bool = True,
+    link: str | None = None,
 ) -> dict[str, np.ndarray]:
     """Draws of ``family``'s auxiliary parameters, ``(draws, 1)`` (``(draws,)`` if not ``column``).
+
+    A vector parameter (ordinal thresholds) is ``(draws, K-1)``; an ordinal family also gets
+    ``aux["link"]`` (its numpy functions need it).
 
     Examples
     --------
     >>> aux_draws(fit.idata, "gaussian")["sigma"].shape
     (400, 1)
     """
-    out = {}
-    for name in get_family(family).aux:
-        v = posterior_matrix(idata, name).reshape(-1)
+    fam = get_family(family)
+    out: dict = {}
+    for a in fam.aux_params:
+        v = posterior_matrix(idata, a.name)
+        if a.vector:
+            out[a.name] = v if idx_draws is None else v[idx_draws]
+            continue
+        v = v.reshape(-1)
         v = v if idx_draws is None else v[idx_draws]
-        out[name] = v[:, None] if column else v
+        out[a.name] = v[:, None] if column else v
+    if fam.ordinal:
+        out["link"] = link or "logit"
     return out
 
 
@@ -151,7 +165,8 @@ def log_likelihood(
     (400, 180)
     """
     family = get_family(meta["family"])
-    return family.loglik(y, eta, meta["link"], aux_draws(idata, family), trials)
+    aux = aux_draws(idata, family, link=meta["link"])
+    return family.loglik(y, eta, meta["link"], aux, trials)
 
 
 def add_log_likelihood(

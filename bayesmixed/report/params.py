@@ -4,7 +4,8 @@ The report layer knows the model only through ``meta`` (the JSON description the
 stores with the posterior) and the posterior draws; it never builds a model.
 
 Row names: fixed effects by column name (``Intercept``, ``x``, ``treatment[B]``),
-``sd(term|factor)``, ``cor(term1,term2|factor)``, ``sigma``, ``alpha``.
+``sd(term|factor)``, ``cor(term1,term2|factor)``, ``sigma``, ``alpha``, and the thresholds of an
+ordinal model ``Intercept[1]``, ..., ``Intercept[K-1]``.
 """
 
 from __future__ import annotations
@@ -77,14 +78,21 @@ def parameter_dataset(
                     out[cor_label(terms[i], terms[j], f)] = cor.isel(
                         {term_dim(L): i, term_b_dim(L): j}, drop=True
                     )
-    for aux in ("sigma", "alpha"):
-        if aux in post:
-            out[aux] = post[aux]
+    for a in get_family(meta["family"]).aux_params:
+        if a.name not in post:
+            continue
+        if a.vector:  # thresholds: Intercept[1], ..., Intercept[K-1]
+            da = post[a.name]
+            dim = next(d for d in da.dims if d not in ("chain", "draw"))
+            for k in range(da.sizes[dim]):
+                out[f"{a.name}[{k + 1}]"] = da.isel({dim: k}, drop=True)
+        else:
+            out[a.name] = post[a.name]
     return xr.Dataset({k: v.reset_coords(drop=True) for k, v in out.items()})
 
 
 def parameter_kinds(meta: dict) -> dict[str, str]:
-    """Row name -> ``"fixed"``, ``"sd"``, ``"cor"`` or ``"aux"``.
+    """Row name -> ``"fixed"``, ``"sd"``, ``"cor"``, ``"aux"`` or ``"threshold"`` (ordinal).
 
     Examples
     --------
@@ -101,6 +109,10 @@ def parameter_kinds(meta: dict) -> dict[str, str]:
             for i in range(len(ts)):
                 for j in range(i + 1, len(ts)):
                     kinds[cor_label(ts[i], ts[j], f)] = "cor"
-    for name in get_family(meta["family"]).aux:
-        kinds[name] = "aux"
+    for a in get_family(meta["family"]).aux_params:
+        if a.vector:
+            for k in range(1, len(meta.get("categories") or [None, None])):
+                kinds[f"{a.name}[{k}]"] = "threshold"
+        else:
+            kinds[a.name] = "aux"
     return kinds
