@@ -15,6 +15,7 @@ This module uses the spec layer only (no PyMC).
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from bayesmixed.design.evaluate import names_in
 from bayesmixed.design.matrices import build_design
 from bayesmixed.errors import SpecError
 from bayesmixed.families import AUX_NAMES, Family, get_family, resolve_link
+from bayesmixed.families.ordinal import threshold_names
 from bayesmixed.formula.terms import ModelSpec
 from bayesmixed.names import cor_label, parse_prior_key, sd_label
 from bayesmixed.report.linpred import inverse_link
@@ -149,7 +151,10 @@ def _values(spec_value: Any, name: str, layout: pd.DataFrame, rng: np.random.Gen
     return per_unit[inverse]
 
 
-def _placeholder(fam: Family, link: str, n: int) -> np.ndarray:
+def _placeholder(fam: Family, link: str, n: int, n_categories: int = 4):
+    if fam.ordinal:  # every category present, so that the design has K of them
+        k = np.arange(n) % n_categories + 1
+        return pd.Categorical(k, categories=range(1, n_categories + 1), ordered=True)
     if fam.response == "binomial":
         return np.zeros(n, dtype=np.int64)
     return np.ones(n, dtype=np.int64 if fam.discrete else float)
@@ -178,8 +183,20 @@ def default_truth(design) -> dict[str, float]:
             for i, j in itertools.combinations(range(b.n_terms), 2):
                 out[cor_label(b.terms[i], b.terms[j], b.factor)] = 0.0
     for aux in design.family.aux_params:
-        out[aux.name] = aux.truth
+        if aux.vector:  # ordinal thresholds, evenly spread on (-truth, truth)
+            k = len(design.categories)
+            values = np.linspace(-aux.truth, aux.truth, k - 1) if k > 2 else [0.0]
+            out.update({n: float(v) for n, v in zip(threshold_names(k), values, strict=True)})
+        else:
+            out[aux.name] = aux.truth
     return out
+
+
+def _n_categories(truth: Mapping[str, Any] | None) -> int:
+    """K of a simulated ordinal response: one more than the thresholds named in ``truth``
+    (``Intercept[1]``, ...), else 4."""
+    ks = [int(m.group(1)) for k in (truth or {}) if (m := re.fullmatch(r"Intercept\[(\d+)\]", str(k)))]
+    return max(ks) + 1 if ks else 4
 
 
 def _resolve_truth(design, truth: Mapping[str, Any] | None) -> dict[str, float]:
@@ -205,6 +222,10 @@ def _resolve_truth(design, truth: Mapping[str, Any] | None) -> dict[str, float]:
             raise SpecError(f"truth value of {p!r} must be positive, got {v}")
         if kind == "cor" and not -1 < v < 1:
             raise SpecError(f"truth value of {p!r} must lie strictly between -1 and 1, got {v}")
+    if design.categories:
+        th = [params[n] for n in threshold_names(len(design.categories))]
+        if np.any(np.diff(th) <= 0):
+            raise SpecError(f"the thresholds Intercept[1], ... must increase, got {th}")
     return params
 
 
@@ -224,13 +245,30 @@ def _block_effects(block, params: Mapping[str, float], rng: np.random.Generator)
     return (z @ L.T) * sd[None, :]
 
 
+def _aux_truth(fam: Family, params: Mapping[str, float], link: str) -> dict:
+    aux: dict[str, Any] = {}
+    for a in fam.aux_params:
+        if a.vector:
+            names = sorted((k for k in params if k.startswith(f"{a.name}[")),
+                           key=lambda k: int(k[len(a.name) + 1:-1]))
+            aux[a.name] = np.array([params[k] for k in names])
+        else:
+            aux[a.name] = params[a.name]
+    if fam.ordinal:
+        aux["link"] = link
+    return aux
+
+
 def _draw_response(fam: Family, mu: np.ndarray, params: Mapping[str, float], trials,
-                   rng: np.random.Generator) -> np.ndarray:
+                   rng: np.random.Generator, link: str = "logit"):
     if fam.count and (not np.all(np.isfinite(mu)) or mu.max() > _MAX_MEAN):
         raise SpecError(f"the truth gives expected counts up to {np.nanmax(mu):.3g}; use smaller "
                         "coefficients or a smaller intercept")
     draw = fam.simulate_draw or fam.draw
-    y = draw(rng, mu, {a: params[a] for a in fam.aux}, trials)
+    y = draw(rng, mu, _aux_truth(fam, params, link), trials)
+    if fam.ordinal:  # codes 0..K-1 -> ordered categories 1..K (unobserved ones kept)
+        k = sum(1 for p in params if p.startswith("Intercept[")) + 1
+        return pd.Categorical(np.asarray(y) + 1, categories=range(1, k + 1), ordered=True)
     return y.astype(np.int64) if fam.discrete else y
 
 
@@ -334,7 +372,7 @@ def simulate(
             raise SpecError("trials must be at least 1")
         if other is not None:
             data[other] = n_trials
-    data[y_col] = _placeholder(fam, link_name, n)
+    data[y_col] = _placeholder(fam, link_name, n, _n_categories(truth))
     if resp.kind == "single" and fam.response == "binomial":
         n_trials = np.ones(n, dtype=np.int64)
 
@@ -352,7 +390,7 @@ def simulate(
             per_term[term] = {lv: float(r[j, k]) for j, lv in enumerate(block.levels)}
     with np.errstate(over="ignore"):
         mu = inverse_link(link_name, eta)
-    y = _draw_response(fam, mu, params, n_trials, rng)
+    y = _draw_response(fam, mu, params, n_trials, rng, link_name)
     if resp.kind == "cbind":
         data[y_col] = y
         data[other] = n_trials - y

@@ -185,23 +185,13 @@ def _graph_kwargs(design) -> dict:
     }
 
 
-def default_thresholds(n_categories: int) -> np.ndarray:
-    """Default true thresholds for simulation: evenly spread on (-2, 2).
-
-    Examples
-    --------
-    >>> default_thresholds(4).tolist()
-    [-2.0, 0.0, 2.0]
-    """
-    return np.linspace(-2.0, 2.0, n_categories - 1) if n_categories > 2 else np.zeros(1)
-
-
 CUMULATIVE = Family(
     "cumulative",
     ("logit", "probit"),
     "ordinal",
     aux_params=(
-        AuxParam(THRESHOLDS, _threshold_prior, 0.0, positive=False, graph_kwargs=_graph_kwargs),
+        # truth: simulated thresholds spread evenly on (-2, 2)
+        AuxParam(THRESHOLDS, _threshold_prior, 2.0, positive=False, graph_kwargs=_graph_kwargs),
     ),
     exp_label="OR",
     aliases=("ordinal", "ordered"),

@@ -51,7 +51,7 @@ def _mu_counts(fit) -> tuple[np.ndarray, np.ndarray]:
 def model_variance(fit, mu: np.ndarray) -> np.ndarray:
     """Draws x rows model variance of ``y`` given the mean ``mu`` (counts for binomial)."""
     family = get_family(fit.meta["family"])
-    aux = aux_draws(fit.idata, family)
+    aux = aux_draws(fit.idata, family, link=fit.meta["link"])
     if family.response == "binomial":
         n = fit.design.trials
         n = (np.ones(mu.shape[1]) if n is None else np.asarray(n, dtype=float))[None, :]
@@ -69,11 +69,14 @@ def bayes_r2_draws(fit, method: str = "model") -> np.ndarray:
     ((400,), True)
     """
     mu, y = _mu_counts(fit)
-    var_fit = mu.var(axis=1, ddof=1)
+    family = get_family(fit.meta["family"])
+    # the expected response; an ordinal one's (category code) needs the thresholds
+    m = family.mean(mu, None, aux_draws(fit.idata, family, link=fit.meta["link"]))
+    var_fit = m.var(axis=1, ddof=1)
     if method == "model":
         var_res = model_variance(fit, mu).mean(axis=1)
     elif method == "residual":
-        var_res = (y[None, :] - mu).var(axis=1, ddof=1)
+        var_res = (y[None, :] - m).var(axis=1, ddof=1)
     else:
         raise PredictionError(f"method must be 'model' or 'residual', got {method!r}")
     return var_fit / (var_fit + var_res)

@@ -70,10 +70,6 @@ def fitted_mean(fit, draws=None) -> np.ndarray:
     return inverse_link(fit.meta["link"], eta)
 
 
-def _aux_mean(fit, name: str) -> float:
-    return float(flat(fit.idata, name).mean())
-
-
 def pearson_residuals(fit) -> np.ndarray:
     """Pearson residual per row (see the module docstring).
 
@@ -86,11 +82,13 @@ def pearson_residuals(fit) -> np.ndarray:
     design, family = fit.design, get_family(fit.meta["family"])
     y = np.asarray(design.y, dtype=float)
     mu = fitted_mean(fit).mean(axis=0)
-    aux = {name: _aux_mean(fit, name) for name in family.aux}
+    aux = {k: np.mean(v, axis=0) if isinstance(v, np.ndarray) else v
+           for k, v in aux_draws(fit.idata, family, link=fit.meta["link"], column=False).items()}
     n = None
     if family.uses_trials:
         n = np.ones_like(y) if design.trials is None else np.asarray(design.trials, dtype=float)
-    return (y - family.mean(mu, n)) / np.sqrt(family.variance(mu, aux, n))
+    mean, var = family.mean(mu, n, aux), family.variance(mu, aux, n)
+    return (y - np.reshape(mean, y.shape)) / np.sqrt(np.reshape(var, y.shape))
 
 
 def _cdf(fit, mu: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -100,7 +98,7 @@ def _cdf(fit, mu: np.ndarray, y: np.ndarray) -> np.ndarray:
     if family.uses_trials:
         n = np.ones_like(y) if design.trials is None else np.asarray(design.trials, dtype=float)
         n = n[None, :]
-    return family.cdf(y[None, :], mu, aux_draws(fit.idata, family), n)
+    return family.cdf(y[None, :], mu, aux_draws(fit.idata, family, link=fit.meta["link"]), n)
 
 
 def quantile_residuals(fit, seed=0) -> np.ndarray:
