@@ -18,8 +18,22 @@ from bayesmixed.families import (
 )
 
 BEHAVIOUR = ("observed", "loglik", "density", "cdf", "variance", "draw", "latent_variance")
-AUX_VALUES = {"sigma": 1.3, "alpha": 2.5}
+AUX_VALUES = {"sigma": 1.3, "alpha": 2.5, "Intercept": np.array([-1.0, 0.2, 1.5])}
 CASES = [(f.name, link) for f in FAMILIES.values() for link in f.links]
+
+
+def _aux(family: Family, link: str, n_draws: int | None = None) -> dict:
+    """Auxiliary values: ``(n_draws, 1)`` scalars / ``(n_draws, K-1)`` vectors, or plain values;
+    an ordinal family also gets its link."""
+    out: dict = {}
+    for a in family.aux_params:
+        v = AUX_VALUES[a.name]
+        if n_draws is not None:
+            v = np.tile(v, (n_draws, 1)) if a.vector else np.full((n_draws, 1), v)
+        out[a.name] = v
+    if family.ordinal:
+        out["link"] = link
+    return out
 
 
 def _data(family: Family, rng, n: int = 12):
@@ -28,6 +42,8 @@ def _data(family: Family, rng, n: int = 12):
     trials = rng.integers(1, 8, size=n).astype(float) if family.response == "binomial" else None
     if family.response == "real":
         y = rng.normal(2.0, 1.5, size=n)
+    elif family.ordinal:
+        y = rng.integers(0, len(AUX_VALUES["Intercept"]) + 1, size=n).astype(float)
     elif family.uses_trials:
         y = np.minimum(rng.integers(0, 8, size=n), 1 if trials is None else trials).astype(float)
     else:
@@ -41,12 +57,13 @@ def test_every_row_has_every_behaviour(family):
         assert callable(getattr(family, attr)), attr
     assert family.links and all(link in LINKS for link in family.links)
     assert set(family.lean) <= set(family.links)
-    assert family.response in ("real", "binary", "binomial", "count")
+    assert family.response in ("real", "binary", "binomial", "count", "ordinal")
     assert get_family(family.name) is family
     assert all(get_family(a) is family for a in family.aliases)
     assert resolve_link(family, None) == family.default_link
     for aux in family.aux_params:
-        assert isinstance(aux, AuxParam) and aux.name in AUX_NAMES and aux.truth > 0
+        assert isinstance(aux, AuxParam) and (aux.vector or aux.name in AUX_NAMES)
+        assert aux.truth > 0
     if family.cells is not None:
         assert family.cells.family in FAMILIES and set(family.cells.links) <= set(family.links)
 
@@ -91,7 +108,7 @@ def test_numpy_loglik_equals_pymc_logp(name, link):
     rng = np.random.default_rng(7)
     y, trials, eta = _data(family, rng)
     aux = {a: AUX_VALUES[a] for a in family.aux}
-    expected = family.loglik(y, eta, link, {a: np.full((3, 1), v) for a, v in aux.items()}, trials)
+    expected = family.loglik(y, eta, link, _aux(family, link, 3), trials)
     for s in range(eta.shape[0]):
         with pm.Model() as model:
             aux_t = {a: pt.as_tensor(v) for a, v in aux.items()}
@@ -121,10 +138,11 @@ def test_draws_have_the_mean_and_variance_the_table_says(family):
     link = get_link(family.default_link)
     mu = link.inverse(np.array([-0.5, 0.3, 1.2]))
     trials = np.array([1, 4, 9]) if family.response == "binomial" else None
-    aux = {a: AUX_VALUES[a] for a in family.aux}
+    aux = _aux(family, family.default_link)
     n_draws = 40_000
     draws = np.stack([family.draw(rng, mu, aux, trials) for _ in range(n_draws)])
-    mean, var = family.mean(mu, trials), np.broadcast_to(family.variance(mu, aux, trials), mu.shape)
+    mean = np.reshape(family.mean(mu, trials, aux), mu.shape)
+    var = np.broadcast_to(np.reshape(family.variance(mu, aux, trials), np.shape(mu) or (1,)), mu.shape)
     tol = 5 * float(np.sqrt(np.max(var) / n_draws))
     np.testing.assert_allclose(draws.mean(axis=0), mean, atol=tol)
     np.testing.assert_allclose(draws.var(axis=0), var, rtol=0.05)
@@ -138,7 +156,7 @@ def test_cdf_and_density_agree(family):
     rng = np.random.default_rng(5)
     y, trials, eta = _data(family, rng)
     mu = get_link(family.default_link).inverse(eta[0])
-    aux = {a: AUX_VALUES[a] for a in family.aux}
+    aux = _aux(family, family.default_link)
     if family.discrete:
         jump = family.cdf(y, mu, aux, trials) - family.cdf(y - 1, mu, aux, trials)
         np.testing.assert_allclose(jump, family.density(y, mu, aux, trials), atol=1e-12)
@@ -151,7 +169,7 @@ def test_cdf_and_density_agree(family):
 @pytest.mark.parametrize(("name", "link"), CASES)
 def test_latent_variance(name, link):
     family = FAMILIES[name]
-    aux = {a: np.full(4, AUX_VALUES[a]) for a in family.aux}
+    aux = {a: np.full(4, AUX_VALUES[a]) for a in family.aux if np.ndim(AUX_VALUES[a]) == 0}
     rate = np.full(4, 2.0)
     got = family.latent_variance(link, 4, aux, lambda: rate)
     assert got.shape == (4,) and np.all(got > 0)
@@ -174,4 +192,5 @@ def test_simulated_data_fit_the_table():
                       seed=1)
         assert isinstance(df, pd.DataFrame)
         truth = df.attrs["truth"]["params"]
-        assert {a.name: a.truth for a in family.aux_params}.items() <= truth.items()
+        scalars = {a.name: a.truth for a in family.aux_params if not a.vector}
+        assert scalars.items() <= truth.items()

@@ -40,9 +40,10 @@ class AuxParam:
         Default true value used by :func:`bayesmixed.simulation.simulate`.
     positive
         Whether the parameter must be positive (checked for user-given truths).
-    graph_kwargs
-        ``design -> dict`` of extra PyMC keywords (``shape``, ``transform``, ``initval``) for a
-        vector parameter such as the ordered thresholds of ``cumulative``; ``None`` for a scalar.
+    build
+        ``(name, prior, design) -> PyMC variable`` creating a vector parameter (the ordered
+        thresholds of ``cumulative``) in the current model; ``None`` for a scalar, which the
+        graph creates from its prior.
 
     Examples
     --------
@@ -56,12 +57,12 @@ class AuxParam:
     default_prior: Callable[[Any], Any]
     truth: float
     positive: bool = True
-    graph_kwargs: Callable[[Any], dict] | None = None
+    build: Callable[..., Any] | None = None
 
     @property
     def vector(self) -> bool:
         """Whether the parameter is a vector (one value per threshold)."""
-        return self.graph_kwargs is not None
+        return self.build is not None
 
 
 @dataclass(frozen=True)

@@ -173,16 +173,51 @@ def n_categories(design) -> int:
     return len(cats) if cats else int(np.max(design.y)) + 1
 
 
-def _graph_kwargs(design) -> dict:
-    """PyMC keywords of the thresholds: K-1 ordered values, started evenly on (-2, 2)."""
+#: numpy draws of the real-support priors a threshold may take: (rng, params, size) -> array
+_PRIOR_DRAWS = {
+    "Normal": lambda rng, p, size: rng.normal(p["mu"], p["sigma"], size),
+    "StudentT": lambda rng, p, size: p["mu"] + p["sigma"] * rng.standard_t(p["nu"], size),
+    "Cauchy": lambda rng, p, size: p["alpha"] + p["beta"] * rng.standard_cauchy(size),
+    "Laplace": lambda rng, p, size: rng.laplace(p["mu"], p["b"], size),
+}
+
+
+def _build_thresholds(name: str, prior, design):
+    """The ordered thresholds: ``K-1`` values with the prior's density on the ordered set.
+
+    The prior restricted to increasing values is the distribution of the sorted values of
+    ``K-1`` independent draws, so forward draws (prior predictive, SBC) sort independent draws,
+    and sampling uses PyMC's ordered transform; the log-density is the prior's, summed.
+    """
+    import pymc as pm
     from pymc.distributions.transforms import ordered
 
+    if prior.dist not in _PRIOR_DRAWS:
+        raise ValueError(
+            f"thresholds need a real-support prior ({', '.join(_PRIOR_DRAWS)}), got {prior}"
+        )
+    keys = list(prior.params)
+    base = getattr(pm, prior.dist)
+
+    def logp(value, *args):
+        return pm.logp(base.dist(**dict(zip(keys, args, strict=True))), value)
+
+    def random(*args, rng=None, size=None):
+        params = dict(zip(keys, (np.asarray(a) for a in args), strict=True))
+        draws = _PRIOR_DRAWS[prior.dist](rng, params, size)
+        return np.sort(draws, axis=-1)
+
     k = n_categories(design)
-    return {
-        "shape": k - 1,
-        "transform": ordered,
-        "initval": np.linspace(-2.0, 2.0, k - 1) if k > 2 else np.zeros(1),
-    }
+    return pm.CustomDist(
+        name,
+        *[float(prior.params[key]) for key in keys],
+        logp=logp,
+        random=random,
+        shape=k - 1,
+        transform=ordered,
+        initval=np.linspace(-2.0, 2.0, k - 1) if k > 2 else np.zeros(1),
+        dtype="float64",
+    )
 
 
 CUMULATIVE = Family(
@@ -191,7 +226,7 @@ CUMULATIVE = Family(
     "ordinal",
     aux_params=(
         # truth: simulated thresholds spread evenly on (-2, 2)
-        AuxParam(THRESHOLDS, _threshold_prior, 2.0, positive=False, graph_kwargs=_graph_kwargs),
+        AuxParam(THRESHOLDS, _threshold_prior, 2.0, positive=False, build=_build_thresholds),
     ),
     exp_label="OR",
     aliases=("ordinal", "ordered"),

@@ -26,7 +26,7 @@ def add_likelihood(design: Design, eta, priors: dict[str, Prior], y, trials=None
     """Add the observed variable ``y`` (and auxiliary parameters) to the current model.
 
     The auxiliary parameters are created first, in the family's order, with their priors; a
-    vector parameter (ordinal thresholds) takes its shape and transform from the family row.
+    vector parameter (ordinal thresholds) is built by the family row (``AuxParam.build``).
 
     Examples
     --------
@@ -41,7 +41,8 @@ def add_likelihood(design: Design, eta, priors: dict[str, Prior], y, trials=None
     """
     fam = design.family
     aux = {
-        a.name: prior_rv(a.name, priors[a.name], **(a.graph_kwargs(design) if a.vector else {}))
+        a.name: a.build(a.name, priors[a.name], design) if a.vector
+        else prior_rv(a.name, priors[a.name])
         for a in fam.aux_params
     }
     return fam.observed(eta, design.link, aux, y, trials)
