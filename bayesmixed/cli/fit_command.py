@@ -58,7 +58,7 @@ def add_parser(sub) -> None:
     src = p.add_argument_group("model and data")
     src.add_argument("--data", help="data file: .csv, .tsv, .parquet or .feather")
     src.add_argument("--formula", help='lme4-style formula, e.g. "y ~ x + (1 + x | g)"')
-    src.add_argument("--family", help="gaussian, bernoulli, binomial, poisson or negbinomial")
+    src.add_argument("--family", help="gaussian, bernoulli, binomial, poisson, negbinomial or cumulative")
     src.add_argument("--link", help="link function (default: the family's canonical link)")
     src.add_argument("--spec", help="YAML model spec (may name a bundled data set)")
     src.add_argument("--model", help="a library model by name (see: bayesmixed models)")

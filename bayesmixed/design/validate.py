@@ -342,8 +342,9 @@ def response_data(spec: ModelSpec, family: Family, link: str, data: pd.DataFrame
         except (TypeError, ValueError):
             raise DataError(f"{what} must be numeric for family {family.name!r}") from None
         return ResponseData(yv, None)
-    if family.response == "ordinal":
-        return _ordinal(y, what)
+    if family.response == "ordinal":  # a categorical column keeps its declared order
+        col = data[resp.expr] if resp.expr in data.columns else None
+        return _ordinal(col if isinstance(getattr(col, "dtype", None), pd.CategoricalDtype) else y, what)
     if family.response == "binary":
         yy, note = _binary(y, what)
         return ResponseData(yy, None, note)

@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import stats
 
 from bayesmixed.errors import BayesmixedError, DataError, PriorError, SamplerError, SpecError
+from bayesmixed.families import get_family
 from bayesmixed.formula.terms import ModelSpec
 from bayesmixed.names import r_var
 
@@ -354,6 +355,8 @@ def make_template(
         if col not in data and col not in (y_col, other):
             data[col] = rng.normal(size=n)
     y = np.arange(n) % 2
+    if get_family(spec.family).ordinal:  # three ordered categories, every one present
+        y = pd.Categorical.from_codes(np.arange(n) % 3, categories=[1, 2, 3], ordered=True)
     data[y_col] = y
     if other is not None:
         data[other] = trials - y if spec.response.kind == "cbind" else np.full(n, trials)
@@ -367,6 +370,8 @@ def with_response(template: pd.DataFrame, spec: ModelSpec, y: np.ndarray) -> pd.
     if spec.response.kind == "cbind":
         n_trials = template[y_col].to_numpy() + template[other].to_numpy()
         data[other] = n_trials - y
+    if isinstance(template[y_col].dtype, pd.CategoricalDtype):  # ordinal codes: keep every category
+        y = pd.Categorical.from_codes(np.asarray(y).astype(np.int64), dtype=template[y_col].dtype)
     data[y_col] = y
     return data
 
