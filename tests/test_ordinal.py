@@ -221,3 +221,62 @@ def test_checks_and_plots(wine_fit, tmp_path):
     wine_fit.report(tmp_path / "report.html")
     html = (tmp_path / "report.html").read_text()
     assert "Intercept[4]" in html and "Error" not in html
+
+
+# -- slow: the references by MCMC, recovery, SBC ------------------------------------------------
+
+
+def _within(fit, reference: dict, k_sd: float = 2.5):
+    """Each reference value within ``k_sd`` posterior sds of the posterior mean (sds: within the
+    central 95% interval); returns the z-scores for the report."""
+    s = fit.summary()
+    z = {}
+    for name, value in reference.items():
+        row = s.loc[name]
+        z[name] = (row["mean"] - value) / row["sd"]
+        if name.startswith("sd("):
+            assert row["2.5%"] <= value <= row["97.5%"], (name, value, row.to_dict())
+        else:
+            assert abs(z[name]) < k_sd, (name, value, row.to_dict())
+    return z
+
+
+@pytest.mark.slow
+def test_wine_posterior_agrees_with_clmm():
+    m = library.get("wine")
+    fit = bm.fit(WINE, bm.datasets.load("wine"), family="cumulative", chains=4, draws=1000,
+                 tune=1000, seed=1, progress=False)
+    _within(fit, m.reference_estimates())
+
+
+@pytest.mark.slow
+def test_soup_posterior_agrees_with_clmm():
+    ref = {f"Intercept[{k + 1}]": v for k, v in enumerate(SOUP["thresholds"].values())}
+    ref["PROD[Test]"] = SOUP["fixef"]["PRODTest"]
+    ref["sd(Intercept|RESP)"] = SOUP["sd"]["RESP"]
+    fit = bm.fit("SURENESS ~ PROD + (1 | RESP)", bm.datasets.load("soup"), family="cumulative",
+                 chains=2, draws=500, tune=500, seed=1, progress=False)
+    _within(fit, ref)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("link", ["logit", "probit"])
+def test_recovery_from_simulated_data(link):
+    truth = {"Intercept[1]": -1.5, "Intercept[2]": -0.2, "Intercept[3]": 1.0, "Intercept[4]": 2.2,
+             "x": 0.8, "sd(Intercept|g)": 0.9}
+    df = bm.simulate("y ~ x + (1 | g)", family="cumulative", link=link, n_groups=30,
+                     n_per_group=25, truth=truth, seed=4)
+    fit = bm.fit("y ~ x + (1 | g)", df, family="cumulative", link=link, chains=2, draws=500,
+                 tune=500, seed=2, progress=False)
+    _within(fit, truth, k_sd=3.0)
+
+
+@pytest.mark.slow
+def test_sbc_of_a_random_intercept_cumulative_model():
+    from bayesmixed.validate.sbc import sbc
+
+    res = sbc("y ~ x + (1 | g)", 30, family="cumulative",
+              priors={"Intercept": "normal(0, 1.5)", "b": "normal(0, 1)", "sd": "half_normal(1)"},
+              n_groups=6, n_per_group=8, draws=300, tune=300, seed=5, include_effects=False)
+    assert res.n_done >= 25
+    assert res.passes(alpha=0.01)

@@ -26,8 +26,10 @@ the mean and variance that ``variance`` says). A new link is one :class:`Link` r
 :data:`LINKS`. Auxiliary parameters (``phi``, ``shape``, several at once) are
 :class:`AuxParam` entries with their default priors; the graph creates them in the given order
 and passes them to ``observed`` by name. Distributional families with extra linear predictors
-(zero-inflation ``zi``, hurdle ``hu``) will list them in ``dpars``; ordinal thresholds are a
-vector auxiliary parameter.
+(zero-inflation ``zi``, hurdle ``hu``) will list them in ``dpars``. The ordinal thresholds of
+``cumulative`` (:mod:`bayesmixed.families.ordinal`) are a vector auxiliary parameter: its
+``AuxParam.build`` creates them, ``expected`` gives the mean from them, and the numpy functions
+read the link from ``aux["link"]`` (``report.linpred.aux_draws(..., link=...)`` adds it).
 
 Examples
 --------
