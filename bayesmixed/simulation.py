@@ -15,7 +15,6 @@ This module uses the spec layer only (no PyMC).
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from bayesmixed.design.evaluate import names_in
 from bayesmixed.design.matrices import build_design
 from bayesmixed.errors import SpecError
 from bayesmixed.families import AUX_NAMES, Family, get_family, resolve_link
-from bayesmixed.families.ordinal import threshold_names
+from bayesmixed.families.ordinal import threshold_names, thresholds_in, truth_categories
 from bayesmixed.formula.terms import ModelSpec
 from bayesmixed.names import cor_label, parse_prior_key, sd_label
 from bayesmixed.report.linpred import inverse_link
@@ -192,13 +191,6 @@ def default_truth(design) -> dict[str, float]:
     return out
 
 
-def _n_categories(truth: Mapping[str, Any] | None) -> int:
-    """K of a simulated ordinal response: one more than the thresholds named in ``truth``
-    (``Intercept[1]``, ...), else 4."""
-    ks = [int(m.group(1)) for k in (truth or {}) if (m := re.fullmatch(r"Intercept\[(\d+)\]", str(k)))]
-    return max(ks) + 1 if ks else 4
-
-
 def _resolve_truth(design, truth: Mapping[str, Any] | None) -> dict[str, float]:
     params = default_truth(design)
     for key, value in (truth or {}).items():
@@ -246,17 +238,9 @@ def _block_effects(block, params: Mapping[str, float], rng: np.random.Generator)
 
 
 def _aux_truth(fam: Family, params: Mapping[str, float], link: str) -> dict:
-    aux: dict[str, Any] = {}
-    for a in fam.aux_params:
-        if a.vector:
-            names = sorted((k for k in params if k.startswith(f"{a.name}[")),
-                           key=lambda k: int(k[len(a.name) + 1:-1]))
-            aux[a.name] = np.array([params[k] for k in names])
-        else:
-            aux[a.name] = params[a.name]
-    if fam.ordinal:
-        aux["link"] = link
-    return aux
+    aux: dict[str, Any] = {a.name: thresholds_in(params) if a.vector else params[a.name]
+                           for a in fam.aux_params}
+    return {**aux, "link": link} if fam.ordinal else aux
 
 
 def _draw_response(fam: Family, mu: np.ndarray, params: Mapping[str, float], trials,
@@ -267,7 +251,7 @@ def _draw_response(fam: Family, mu: np.ndarray, params: Mapping[str, float], tri
     draw = fam.simulate_draw or fam.draw
     y = draw(rng, mu, _aux_truth(fam, params, link), trials)
     if fam.ordinal:  # codes 0..K-1 -> ordered categories 1..K (unobserved ones kept)
-        k = sum(1 for p in params if p.startswith("Intercept[")) + 1
+        k = len(thresholds_in(params)) + 1
         return pd.Categorical(np.asarray(y) + 1, categories=range(1, k + 1), ordered=True)
     return y.astype(np.int64) if fam.discrete else y
 
@@ -372,7 +356,7 @@ def simulate(
             raise SpecError("trials must be at least 1")
         if other is not None:
             data[other] = n_trials
-    data[y_col] = _placeholder(fam, link_name, n, _n_categories(truth))
+    data[y_col] = _placeholder(fam, link_name, n, truth_categories(truth))
     if resp.kind == "single" and fam.response == "binomial":
         n_trials = np.ones(n, dtype=np.int64)
 

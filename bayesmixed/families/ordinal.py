@@ -21,18 +21,28 @@ Examples
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from bayesmixed.families.base import AuxParam, Family
 from bayesmixed.families.links import LINKS
 
-__all__ = ["CUMULATIVE", "THRESHOLDS", "category_probs", "threshold_names"]
+__all__ = [
+    "CUMULATIVE",
+    "THRESHOLDS",
+    "category_probs",
+    "threshold_names",
+    "thresholds_in",
+    "truth_categories",
+]
 
 #: Name of the thresholds' model variable, prior key and summary-row stem.
 THRESHOLDS = "Intercept"
 #: Default prior of every threshold (brms's ``student_t(3, 0, 2.5)`` on the intercepts).
 THRESHOLD_PRIOR = {"nu": 3.0, "mu": 0.0, "sigma": 2.5}
 _TINY = 1e-300
+_THRESHOLD_KEY = re.compile(r"Intercept\[(\d+)\]")
 
 
 def threshold_names(n_categories: int) -> list[str]:
@@ -44,6 +54,31 @@ def threshold_names(n_categories: int) -> list[str]:
     ['Intercept[1]', 'Intercept[2]']
     """
     return [f"{THRESHOLDS}[{k}]" for k in range(1, n_categories)]
+
+
+def thresholds_in(params) -> np.ndarray:
+    """The thresholds ``Intercept[1]``, ``Intercept[2]``, ... of a name -> value mapping, in order.
+
+    Examples
+    --------
+    >>> thresholds_in({"x": 1.0, "Intercept[2]": 0.5, "Intercept[1]": -1.0}).tolist()
+    [-1.0, 0.5]
+    """
+    ks = sorted(int(m.group(1)) for k in params if (m := _THRESHOLD_KEY.fullmatch(str(k))))
+    return np.array([float(params[f"{THRESHOLDS}[{k}]"]) for k in ks])
+
+
+def truth_categories(truth) -> int:
+    """``K`` of a simulated ordinal response: one more than the thresholds ``truth`` names,
+    else 4.
+
+    Examples
+    --------
+    >>> truth_categories({"Intercept[1]": 0.0, "Intercept[2]": 1.0}), truth_categories(None)
+    (3, 4)
+    """
+    n = len(thresholds_in(truth or {}))
+    return n + 1 if n else 4
 
 
 def _cdf(link: str, x: np.ndarray) -> np.ndarray:
