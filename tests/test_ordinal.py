@@ -180,6 +180,9 @@ def test_summary_rows_and_loo(wine_fit):
                              "Intercept[1]", "Intercept[2]", "Intercept[3]", "Intercept[4]"]
     assert (s.loc[[f"Intercept[{k}]" for k in range(1, 5)], "kind"] == "threshold").all()
     assert np.all(np.diff(s.loc[[f"Intercept[{k}]" for k in range(1, 5)], "mean"]) > 0)
+    from bayesmixed.report.text import format_fit
+
+    assert "Intercept[4]" in format_fit(wine_fit) and "temp[warm]" in format_fit(wine_fit)
     loo = wine_fit.loo(warn=False)
     assert np.isfinite(float(loo.elpd)) if hasattr(loo, "elpd") else True
 
@@ -220,7 +223,7 @@ def test_checks_and_plots(wine_fit, tmp_path):
     wine_fit.plot_ppc()
     wine_fit.report(tmp_path / "report.html")
     html = (tmp_path / "report.html").read_text()
-    assert "Intercept[4]" in html and "Error" not in html
+    assert "Thresholds (cut-points" in html and "Intercept[4]" in html and "Error" not in html
 
 
 # -- slow: the references by MCMC, recovery, SBC ------------------------------------------------
