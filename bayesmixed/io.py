@@ -31,6 +31,7 @@ from bayesmixed.fitfiles import (
     write_fit_files,
 )
 from bayesmixed.formula.yaml_spec import load_spec
+from bayesmixed.report.native import restore
 from bayesmixed.result import Fit
 
 __all__ = ["FIT_FILES", "load", "load_fit", "save_fit", "write_fit_files"]
@@ -130,6 +131,7 @@ def load_fit(path: str | Path):
             f"{str(folder)!r}: the stored spec and data no longer build: {exc}"
         ) from None
     _check_design(design, meta, folder)
+    idata = restore(idata, meta, design)  # log-likelihood recomputed; old layouts converted
     config, timings = sampler.get("config", {}), sampler.get("timings", {})
     return Fit(idata, meta, spec, data, config, timings, design)
 

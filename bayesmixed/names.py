@@ -36,6 +36,10 @@ __all__ = [
     "cor_u_var",
     "cor_var",
     "corr_chol_var",
+    "dpar_b_var",
+    "dpar_coef_dim",
+    "dpar_intercept_c_var",
+    "dpar_label",
     "factor_of",
     "idx_data",
     "marginal_data",
@@ -325,3 +329,48 @@ def factor_of(key: str) -> str | None:
     """
     parsed = parse_prior_key(key)
     return parsed.factor if parsed is not None and parsed.terms else None
+
+
+def dpar_label(dpar: str, term: str) -> str:
+    """Summary row / prior key of a distributional parameter's coefficient (brms style).
+
+    Examples
+    --------
+    >>> dpar_label("zi", "Intercept"), dpar_label("hu", "x")
+    ('zi_Intercept', 'hu_x')
+    """
+    return f"{dpar}_{term}"
+
+
+def dpar_b_var(dpar: str) -> str:
+    """Model variable of a distributional parameter's slopes (dims :func:`dpar_coef_dim`).
+
+    Examples
+    --------
+    >>> dpar_b_var("zi")
+    'zi_b'
+    """
+    return f"{dpar}_b"
+
+
+def dpar_coef_dim(dpar: str) -> str:
+    """Dimension of a distributional parameter's slopes.
+
+    Examples
+    --------
+    >>> dpar_coef_dim("zi")
+    'zi_coef'
+    """
+    return f"{dpar}_coef"
+
+
+def dpar_intercept_c_var(dpar: str) -> str:
+    """Sampled (centered-predictor) intercept of a distributional parameter; the reported one
+    is ``dpar_label(dpar, "Intercept")``.
+
+    Examples
+    --------
+    >>> dpar_intercept_c_var("hu")
+    'hu_Intercept_c'
+    """
+    return f"{dpar}_Intercept_c"

@@ -22,9 +22,10 @@ from bayesmixed.design import checks as _checks
 from bayesmixed.design.matrices import Design, build_design
 from bayesmixed.formula.terms import ModelSpec
 from bayesmixed.report.linpred import add_log_likelihood, linpred
+from bayesmixed.report.native import native_tree
 from bayesmixed.sample.backends import SamplerConfig, reuse_compiled, run
 
-__all__ = ["FitParts", "build", "refitter", "sample_parts"]
+__all__ = ["FitParts", "build", "prior_draws", "refitter", "sample_parts"]
 
 
 @dataclass
@@ -142,13 +143,14 @@ def sample_parts(
     if want_ll:
         groups = [(b.index, b.Z) for b in design.blocks]
         eta = linpred(idata, meta, design.X, groups, design.offset)
-        add_log_likelihood(idata, meta, eta, design.y, design.trials)
+        add_log_likelihood(idata, meta, eta, design.y, design.trials, design.dpar_X)
     timings["postprocess"] = time.perf_counter() - t0
     fit_warnings += _checks.warn_all(  # issue 6: lme4-style singular-fit warnings
         _checks.singular_messages(idata, meta, built.priors), _checks.SingularWarning,
         stacklevel + 1,
     )
     meta["warnings"] = fit_warnings
+    idata = native_tree(idata, meta, design)  # issue 16: user names in posterior, ArviZ-native
     return FitParts(idata, meta, design.spec, design.data, asdict(config), timings, design)
 
 
@@ -196,3 +198,27 @@ def refitter(
                                 log_likelihood=False)
 
     return refit
+
+
+def prior_draws(spec: ModelSpec, data: pd.DataFrame, draws: int = 10_000, seed: int | None = 0):
+    """Parameter draws from the prior of ``spec`` on ``data`` (the ``prior`` group).
+
+    The model is built per row and non-centered (the parameterization does not change the
+    prior); only the parameters are drawn, not the responses. Used for Savage-Dickey Bayes
+    factors (:func:`bayesmixed.report.hypothesis.hypothesis_table`).
+
+    Examples
+    --------
+    >>> prior = prior_draws(fit.spec, fit.data, draws=100, seed=1)
+    >>> prior["Intercept"].shape
+    (1, 100)
+    """
+    import pymc as pm
+
+    built = build(spec, data, centered=False, aggregate=False)
+    model = built.model
+    names = [v.name for v in model.free_RVs] + [v.name for v in model.deterministics]
+    with model:
+        out = pm.sample_prior_predictive(draws=draws, random_seed=seed, var_names=names)
+    prior = out["prior"]
+    return prior.to_dataset() if hasattr(prior, "to_dataset") else prior

@@ -14,11 +14,13 @@ import pandas as pd
 from bayesmixed.design.matrices import Design, build_design
 from bayesmixed.fitfiles import save_fit
 from bayesmixed.formula.terms import ModelSpec
+from bayesmixed.pipeline import prior_draws as _prior_draws
 from bayesmixed.pipeline import refitter
 from bayesmixed.report import checks as _checks
 from bayesmixed.report import compare as _compare
 from bayesmixed.report import diagnostics as _diag
 from bayesmixed.report import effects as _effects
+from bayesmixed.report import hypothesis as _hypothesis
 from bayesmixed.report import predict as _predict
 from bayesmixed.report import r2 as _r2
 from bayesmixed.report import ranef as _ranef
@@ -238,6 +240,36 @@ class Fit:
         """
         return _r2.r2_table(self, prob, method)
 
+    def hypothesis(
+        self,
+        *hypotheses: str,
+        prob: float = 0.95,
+        rope: tuple[float, float] | None = None,
+        prior_draws: int = 10_000,
+        seed: int = 0,
+    ) -> pd.DataFrame:
+        """Test hypotheses such as ``"Days > 0"`` or ``"a - b = 0"`` (``brms::hypothesis``).
+
+        One-sided hypotheses get the posterior probability and evidence ratio ``p / (1 - p)``;
+        point hypotheses the Savage-Dickey Bayes factor from ``prior_draws`` draws of this
+        model's prior (``seed``); ``rope=(lo, hi)`` adds the share inside the region of
+        practical equivalence. See :func:`bayesmixed.report.hypothesis.hypothesis_table`.
+
+        Examples
+        --------
+        >>> fit.hypothesis("Days > 0", "Days = 10", rope=(-1, 1))[["post_prob", "rope"]].shape
+        (2, 2)
+        """
+        key = ("prior", prior_draws, seed)
+
+        def prior():
+            if key not in self._memo:
+                self._memo[key] = _prior_draws(self.spec, self.data, prior_draws, seed)
+            return self._memo[key]
+
+        return _hypothesis.hypothesis_table(self.idata, self.meta, hypotheses, prob=prob,
+                                            rope=rope, prior=prior)
+
     def predict(self, newdata=None, kind: str = "mean", groups: str = "observed", **kwargs):
         """Predictions: ``kind`` mean / linpred / response; ``groups`` observed / new / none /
         marginal (see :func:`bayesmixed.report.predict.predict`).
@@ -298,14 +330,22 @@ class Fit:
         return tidy.tidy_table(self.idata, self.meta, effects, prob, exponentiate)
 
     def ppc(self, seed=0):
-        """Posterior predictive draws of the fitted rows (DataTree).
+        """Add posterior predictive draws of the fitted rows to ``fit.idata`` and return it.
+
+        The ``posterior_predictive`` group has dims ``(chain, draw, obs)``, the ``obs``
+        coordinate of ``observed_data``, so ``arviz_plots.plot_ppc_dist(fit.idata)`` and
+        ``arviz_stats.loo_pit(fit.idata)`` work. It is not saved with the fit (recompute it).
 
         Examples
         --------
         >>> fit.ppc()["posterior_predictive"]["y"].shape
         (2, 200, 180)
         """
-        return _checks.posterior_predictive(self, seed)
+        ppc = _checks.posterior_predictive(self, seed)
+        self.idata["posterior_predictive"] = ppc["posterior_predictive"].to_dataset()
+        if "observed_data" not in self.idata.children:
+            self.idata["observed_data"] = ppc["observed_data"].to_dataset()
+        return self.idata
 
     def check(self, seed=0, influence: bool = True) -> dict:
         """All model checks for the family (tables, metrics, influence, warnings).
@@ -501,8 +541,9 @@ class Fit:
 
         return plots.plot_effects(self, variable, **kwargs)
 
-    def report(self, path, seed=0):
-        """Write a self-contained HTML report plus Markdown and JSON next to it.
+    def report(self, path, seed=0, hypotheses=None, rope=None):
+        """Write a self-contained HTML report plus Markdown and JSON next to it (with a table
+        of ``hypotheses``, as in :meth:`hypothesis`, when asked).
 
         Examples
         --------
@@ -513,7 +554,8 @@ class Fit:
         """
         from bayesmixed.report import html_report
 
-        return html_report.write_report(self, path, seed=seed)
+        return html_report.write_report(self, path, seed=seed, hypotheses=hypotheses,
+                                        rope=rope)
 
     # -- display -------------------------------------------------------------------------
     def __str__(self) -> str:

@@ -29,7 +29,7 @@ from bayesmixed.errors import SpecError
 from bayesmixed.families import AUX_NAMES, Family, get_family, resolve_link
 from bayesmixed.families.ordinal import threshold_names, thresholds_in, truth_categories
 from bayesmixed.formula.terms import ModelSpec
-from bayesmixed.names import cor_label, parse_prior_key, sd_label
+from bayesmixed.names import cor_label, dpar_label, parse_prior_key, sd_label
 from bayesmixed.report.linpred import inverse_link
 
 __all__ = ["default_truth", "simulate"]
@@ -188,6 +188,9 @@ def default_truth(design) -> dict[str, float]:
             out.update({n: float(v) for n, v in zip(threshold_names(k), values, strict=True)})
         else:
             out[aux.name] = aux.truth
+    for dpar, names in design.dpar_names.items():  # zero part: about 27% extra zeros
+        for name in names:
+            out[dpar_label(dpar, name)] = -1.0 if name == "Intercept" else 0.5
     return out
 
 
@@ -243,13 +246,18 @@ def _aux_truth(fam: Family, params: Mapping[str, float], link: str) -> dict:
     return {**aux, "link": link} if fam.ordinal else aux
 
 
+def _invlogit(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
 def _draw_response(fam: Family, mu: np.ndarray, params: Mapping[str, float], trials,
-                   rng: np.random.Generator, link: str = "logit"):
+                   rng: np.random.Generator, link: str = "logit",
+                   dpars: Mapping[str, np.ndarray] | None = None):
     if fam.count and (not np.all(np.isfinite(mu)) or mu.max() > _MAX_MEAN):
         raise SpecError(f"the truth gives expected counts up to {np.nanmax(mu):.3g}; use smaller "
                         "coefficients or a smaller intercept")
     draw = fam.simulate_draw or fam.draw
-    y = draw(rng, mu, _aux_truth(fam, params, link), trials)
+    y = draw(rng, mu, {**_aux_truth(fam, params, link), **(dpars or {})}, trials)
     if fam.ordinal:  # codes 0..K-1 -> ordered categories 1..K (unobserved ones kept)
         k = len(thresholds_in(params)) + 1
         return pd.Categorical(np.asarray(y) + 1, categories=range(1, k + 1), ordered=True)
@@ -340,6 +348,7 @@ def simulate(
     if spec.offset:
         offset_cols = sorted(names_in(spec.offset, []))
     used = set(_names(spec.fixed)) | {v for g in spec.groups for v in _names(g.expr)}
+    used |= {v for _, rhs in spec.dpars for v in _names(rhs)}
     pred_specs = dict(predictors or {})
     unknown = set(pred_specs) - (used | set(offset_cols))
     if unknown:
@@ -374,7 +383,11 @@ def simulate(
             per_term[term] = {lv: float(r[j, k]) for j, lv in enumerate(block.levels)}
     with np.errstate(over="ignore"):
         mu = inverse_link(link_name, eta)
-    y = _draw_response(fam, mu, params, n_trials, rng, link_name)
+    dpars = {
+        d: _invlogit(X @ np.array([params[dpar_label(d, c)] for c in design.dpar_names[d]]))
+        for d, X in design.dpar_X.items()
+    }
+    y = _draw_response(fam, mu, params, n_trials, rng, link_name, dpars)
     if resp.kind == "cbind":
         data[y_col] = y
         data[other] = n_trials - y

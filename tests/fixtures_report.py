@@ -16,6 +16,7 @@ import pytest
 import xarray as xr
 
 import bayesmixed as bm
+from bayesmixed.report.draws import internal
 
 QUICK = {"chains": 2, "draws": 300, "tune": 300, "progress": False}
 
@@ -169,7 +170,7 @@ def fit_fixture(name: str):
 def known_posterior_fit(fit, values: dict[str, np.ndarray], n_draws: int):
     """A fit-like object whose posterior holds ``n_draws`` copies of known parameter values
     (for testing predictions against simulation from known parameters)."""
-    post = fit.idata["posterior"]
+    post = internal(fit.idata)
     data_vars = {}
     for name, val in values.items():
         da = post[name]

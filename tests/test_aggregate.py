@@ -17,6 +17,7 @@ from scipy import special
 
 import bayesmixed as bm
 from bayesmixed.graph.aggregate import aggregate, cell_index
+from bayesmixed.report.draws import internal
 
 FORMULA = "y ~ trt + sex + (1 | g)"
 
@@ -145,7 +146,7 @@ def test_aggregated_posterior_matches_row_level_posterior(pair):
     _, cells, rows = pair
     names = ["Intercept", "b", "sd__g"]
     for name in names:
-        a, b = cells.idata["posterior"][name], rows.idata["posterior"][name]
+        a, b = internal(cells.idata)[name], internal(rows.idata)[name]
         mean_a, mean_b = a.mean(("chain", "draw")).values, b.mean(("chain", "draw")).values
         se_mean = np.hypot(mcse(a.to_dataset(), method="mean")[name].values,
                            mcse(b.to_dataset(), method="mean")[name].values)
@@ -218,7 +219,7 @@ def test_marginal_fit_is_reported_like_any_fit(gaussian_pair):
     assert marginal.meta["parameterization"]["g"]["marginal"] is True
     assert "marginal" not in rows.meta["parameterization"]["g"]
     assert "g: integrated out" in str(marginal)
-    r = marginal.idata["posterior"]["r__g"]
+    r = internal(marginal.idata)["r__g"]
     assert r.dims == ("chain", "draw", "g", "g__term") and r.sizes["g"] == 20
     assert marginal.idata["log_likelihood"]["y"].sizes["obs"] == 200
 
@@ -228,7 +229,7 @@ def test_marginal_posterior_matches_row_level_posterior(gaussian_pair):
 
     marginal, rows = gaussian_pair
     for name in ["Intercept", "b", "sd__g", "cor__g", "sigma", "r__g"]:
-        a, b = marginal.idata["posterior"][name], rows.idata["posterior"][name]
+        a, b = internal(marginal.idata)[name], internal(rows.idata)[name]
         if name == "cor__g":  # the off-diagonal element; the diagonal is 1
             a, b = a.isel(g__term=1, g__term_b=0), b.isel(g__term=1, g__term_b=0)
         dims = ("chain", "draw")

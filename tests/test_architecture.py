@@ -27,7 +27,8 @@ Layers, lowest first (a module takes the rank of its longest matching prefix in
     8  io          loading a saved fit or run folder
        runfolder   writing a run folder
     9  api         bm.fit, prepare, make_spec, prior_predictive (makes Fits, runs the retry loop)
-    10 simulation, library, validate
+    10 simulation, library, validate, many (fit_many), power_analysis (loops over fits;
+       parallel, the executor they run on, is a base module: rank 0)
     11 cli, __main__, and the package root ``bayesmixed`` (its lazy table names everything)
 
 The contract:
@@ -59,6 +60,7 @@ LAYERS: dict[str, int] = {
     "bayesmixed.names": 0,
     "bayesmixed._version": 0,
     "bayesmixed.formula.priors": 0,  # priors as plain data: families carry default priors
+    "bayesmixed.parallel": 0,  # the executor (in-process or Dask); imports errors only
     "bayesmixed.formula": 1,
     "bayesmixed.design": 2,
     "bayesmixed.graph": 3,
@@ -75,6 +77,8 @@ LAYERS: dict[str, int] = {
     "bayesmixed.simulation": 10,
     "bayesmixed.library": 10,
     "bayesmixed.validate": 10,
+    "bayesmixed.many": 10,
+    "bayesmixed.power_analysis": 10,
     "bayesmixed.cli": 11,
     "bayesmixed.__main__": 11,
     "bayesmixed": 11,
@@ -208,7 +212,8 @@ def rank(module: str) -> int:
     """Layer rank of ``module`` (longest matching prefix of :data:`LAYERS`)."""
     best = None
     for prefix in LAYERS:
-        if (module == prefix or module.startswith(prefix + ".")) and (
+        below = module.startswith(prefix + ".") and prefix != PACKAGE  # the root: itself only
+        if (module == prefix or below) and (
             best is None or len(prefix) > len(best)
         ):
             best = prefix

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import bayesmixed as bm
+from bayesmixed.report.draws import internal
 from bayesmixed.sample.backends import SamplerConfig
 
 
@@ -32,14 +33,14 @@ def test_other_backends_agree_with_nutpie(df, backend):
             b.loc[name, "sd"] / np.sqrt(b.loc[name, "ess_bulk"]),
         )
         assert abs(a.loc[name, "mean"] - b.loc[name, "mean"]) < 4 * se, name
-    assert other.idata["posterior"].sizes["chain"] == 2
+    assert internal(other.idata).sizes["chain"] == 2
 
 
 def test_same_seed_same_draws_different_seed_different_draws(df):
     f1 = bm.fit(FORMULA, df, chains=2, draws=100, tune=100, seed=9, progress=False)
     f2 = bm.fit(FORMULA, df, chains=2, draws=100, tune=100, seed=9, progress=False)
     f3 = bm.fit(FORMULA, df, chains=2, draws=100, tune=100, seed=10, progress=False)
-    a, b, c = (f.idata["posterior"]["b"].values for f in (f1, f2, f3))
+    a, b, c = (internal(f.idata)["b"].values for f in (f1, f2, f3))
     assert np.array_equal(a, b)
     assert not np.array_equal(a, c)
     assert f2.timings["cached"]  # the second fit reused the compiled model
@@ -62,7 +63,7 @@ def test_draw_variance_adaptation_samples_the_same_posterior(df):
     alt = bm.fit(FORMULA, df, chains=2, draws=500, tune=500, seed=5, progress=False,
                  adaptation="draw_diag")
     assert ref.config["adaptation"] == "diag" and alt.config["adaptation"] == "draw_diag"
-    assert not np.array_equal(ref.idata["posterior"]["b"].values, alt.idata["posterior"]["b"].values)
+    assert not np.array_equal(internal(ref.idata)["b"].values, internal(alt.idata)["b"].values)
     a, b = ref.summary(), alt.summary()
     for name in ["Intercept", "Days", "sd(Intercept|Subject)", "sigma"]:
         se = np.hypot(a.loc[name, "sd"] / np.sqrt(a.loc[name, "ess_bulk"]),

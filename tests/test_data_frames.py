@@ -15,6 +15,7 @@ from bayesmixed.design.frames import as_pandas
 from bayesmixed.design.matrices import build_design
 from bayesmixed.errors import DataError, PredictionError
 from bayesmixed.formula.parse import parse_formula
+from bayesmixed.report.draws import internal
 
 RNG = np.random.default_rng(4)
 N = 60
@@ -94,8 +95,8 @@ def fits():
 
 def test_a_polars_fit_gives_the_draws_of_the_pandas_fit(fits):
     a, b = fits
-    for name, var in a.idata["posterior"].data_vars.items():
-        np.testing.assert_array_equal(var.values, b.idata["posterior"][name].values, err_msg=name)
+    for name, var in internal(a.idata).data_vars.items():
+        np.testing.assert_array_equal(var.values, internal(b.idata)[name].values, err_msg=name)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -102,7 +102,7 @@ def test_model_library_page_lists_every_model(site):
 
 def test_example_pages_match_the_examples(site):
     examples = sorted((ROOT / "examples").glob("[0-9][0-9]_*.py"))
-    assert len(examples) == 5
+    assert len(examples) == 6
     nav = _nav_pages()
     for path in examples:
         assert f"examples/{path.stem}.md" in nav, path.name

@@ -47,7 +47,7 @@ def _check_ran(path: Path, done: subprocess.CompletedProcess, cwd: Path) -> None
         assert (cwd / "runs" / "predictions.csv").is_file()
 
 
-def test_the_five_examples_exist():
+def test_the_six_examples_exist():
     names = [p.stem for p in EXAMPLES]
     assert names == [
         "01_logistic_mixed_model",
@@ -55,6 +55,7 @@ def test_the_five_examples_exist():
         "03_overdispersed_counts",
         "04_partial_pooling",
         "05_command_line_run",
+        "06_power_analysis",
     ]
 
 

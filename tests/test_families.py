@@ -18,19 +18,27 @@ from bayesmixed.families import (
 )
 
 BEHAVIOUR = ("observed", "loglik", "density", "cdf", "variance", "draw", "latent_variance")
-AUX_VALUES = {"sigma": 1.3, "alpha": 2.5, "Intercept": np.array([-1.0, 0.2, 1.5])}
+AUX_VALUES = {
+    "sigma": 1.3, "alpha": 2.5, "zi": 0.3, "hu": 0.4, "Intercept": np.array([-1.0, 0.2, 1.5]),
+}
 CASES = [(f.name, link) for f in FAMILIES.values() for link in f.links]
 
 
+def _params(family: Family) -> tuple[str, ...]:
+    """Auxiliary and distributional parameter names of a row."""
+    return family.aux + family.dpars
+
+
 def _aux(family: Family, link: str, n_draws: int | None = None) -> dict:
-    """Auxiliary values: ``(n_draws, 1)`` scalars / ``(n_draws, K-1)`` vectors, or plain values;
-    an ordinal family also gets its link."""
+    """Auxiliary and distributional values: ``(n_draws, 1)`` scalars / ``(n_draws, K-1)``
+    vectors, or plain values; an ordinal family also gets its link."""
+    vector = {a.name for a in family.aux_params if a.vector}
     out: dict = {}
-    for a in family.aux_params:
-        v = AUX_VALUES[a.name]
+    for a in _params(family):
+        v = AUX_VALUES[a]
         if n_draws is not None:
-            v = np.tile(v, (n_draws, 1)) if a.vector else np.full((n_draws, 1), v)
-        out[a.name] = v
+            v = np.tile(v, (n_draws, 1)) if a in vector else np.full((n_draws, 1), v)
+        out[a] = v
     if family.ordinal:
         out["link"] = link
     return out
@@ -107,7 +115,7 @@ def test_numpy_loglik_equals_pymc_logp(name, link):
     family = FAMILIES[name]
     rng = np.random.default_rng(7)
     y, trials, eta = _data(family, rng)
-    aux = {a: AUX_VALUES[a] for a in family.aux}
+    aux = {a: AUX_VALUES[a] for a in _params(family)}
     expected = family.loglik(y, eta, link, _aux(family, link, 3), trials)
     for s in range(eta.shape[0]):
         with pm.Model() as model:
@@ -141,7 +149,7 @@ def test_draws_have_the_mean_and_variance_the_table_says(family):
     aux = _aux(family, family.default_link)
     n_draws = 40_000
     draws = np.stack([family.draw(rng, mu, aux, trials) for _ in range(n_draws)])
-    mean = np.reshape(family.mean(mu, trials, aux), mu.shape)
+    mean = np.reshape(family.expected(mu, aux, trials), mu.shape)
     var = np.broadcast_to(np.reshape(family.variance(mu, aux, trials), np.shape(mu) or (1,)), mu.shape)
     tol = 5 * float(np.sqrt(np.max(var) / n_draws))
     np.testing.assert_allclose(draws.mean(axis=0), mean, atol=tol)

@@ -12,6 +12,7 @@ import pytest
 from scipy import special
 
 import bayesmixed as bm
+from bayesmixed.report.draws import internal
 
 from .conftest import QUICK
 
@@ -70,7 +71,7 @@ def test_summary_rows_named_the_brms_way(fit):
 
 
 def test_summary_matches_draws(fit):
-    draws = fit.idata["posterior"]["b"].sel(coef="x").values.ravel()
+    draws = internal(fit.idata)["b"].sel(coef="x").values.ravel()
     row = fit.summary().loc["x"]
     assert row["mean"] == pytest.approx(draws.mean())
     assert row["97.5%"] == pytest.approx(np.quantile(draws, 0.975))
@@ -78,7 +79,7 @@ def test_summary_matches_draws(fit):
 
 def test_exponentiated_summary_gives_odds_ratios(fit):
     table = fit.summary(exponentiate=True)
-    draws = np.exp(fit.idata["posterior"]["b"].sel(coef="x").values.ravel())
+    draws = np.exp(internal(fit.idata)["b"].sel(coef="x").values.ravel())
     assert table.loc["OR(x)", "mean"] == pytest.approx(draws.mean())
     assert table.loc["OR(x)", "2.5%"] == pytest.approx(np.quantile(draws, 0.025))
     assert "sd(x|school)" in table.index  # variance parameters are not exponentiated
@@ -86,7 +87,7 @@ def test_exponentiated_summary_gives_odds_ratios(fit):
 
 def test_intercept_on_user_scale(fit):
     """Intercept = centered intercept - means . b, draw by draw."""
-    post = fit.idata["posterior"]
+    post = internal(fit.idata)
     means = np.asarray(fit.meta["x_means"])[1:]
     b = post["b"].values
     np.testing.assert_allclose(post["Intercept"].values, post["Intercept_c"].values - b @ means)
@@ -128,7 +129,7 @@ def test_log_likelihood_stored_for_loo(fit, data):
     ll = fit.idata["log_likelihood"]["y"]
     assert ll.shape == (2, 300, len(data))
     # bernoulli log-lik from the draws, recomputed independently for one row
-    post = fit.idata["posterior"]
+    post = internal(fit.idata)
     i = 5
     j = fit.design.blocks[0].index[i]
     eta = (

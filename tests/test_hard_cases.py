@@ -16,6 +16,7 @@ import bayesmixed as bm
 from bayesmixed.design.checks import SeparationWarning, SingularWarning, separation_messages
 from bayesmixed.design.matrices import build_design
 from bayesmixed.formula.parse import parse_formula
+from bayesmixed.report.draws import internal
 
 QUICK = {"chains": 2, "draws": 1000, "tune": 500, "progress": False}
 Z = 4.0
@@ -228,7 +229,7 @@ def test_strongly_collinear_predictors():
     assert d.divergences == 0, str(d)
     assert_recovers(fit, {"x1": 1.0, "x2": 0.5, "Intercept": 0.5})
     # individually weak, jointly sharp: the sum of the coefficients is well determined
-    post = fit.idata["posterior"]["b"]
+    post = internal(fit.idata)["b"]
     total = (post.sel(coef="x1") + post.sel(coef="x2")).values.ravel()
     assert abs(total.mean() - 1.5) <= Z * total.std()
     assert total.std() < 0.2 * fit.summary().loc["x1", "sd"]

@@ -18,6 +18,7 @@ import bayesmixed as bm
 from bayesmixed import fitfiles
 from bayesmixed import io as bmio
 from bayesmixed.errors import RunFolderError
+from bayesmixed.report.draws import internal
 from bayesmixed.runfolder import InterruptGuard, atomic_folder, file_sha256, jsonable
 
 FORMULA = "y ~ x + treatment + (1 + x | g)"
@@ -52,9 +53,9 @@ def test_save_writes_the_documented_files(saved):
 
 def test_load_gives_back_the_same_fit(fit, saved):
     back = bm.load(saved)
-    for name in fit.idata["posterior"].data_vars:
-        np.testing.assert_array_equal(back.idata["posterior"][name].values,
-                                      fit.idata["posterior"][name].values)
+    for name in internal(fit.idata).data_vars:
+        np.testing.assert_array_equal(internal(back.idata)[name].values,
+                                      internal(fit.idata)[name].values)
     assert set(back.idata.children) == set(fit.idata.children)
     np.testing.assert_array_equal(back.idata["log_likelihood"]["y"].values,
                                   fit.idata["log_likelihood"]["y"].values)

@@ -11,6 +11,7 @@ import pytest
 from scipy import special
 
 import bayesmixed as bm
+from bayesmixed.report.draws import internal
 
 QUICK = {"chains": 2, "draws": 100, "tune": 100, "progress": False, "log_likelihood": False}
 
@@ -66,8 +67,8 @@ def test_reuse_block_compiles_a_structure_once_for_all_data(fits):
     assert third_data.timings["cached"] is True
     assert third_data.timings["compile"] < 0.25 * second_data.timings["compile"]
     # the swapped-in data are the ones sampled: the posterior follows the new responses
-    a = second_data.idata["posterior"]["r__g"].mean(("chain", "draw")).values
-    b = third_data.idata["posterior"]["r__g"].mean(("chain", "draw")).values
+    a = internal(second_data.idata)["r__g"].mean(("chain", "draw")).values
+    b = internal(third_data.idata)["r__g"].mean(("chain", "draw")).values
     assert not np.allclose(a, b, atol=0.05)
 
 
@@ -83,8 +84,8 @@ def test_same_seed_same_draws_whatever_was_fitted_before():
     later = bm.fit("y ~ x + (1 | g)", data(1), "bernoulli", **kw)
     assert later.timings["cached"] is False  # outside the block: its own compilation
     for name in ("b", "sd__g", "r__g"):
-        np.testing.assert_array_equal(fresh.idata["posterior"][name].values,
-                                      later.idata["posterior"][name].values)
+        np.testing.assert_array_equal(internal(fresh.idata)[name].values,
+                                      internal(later.idata)[name].values)
 
 
 def test_frozen_compilation_has_the_model_log_density():
@@ -135,4 +136,4 @@ def test_reuse_when_an_outer_factor_enters_through_the_nested_mean():
         second = bm.fit("y ~ x + (1 | school/cls)", nested_data(2), "bernoulli", seed=2, **kw)
     assert "(1 | school)" in first.meta["hierarchical_centering"]["school:cls"]
     assert first.timings["cached"] is False and second.timings["cached"] is True
-    assert np.isfinite(second.idata["posterior"]["r__school"].values).all()
+    assert np.isfinite(internal(second.idata)["r__school"].values).all()

@@ -28,6 +28,7 @@ from bayesmixed.design.default_priors import resolve_priors
 from bayesmixed.errors import DataError, SpecError
 from bayesmixed.families import get_family
 from bayesmixed.families.ordinal import category_probs
+from bayesmixed.report.draws import internal
 
 FAM = get_family("cumulative")
 SOUP = json.loads((Path(__file__).parent / "data" / "ordinal_reference.json").read_text())[
@@ -206,7 +207,7 @@ def test_predictions_per_category_and_population_averaged(wine_fit):
 
 
 def test_icc_on_the_latent_logistic_scale(wine_fit):
-    sd = wine_fit.idata["posterior"]["sd__judge"].values.reshape(-1)
+    sd = internal(wine_fit.idata)["sd__judge"].values.reshape(-1)
     icc = wine_fit.icc()
     assert icc["mean"].iloc[0] == pytest.approx(np.mean(sd**2 / (sd**2 + np.pi**2 / 3)), rel=1e-6)
 
@@ -283,3 +284,17 @@ def test_sbc_of_a_random_intercept_cumulative_model():
               n_groups=6, n_per_group=8, draws=300, tune=300, seed=5, include_effects=False)
     assert res.n_done >= 25
     assert res.passes(alpha=0.01)
+
+
+def test_posterior_names_are_summary_rows(wine_fit):
+    rows = list(wine_fit.summary().index)
+    params = [v for v in wine_fit.idata["posterior"].data_vars if not v.startswith("r(")]
+    assert params == rows
+    assert "Intercept" in internal(wine_fit.idata)  # the sampler's vector of thresholds
+
+
+def test_tidy_thresholds_are_fixed_effects(wine_fit):
+    t = wine_fit.tidy()
+    fixed = t.loc[t["effect"] == "fixed", "term"].tolist()
+    assert [f"Intercept[{k}]" for k in range(1, 5)] == [x for x in fixed if x.startswith("Inter")]
+    assert not t.loc[t["effect"] == "ran_pars", "term"].str.startswith("Intercept[").any()

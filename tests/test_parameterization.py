@@ -16,6 +16,7 @@ from bayesmixed.graph.parameterization import (
     partial_weights,
 )
 from bayesmixed.graph.variance_guess import guess_variances
+from bayesmixed.report.draws import internal
 
 F = "y ~ x + (1 | g)"
 
@@ -300,4 +301,4 @@ def test_partial_centering_is_stored_and_printed():
     assert 0 <= lo <= med <= hi <= 1
     assert f"obs: partially centered, weights {lo:.2f}-{hi:.2f} (median {med:.2f})" in str(fit)
     label = next(b["label"] for b in fit.meta["blocks"] if b["factor"] == "obs")
-    assert fit.idata["posterior"][f"r__{label}"].shape[-2:] == (160, 1)
+    assert internal(fit.idata)[f"r__{label}"].shape[-2:] == (160, 1)

@@ -10,6 +10,7 @@ from scipy import special
 import bayesmixed as bm
 from bayesmixed.formula.priors import prior
 from bayesmixed.graph.qr import max_vif, needs_qr
+from bayesmixed.report.draws import internal
 
 
 def collinear(seed: int = 3, groups: int = 12, per: int = 15, family: str = "gaussian") -> pd.DataFrame:
@@ -79,6 +80,6 @@ def test_collinear_logistic_fit_recovers_and_mixes():
     assert fit.meta["qr"] == ["x1", "x2", "w"]
     d = fit.diagnostics()
     assert d.max_rhat <= 1.01 and d.divergences == 0, str(d)
-    post = fit.idata["posterior"]["b"]
+    post = internal(fit.idata)["b"]
     total = (post.sel(coef="x1") + post.sel(coef="x2")).values.ravel()
     assert abs(total.mean() - 1.5) <= 3.5 * total.std()

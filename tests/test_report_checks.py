@@ -14,6 +14,7 @@ import bayesmixed as bm
 from bayesmixed.report import checks as C
 from bayesmixed.report import residuals as R
 from bayesmixed.report.checks_binary import _auc
+from bayesmixed.report.draws import internal
 from tests.fixtures_report import fit_fixture
 
 bern_fit = fit_fixture("bern")
@@ -24,7 +25,7 @@ zi_fit = fit_fixture("zi")
 
 
 def flat(fit, name):
-    v = np.asarray(fit.idata["posterior"][name].values)
+    v = np.asarray(internal(fit.idata)[name].values)
     return v.reshape((-1, *v.shape[2:]))
 
 
@@ -140,7 +141,7 @@ def test_influential_clusters(bern_fit):
     beta = np.column_stack(
         [flat(fit, "Intercept")]
         + [
-            fit.idata["posterior"]["b"].sel(coef=n).values.reshape(-1)
+            internal(fit.idata)["b"].sel(coef=n).values.reshape(-1)
             for n in fit.meta["x_names"][1:]
         ]
     )

@@ -16,6 +16,7 @@ import bayesmixed as bm
 from bayesmixed.design.matrices import factor_codes
 from bayesmixed.errors import DataError, PredictionError
 from bayesmixed.report import compare as CMP
+from bayesmixed.report.draws import internal
 from tests.fixtures_report import fit_fixture
 
 bern_fit = fit_fixture("bern")
@@ -46,7 +47,7 @@ def test_loo_warns_naming_high_pareto_k_rows(bern_fit):
     ll[..., 7] = -1.5 * np.log1p(np.abs(rng.standard_cauchy(ll.shape[:2])))
     tree = xr.DataTree.from_dict(
         {
-            "posterior": bern_fit.idata["posterior"].to_dataset(),
+            "posterior": internal(bern_fit.idata).to_dataset(),
             "log_likelihood": xr.Dataset({"y": (("chain", "draw", "obs"), ll)}),
         }
     )

@@ -7,6 +7,7 @@ import pytest
 from scipy import special
 
 from bayesmixed.errors import PredictionError
+from bayesmixed.report.draws import internal
 from bayesmixed.report.effects import effect_curve, effects_table
 from tests.fixtures_report import fit_fixture
 
@@ -16,12 +17,12 @@ int_fit = fit_fixture("int_nested")
 
 
 def flat(fit, name):
-    v = np.asarray(fit.idata["posterior"][name].values)
+    v = np.asarray(internal(fit.idata)[name].values)
     return v.reshape((-1, *v.shape[2:]))
 
 
 def coefs(fit):
-    b = fit.idata["posterior"]["b"]
+    b = internal(fit.idata)["b"]
     return (
         flat(fit, "Intercept"),
         b.sel(coef="x").values.reshape(-1),
@@ -93,7 +94,7 @@ def test_average_marginal_effect_of_numeric_variable(bern_fit):
 def test_log_link_rate_ratio_is_exp_coefficient(pois_fit):
     # log link, random effects at zero: the ratio of average rates is exp(b) exactly
     t = effects_table(pois_fit, "year", types=["conditional"])
-    b = pois_fit.idata["posterior"]["b"]
+    b = internal(pois_fit.idata)["b"]
     ratio = row(t[t["contrast"] == "b / a"], "ratio", "conditional")
     assert ratio["mean"] == pytest.approx(np.exp(b.sel(coef="year[b]").values).mean(), rel=1e-8)
     assert "odds_ratio" not in set(t["measure"])

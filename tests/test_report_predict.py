@@ -12,6 +12,7 @@ from scipy import integrate, special
 
 from bayesmixed.design.levels import level_strings, match_levels
 from bayesmixed.errors import PredictionError
+from bayesmixed.report.draws import internal
 from bayesmixed.report.predict import NewLevelsWarning, predict, predict_draws, prediction_inputs
 from tests.fixtures_report import fit_fixture, known_posterior_fit
 
@@ -21,7 +22,7 @@ gauss_fit = fit_fixture("gauss")
 
 
 def flat(fit, name):
-    v = np.asarray(fit.idata["posterior"][name].values)
+    v = np.asarray(internal(fit.idata)[name].values)
     return v.reshape((-1, *v.shape[2:]))
 
 
@@ -29,7 +30,7 @@ NEW = pd.DataFrame({"x": [-1.0, 0.0, 1.5], "trt": ["A", "B", "B"], "school": ["s
 
 
 def fixed_eta(fit, rows: pd.DataFrame) -> np.ndarray:
-    b = fit.idata["posterior"]["b"]
+    b = internal(fit.idata)["b"]
     bx, bt = (b.sel(coef=c).values.reshape(-1, 1) for c in ("x", "trt[B]"))
     eta = flat(fit, "Intercept")[:, None] + bx * rows["x"].to_numpy()
     return eta + bt * (rows["trt"] == "B").to_numpy()

@@ -8,6 +8,7 @@ from scipy import special
 
 from bayesmixed.errors import PredictionError
 from bayesmixed.report import r2
+from bayesmixed.report.draws import internal
 from tests.fixtures_report import fit_fixture
 
 bern_fit = fit_fixture("bern")
@@ -16,7 +17,7 @@ gauss_fit = fit_fixture("gauss")
 
 
 def flat(fit, name):
-    v = np.asarray(fit.idata["posterior"][name].values)
+    v = np.asarray(internal(fit.idata)[name].values)
     return v.reshape((-1, *v.shape[2:]))
 
 
@@ -25,7 +26,7 @@ def eta_by_hand(fit):
     X = fit.design.X
     beta = [flat(fit, "Intercept")]
     for n in fit.meta["x_names"][1:]:
-        beta.append(fit.idata["posterior"]["b"].sel(coef=n).values.reshape(-1))
+        beta.append(internal(fit.idata)["b"].sel(coef=n).values.reshape(-1))
     eta = np.stack(beta, axis=1) @ X.T
     for mblk, dblk in zip(fit.meta["blocks"], fit.design.blocks, strict=True):
         r = flat(fit, f"r__{mblk['label']}")
@@ -62,7 +63,7 @@ def test_nakagawa_r2(bern_fit, gauss_fit):
     beta = np.column_stack(
         [flat(fit, "Intercept")]
         + [
-            fit.idata["posterior"]["b"].sel(coef=n).values.reshape(-1)
+            internal(fit.idata)["b"].sel(coef=n).values.reshape(-1)
             for n in fit.meta["x_names"][1:]
         ]
     )

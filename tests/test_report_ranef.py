@@ -7,6 +7,7 @@ import pytest
 from scipy import optimize, special
 
 from bayesmixed.errors import PredictionError
+from bayesmixed.report.draws import internal
 from bayesmixed.report.ranef import no_pooling_fit, shrinkage_table
 from tests.fixtures_report import fit_fixture
 
@@ -15,7 +16,7 @@ gauss_fit = fit_fixture("gauss")
 
 
 def flat(fit, name):
-    v = np.asarray(fit.idata["posterior"][name].values)
+    v = np.asarray(internal(fit.idata)[name].values)
     return v.reshape((-1, *v.shape[2:]))
 
 
@@ -35,7 +36,7 @@ def test_ranef_tidy_table(bern_fit):
 def test_coef_is_fixed_plus_random(bern_fit):
     t = bern_fit.coef()
     r = flat(bern_fit, "r__school")
-    b = bern_fit.idata["posterior"]["b"]
+    b = internal(bern_fit.idata)["b"]
     j = list(bern_fit.design.blocks[0].levels).index("s12")
     slope = b.sel(coef="x").values.reshape(-1) + r[:, j, 1]
     row = t[(t["level"] == "s12") & (t["term"] == "x")].iloc[0]

@@ -8,6 +8,7 @@ from scipy import stats
 
 from bayesmixed.errors import FamilyError, PredictionError
 from bayesmixed.report import variance as V
+from bayesmixed.report.draws import internal
 from tests.fixtures_report import fit_fixture
 
 bern_fit = fit_fixture("bern")
@@ -17,7 +18,7 @@ pois_fit = fit_fixture("pois")
 
 
 def draws(fit, name):
-    v = np.asarray(fit.idata["posterior"][name].values)
+    v = np.asarray(internal(fit.idata)[name].values)
     return v.reshape((-1, *v.shape[2:]))
 
 
@@ -33,7 +34,7 @@ def beta_draws(fit):
         cols.append(
             draws(fit, "Intercept")
             if n == "Intercept"
-            else fit.idata["posterior"]["b"].sel(coef=n).values.reshape(-1)
+            else internal(fit.idata)["b"].sel(coef=n).values.reshape(-1)
         )
     return np.stack(cols, axis=1)
 

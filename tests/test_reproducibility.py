@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import bayesmixed as bm
+from bayesmixed.report.draws import internal
 from bayesmixed.sample.backends import clear_cache
 
 FORMULA = "Reaction ~ Days + (Days | Subject)"
@@ -19,7 +20,7 @@ def data():
 
 
 def draws_of(fit) -> dict[str, np.ndarray]:
-    post = fit.idata["posterior"]
+    post = internal(fit.idata)
     return {name: np.asarray(post[name].values) for name in post.data_vars}
 
 
@@ -43,7 +44,7 @@ def test_same_seed_gives_identical_draws(data, backend):
 def test_chains_differ_and_are_uncorrelated(data):
     fit = bm.fit(FORMULA, data, seed=7, **SETTINGS)
     s = fit.summary()
-    ds = fit.idata["posterior"]
+    ds = internal(fit.idata)
     names = {
         "Intercept": ds["Intercept"],
         "Days": ds["b"].sel(coef="Days"),
@@ -132,7 +133,7 @@ with reuse_compiled():  # the swappable-data form used by K-fold, SBC and simula
     fit = bm.fit("y ~ x + (1 + x | g)", df, "bernoulli", chains=2, draws=150, tune=150,
                  seed=11, progress=False, log_likelihood=False)
 assert fit.timings["cached"] is False
-post = fit.idata["posterior"]
+post = internal(fit.idata)
 np.savez(sys.argv[2], **{k: np.asarray(post[k].values) for k in post.data_vars})
 """
 

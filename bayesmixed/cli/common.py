@@ -181,3 +181,23 @@ def emit_json(value: Any) -> None:
 def table_records(df: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """A DataFrame as {row: {column: value}} for JSON output."""
     return {str(k): v for k, v in df.to_dict(orient="index").items()}
+
+
+def with_dpars(spec, args):
+    """``spec`` with the ``--zi`` / ``--hu`` formulas of the command line (if any).
+
+    Examples
+    --------
+    >>> import argparse
+    >>> from bayesmixed.formula.parse import parse_formula
+    >>> with_dpars(parse_formula("y ~ x"), argparse.Namespace(zi="~ x", hu=None)).dpars
+    (('zi', 'x'),)
+    """
+    from bayesmixed.formula.parse import parse_dpar
+
+    given = [(k, getattr(args, k, None)) for k in ("zi", "hu")]
+    extra = tuple((k, parse_dpar(k, v)) for k, v in given if v)
+    if not extra:
+        return spec
+    keep = tuple(d for d in spec.dpars if d[0] not in dict(extra))
+    return spec.with_options(dpars=keep + extra)

@@ -58,8 +58,11 @@ def add_parser(sub) -> None:
     src = p.add_argument_group("model and data")
     src.add_argument("--data", help="data file: .csv, .tsv, .parquet or .feather")
     src.add_argument("--formula", help='lme4-style formula, e.g. "y ~ x + (1 + x | g)"')
-    src.add_argument("--family", help="gaussian, bernoulli, binomial, poisson, negbinomial or cumulative")
+    src.add_argument("--family", help="gaussian, bernoulli, binomial, poisson, negbinomial, "
+                     "cumulative, zero_inflated_poisson, ...")
     src.add_argument("--link", help="link function (default: the family's canonical link)")
+    src.add_argument("--zi", help='zero-inflation formula, e.g. "~ x" (zero_inflated_* families)')
+    src.add_argument("--hu", help='hurdle formula, e.g. "~ x" (hurdle_* families)')
     src.add_argument("--spec", help="YAML model spec (may name a bundled data set)")
     src.add_argument("--model", help="a library model by name (see: bayesmixed models)")
     src.add_argument("--prior", action="append", metavar="NAME=PRIOR",
@@ -97,6 +100,7 @@ def add_parser(sub) -> None:
 def _resolve_model(args) -> tuple[Any, Any, str, dict[str, Any], dict[str, Any]]:
     """(spec, data, label, data source, sampler hints) from the arguments."""
     from bayesmixed.api import make_spec
+    from bayesmixed.cli.common import with_dpars
 
     chosen = [o for o in ("formula", "spec", "model") if getattr(args, o)]
     if len(chosen) > 1:
@@ -138,6 +142,7 @@ def _resolve_model(args) -> tuple[Any, Any, str, dict[str, Any], dict[str, Any]]
     priors = parse_assignments(args.prior, "--prior") or None
     family = args.family if (args.family or not args.formula) else "gaussian"
     spec = make_spec(spec, family, args.link, priors)
+    spec = with_dpars(spec, args)
     return spec, data, str(label), source, hints
 
 

@@ -55,7 +55,9 @@ def run(args) -> int:
             return EXIT_OK
         link = f" ({m.spec.link})" if m.spec.link else ""
         lines = [f"{m.name}: {m.title}", "", textwrap.indent(m.description, "  "), "",
-                 f"  formula : {m.formula}", f"  family  : {m.family}{link}",
+                 f"  formula : {m.formula}",
+                 *[f"  {k:<8}: ~ {rhs}" for k, rhs in m.spec.dpars],
+                 f"  family  : {m.family}{link}",
                  f"  data    : {m.data}", f"  sampler : {m.sampler}"]
         est = m.reference_estimates()
         if est:

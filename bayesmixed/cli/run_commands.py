@@ -45,6 +45,10 @@ def add_parsers(sub) -> None:
                        description="Load a run folder and (re)write its HTML report.")
     p.add_argument("run_dir", help="run folder")
     p.add_argument("--out", help="report file (default RUN_DIR/report.html, replaced atomically)")
+    p.add_argument("--hypothesis", action="append", metavar="HYPOTHESIS",
+                   help="add a hypothesis test (repeatable), e.g. --hypothesis \"x > 0\"")
+    p.add_argument("--rope", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                   help="region of practical equivalence for the hypotheses")
     p.set_defaults(handler=run_report)
 
     p = sub.add_parser("compare", help="compare run folders by LOO",
@@ -123,7 +127,8 @@ def run_report(args) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".report-", dir=target.parent))
     try:
-        fit.report(tmp / target.name)
+        fit.report(tmp / target.name, hypotheses=args.hypothesis,
+                   rope=tuple(args.rope) if args.rope else None)
         for produced in sorted(tmp.iterdir()):
             os.replace(produced, target.parent / produced.name)
     finally:

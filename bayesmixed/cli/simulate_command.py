@@ -50,6 +50,8 @@ def add_parser(sub) -> None:
     p.add_argument("--formula", help="lme4-style formula")
     p.add_argument("--family", help="response family (default gaussian for a formula)")
     p.add_argument("--link", help="link function")
+    p.add_argument("--zi", help='zero-inflation formula, e.g. "~ x" (zero_inflated_* families)')
+    p.add_argument("--hu", help='hurdle formula, e.g. "~ x" (hurdle_* families)')
     p.add_argument("--spec", help="YAML model spec")
     p.add_argument("--model", help="a library model by name")
     p.add_argument("--n-groups", default="20",
@@ -145,6 +147,11 @@ def run(args) -> int:
     else:
         spec = args.formula
     family = args.family if (args.family or not args.formula) else "gaussian"
+    if args.zi or args.hu:
+        from bayesmixed.api import make_spec
+        from bayesmixed.cli.common import with_dpars
+
+        spec = with_dpars(make_spec(spec, family, args.link), args)
     tpath = truth_path(args.out)
     for p in (Path(args.out), tpath):
         if p.exists() and not args.force:

@@ -32,9 +32,16 @@ import numpy as np
 from bayesmixed.design.matrices import Design
 from bayesmixed.errors import PriorError
 from bayesmixed.formula.priors import Prior, as_prior
-from bayesmixed.names import cor_prior_key, parse_prior_key, sd_factor_key, sd_label
+from bayesmixed.names import (
+    cor_prior_key,
+    dpar_b_var,
+    dpar_label,
+    parse_prior_key,
+    sd_factor_key,
+    sd_label,
+)
 
-__all__ = ["default_priors", "param_classes", "resolve_priors", "response_scale"]
+__all__ = ["default_priors", "dpar_priors", "param_classes", "resolve_priors", "response_scale"]
 
 
 def response_scale(design: Design) -> float:
@@ -95,6 +102,35 @@ def default_priors(design: Design) -> dict[str, Prior]:
             out.setdefault(cor_prior_key(b.factor), Prior("LKJ", {"eta": 2.0}))
     for aux in design.family.aux_params:
         out[aux.name] = aux.default_prior(design)
+    out.update(dpar_priors(design))
+    return out
+
+
+def dpar_priors(design: Design) -> dict[str, Prior]:
+    """Default priors of the distributional parameters' coefficients (logit scale).
+
+    ``zi_Intercept`` / ``hu_Intercept`` (at the predictors' means): ``Logistic(0, 1)``, uniform
+    on the probability scale (as brms); each slope: ``Normal(0, 2.5 / sd(x))``, weakly
+    informative on the logit scale (a shift of one sd of ``x`` moves the log-odds by about 2.5
+    at most).
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> df = bm.simulate("y ~ x + (1 | g)", family="poisson", n_groups=4, n_per_group=5, seed=1)
+    >>> d = bm.prepare(bm.bf("y ~ x + (1 | g)", zi="~ x"), df, family="zip").design
+    >>> {k: str(v) for k, v in dpar_priors(d).items()}
+    {'zi_Intercept': 'Logistic(mu=0, s=1)', 'zi_x': 'Normal(mu=0, sigma=4.222)'}
+    """
+    out: dict[str, Prior] = {}
+    for dpar, names in design.dpar_names.items():
+        X = design.dpar_X[dpar]
+        for j, name in enumerate(names):
+            if name == "Intercept":
+                out[dpar_label(dpar, name)] = Prior("Logistic", {"mu": 0.0, "s": 1.0})
+            else:
+                sd = 2.5 / _col_sd(X[:, j])
+                out[dpar_label(dpar, name)] = Prior("Normal", {"mu": 0.0, "sigma": sd})
     return out
 
 
@@ -115,6 +151,11 @@ def param_classes(key: str, design: Design) -> list[str]:
         return [key, "cor"]
     if key in ("Intercept", "sigma", "alpha"):
         return [key]
+    for dpar in design.family.dpars if design is not None else ():
+        if key == dpar_label(dpar, "Intercept"):
+            return [key]
+        if key.startswith(f"{dpar}_"):
+            return [key, dpar_b_var(dpar)]
     return [key, "b"]
 
 

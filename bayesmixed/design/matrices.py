@@ -16,6 +16,7 @@ import formulae as fm
 import numpy as np
 import pandas as pd
 
+from bayesmixed.design.centering import NAMESPACE as CENTERING
 from bayesmixed.design.evaluate import evaluate
 from bayesmixed.design.frames import as_pandas
 from bayesmixed.design.levels import level_strings
@@ -111,6 +112,11 @@ class Design:
     fixed_matrix: object = field(repr=False, default=None)
     #: category labels of an ordinal response (code k is ``categories[k]``), else None
     categories: tuple[str, ...] | None = None
+    #: per distributional parameter of the family (``"zi"``, ``"hu"``): its population-level
+    #: matrix, column names and formulae recipe (for new data)
+    dpar_X: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    dpar_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    dpar_matrices: dict[str, object] = field(default_factory=dict, repr=False)
 
     @property
     def n_obs(self) -> int:
@@ -174,7 +180,8 @@ def factor_codes(data: pd.DataFrame, factor: str) -> tuple[np.ndarray, list[str]
 
 def _matrix(rhs: str, data: pd.DataFrame, where: str):
     try:
-        return fm.design_matrices(rhs, data, na_action="error").common
+        return fm.design_matrices(rhs, data, na_action="error",
+                                  extra_namespace=CENTERING).common
     except Exception as exc:
         raise FormulaError(f"cannot build the columns of {where}: {exc}") from None
 
@@ -238,6 +245,8 @@ def build_design(
     """
     data = as_pandas(data)  # pandas, polars, pyarrow, dict, ...: one conversion at the entry
     family = get_family(spec.family)
+    if spec.response.kind == "se" and family.name == "gaussian":
+        family = get_family("gaussian_se")  # y | se(s): known standard errors, no sigma
     link = resolve_link(family, spec.link)
     used = check_columns(spec, data)
     data, n_dropped = clean_rows(data, used, dropna)
@@ -290,6 +299,7 @@ def build_design(
             )
         )
     _check_duplicate_terms(blocks)
+    dpar_X, dpar_names, dpar_matrices = _dpar_matrices(spec, family, data)
     return Design(
         spec=spec,
         family=family,
@@ -306,7 +316,30 @@ def build_design(
         data=data,
         fixed_matrix=fixed,
         categories=resp.categories,
+        dpar_X=dpar_X,
+        dpar_names=dpar_names,
+        dpar_matrices=dpar_matrices,
     )
+
+
+def _dpar_matrices(spec: ModelSpec, family: Family, data: pd.DataFrame):
+    """Population-level matrices of the family's distributional parameters (default ``~ 1``)."""
+    for name, _ in spec.dpars:
+        if name not in family.dpars:
+            has = [f"{d}= for {family.name}" for d in family.dpars]
+            raise FormulaError(
+                f"family {family.name!r} has no {name!r} part, so {name}= cannot be given"
+                + (f" (use {', '.join(has)})" if has else "")
+                + "; zi= goes with zero_inflated_* families, hu= with hurdle_* families"
+            )
+    X, names, mats = {}, {}, {}
+    for name in family.dpars:
+        rhs = spec.dpar_formula(name)
+        m = _matrix(rhs, data, f"the {name} formula '~ {rhs}'")
+        X[name] = np.asarray(m.design_matrix, dtype=float).reshape(len(data), -1)
+        names[name] = tuple(m.as_dataframe().columns)
+        mats[name] = m
+    return X, names, mats
 
 
 def _check_duplicate_terms(blocks: list[GroupBlock]) -> None:

@@ -62,6 +62,9 @@ def used_columns(spec: ModelSpec, columns: pd.Index) -> dict[str, str]:
             used.setdefault(n, f"term {g}")
         for c in g.factor_columns:
             used.setdefault(c, f"grouping factor of {g}")
+    for name, rhs in spec.dpars:
+        for n in sorted(_formula_vars(rhs)):
+            used.setdefault(n, f"{name} formula '~ {rhs}'")
     return used
 
 
@@ -308,6 +311,25 @@ def _ordinal(values: np.ndarray, what: str) -> ResponseData:
     return ResponseData(codes, None, note, labels)
 
 
+def _known_se(resp, family: Family, link: str, data: pd.DataFrame, y) -> ResponseData:
+    """``y | se(s)``: a gaussian response with a known standard error per row."""
+    if family.name not in ("gaussian", "gaussian_se") or link != "identity":
+        raise DataError(
+            f"response {resp} (known standard errors) needs family='gaussian' with the identity "
+            f"link, not {family.name!r} with link {link!r}")
+    try:
+        yv = y.astype(float)
+        se = evaluate(resp.other, data, "response").astype(float)
+    except (TypeError, ValueError):
+        raise DataError(f"response {resp}: values and standard errors must be numeric") from None
+    bad = ~(np.isfinite(se) & (se > 0))
+    if bad.any():
+        raise DataError(
+            f"standard errors {resp.other!r} must be positive and finite; found {se[bad][0]!r} "
+            f"in {int(bad.sum())} row(s)")
+    return ResponseData(yv, se, "known standard errors: no residual sigma")
+
+
 def response_data(spec: ModelSpec, family: Family, link: str, data: pd.DataFrame) -> ResponseData:
     """Evaluate and check the response for ``family``.
 
@@ -331,6 +353,10 @@ def response_data(spec: ModelSpec, family: Family, link: str, data: pd.DataFrame
     resp = spec.response
     what = f"response {resp.expr!r}"
     y = evaluate(resp.expr, data, "response")
+    if resp.kind == "se":
+        return _known_se(resp, family, link, data, y)
+    if family.name == "gaussian_se":
+        raise DataError("family 'gaussian_se' needs a response 'y | se(s)' with family gaussian")
     if resp.kind != "single" and family.response != "binomial":
         raise DataError(
             f"response {resp} gives successes out of trials: use family='binomial', not "

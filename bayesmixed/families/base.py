@@ -171,11 +171,13 @@ class Family:
     cells
         :class:`CellRule` collapsing identical rows exactly, or ``None`` when there is none.
     dpars
-        Names of extra linear predictors (``"zi"``, ``"hu"``) of distributional families; empty
-        for the families shipped today.
-    expected
-        ``(mu, aux) ->`` mean of the response when it depends on auxiliary parameters (the
-        expected category code of an ordinal response), else ``None``.
+        Names of extra linear predictors (``"zi"``, ``"hu"``: a probability per row, logit
+        link) of distributional families; their values reach every behaviour function in
+        ``aux`` under the same name, shape ``(draws, rows)``.
+    response_mean
+        ``(mu, aux, trials) ->`` mean of the response where it is not ``mean(mu, trials)``
+        (zero-inflated and hurdle families, the expected category code of an ordinal response);
+        see :meth:`expected`.
 
     Examples
     --------
@@ -208,7 +210,7 @@ class Family:
     latent_scale: bool = True
     cells: CellRule | None = None
     dpars: tuple[str, ...] = ()
-    expected: Callable | None = None
+    response_mean: Callable | None = None
 
     @property
     def default_link(self) -> str:
@@ -245,7 +247,8 @@ class Family:
     ) -> np.ndarray:
         """Mean of the response given the inverse link ``mu`` (``trials * mu`` with trials).
 
-        Families whose mean needs auxiliary parameters (``expected``) read them from ``aux``.
+        Families whose mean needs auxiliary parameters (``response_mean``) read them from
+        ``aux``; the same as :meth:`expected` then.
 
         Examples
         --------
@@ -253,8 +256,21 @@ class Family:
         >>> get_family("poisson").mean(2.5, None)
         2.5
         """
-        if self.expected is not None and aux is not None:
-            return self.expected(mu, aux)
+        if self.response_mean is not None and aux is not None:
+            return self.response_mean(mu, aux, trials)
         if self.uses_trials and trials is not None:
             return trials * mu
         return mu
+
+    def expected(self, mu: np.ndarray, aux: Mapping[str, Any], trials: np.ndarray | None):
+        """Mean of the response given ``mu`` and the auxiliary / distributional parameters.
+
+        Examples
+        --------
+        >>> from bayesmixed.families import get_family
+        >>> float(get_family("zero_inflated_poisson").expected(2.0, {"zi": 0.25}, None))
+        1.5
+        """
+        if self.response_mean is not None:
+            return self.response_mean(mu, aux, trials)
+        return self.mean(mu, trials)

@@ -7,7 +7,7 @@ import numpy as np
 from bayesmixed.families.base import AuxParam, Family
 from bayesmixed.families.links import LINKS
 
-__all__ = ["GAUSSIAN"]
+__all__ = ["GAUSSIAN", "GAUSSIAN_SE"]
 
 
 def _sigma_prior(design):
@@ -73,6 +73,72 @@ GAUSSIAN = Family(
     variance=_variance,
     draw=_draw,
     latent_variance=_latent_variance,
+    response_scale=_response_scale,
+    latent_scale=False,
+)
+
+
+# -- known standard errors: brms's ``y | se(s)`` (meta-analysis, eight schools) ---------------
+# The per-row standard error travels in the ``trials`` slot of every family function (a
+# per-row array the model, log-likelihood and draws already carry); there is no residual sigma.
+def _se(trials) -> np.ndarray:
+    if trials is None:
+        from bayesmixed.errors import FamilyError
+
+        raise FamilyError(
+            "this quantity is not available for a response with known standard errors "
+            "(y | se(s)): it needs a residual sd or the rows' standard errors")
+    return np.asarray(trials, dtype=float)
+
+
+def _se_observed(eta, link, aux, y, trials=None):
+    import pymc as pm
+
+    return pm.Normal("y", mu=LINKS[link].inverse_pt(eta), sigma=trials, observed=y)
+
+
+def _se_loglik(y, eta, link, aux, trials=None):
+    from scipy import stats
+
+    return stats.norm.logpdf(y[None, :], loc=LINKS[link].inverse(eta), scale=_se(trials))
+
+
+def _se_density(y, mu, aux, trials=None):
+    from scipy import stats
+
+    return stats.norm.pdf(y, mu, _se(trials))
+
+
+def _se_cdf(y, mu, aux, trials=None):
+    from scipy import stats
+
+    return stats.norm.cdf(y, mu, _se(trials))
+
+
+def _se_variance(mu, aux, trials=None):
+    return np.broadcast_to(_se(trials) ** 2, np.shape(mu))
+
+
+def _se_draw(rng, mu, aux, trials=None):
+    return rng.normal(mu, _se(trials))
+
+
+def _se_latent_variance(link, n_draws, aux, mean_rate):
+    return np.full(n_draws, np.nan)  # no single residual variance: it differs by row
+
+
+#: gaussian with a known standard error per row, chosen by ``y | se(s)`` with family gaussian
+GAUSSIAN_SE = Family(
+    "gaussian_se",
+    ("identity",),
+    "real",
+    observed=_se_observed,
+    loglik=_se_loglik,
+    density=_se_density,
+    cdf=_se_cdf,
+    variance=_se_variance,
+    draw=_se_draw,
+    latent_variance=_se_latent_variance,
     response_scale=_response_scale,
     latent_scale=False,
 )

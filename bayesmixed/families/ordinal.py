@@ -170,6 +170,10 @@ def expected_code(mu, aux) -> np.ndarray:
     return probs @ np.arange(probs.shape[-1], dtype=float)
 
 
+def _response_mean(mu, aux, trials=None):
+    return expected_code(mu, aux)
+
+
 def _variance(mu, aux, trials=None):
     probs = _probs_mu(np.atleast_2d(mu), aux)
     k = np.arange(probs.shape[-1], dtype=float)
@@ -272,5 +276,5 @@ CUMULATIVE = Family(
     variance=_variance,
     draw=_draw,
     latent_variance=_latent_variance,
-    expected=expected_code,
+    response_mean=_response_mean,
 )

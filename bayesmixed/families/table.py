@@ -6,14 +6,27 @@ from bayesmixed.errors import FamilyError
 from bayesmixed.families.base import Family
 from bayesmixed.families.binomial import BERNOULLI, BINOMIAL
 from bayesmixed.families.counts import NEGBINOMIAL, POISSON
-from bayesmixed.families.gaussian import GAUSSIAN
+from bayesmixed.families.gaussian import GAUSSIAN, GAUSSIAN_SE
 from bayesmixed.families.ordinal import CUMULATIVE
+from bayesmixed.families.zero import HURDLE_NEGBINOMIAL, HURDLE_POISSON, ZI_NEGBINOMIAL, ZI_POISSON
 
-__all__ = ["AUX_NAMES", "FAMILIES", "get_family", "resolve_link"]
+__all__ = ["AUX_NAMES", "DPAR_NAMES", "FAMILIES", "get_family", "resolve_link"]
 
 FAMILIES: dict[str, Family] = {
-    f.name: f for f in (GAUSSIAN, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL, CUMULATIVE)
+    f.name: f
+    for f in (
+        GAUSSIAN, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL,
+        ZI_POISSON, ZI_NEGBINOMIAL, HURDLE_POISSON, HURDLE_NEGBINOMIAL,
+        CUMULATIVE,
+    )
 }
+
+#: Every distributional-parameter name (extra linear predictor) of any family.
+DPAR_NAMES: frozenset[str] = frozenset(d for f in FAMILIES.values() for d in f.dpars)
+
+#: Families the design chooses from the response, never named by users: ``y | se(s)`` with
+#: family gaussian is fitted as ``gaussian_se`` (a known standard error per row, no sigma).
+DERIVED: dict[str, Family] = {GAUSSIAN_SE.name: GAUSSIAN_SE}
 
 #: Every auxiliary parameter name of any family.
 AUX_NAMES: frozenset[str] = frozenset(
@@ -50,6 +63,8 @@ def get_family(name: str | Family) -> Family:
     if not isinstance(name, str):
         raise FamilyError(f"family must be a string, got {type(name).__name__} {name!r}")
     key = name.strip().lower()
+    if key in DERIVED:
+        return DERIVED[key]
     for fam in FAMILIES.values():
         if key == fam.name or key in fam.aliases:
             return fam

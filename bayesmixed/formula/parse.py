@@ -5,8 +5,8 @@ A three-stage pipeline, after formulae's scanner -> parser -> resolver:
 1. :func:`split_top_level` scans a string into pieces at top-level operators, respecting
    parentheses, brackets and quotes.
 2. :func:`parse_formula` parses the pieces: the response (plain, ``cbind(s, f)``,
-   ``s | trials(n)``), random-effects blocks ``(expr | g)`` / ``(expr || g)``, ``offset(...)``
-   and the population-level rest.
+   ``s | trials(n)``, ``y | se(s)``), random-effects blocks ``(expr | g)`` / ``(expr || g)``,
+   ``offset(...)`` and the population-level rest.
 3. Random-effects blocks are resolved: nested factors ``a/b`` expand to ``a`` and ``a:b``;
    uncorrelated blocks stay one block flagged ``correlated=False``. The population-level part
    is checked with formulae's own parser so syntax errors surface here, named.
@@ -21,7 +21,7 @@ import formulae as fm
 from bayesmixed.errors import FormulaError
 from bayesmixed.formula.terms import GroupTerm, ModelSpec, Response
 
-__all__ = ["expand_factor", "parse_formula", "split_top_level"]
+__all__ = ["bf", "expand_factor", "parse_dpar", "parse_formula", "split_top_level"]
 
 _OPEN, _CLOSE = "([{", ")]}"
 
@@ -104,12 +104,20 @@ def _parse_response(lhs: str) -> Response:
         raise FormulaError("the formula has no response on the left of '~'")
     bars = split_top_level(lhs, "|")
     if len(bars) == 2:
-        call = _outer_call(bars[1][1], ("trials",))
+        call = _outer_call(bars[1][1], ("trials", "se"))
         if call is None:
             raise FormulaError(
-                f"cannot read response {lhs!r}: after '|' write trials(n), as in 's | trials(n)'"
+                f"cannot read response {lhs!r}: after '|' write trials(n), as in 's | trials(n)', "
+                "or se(s), as in 'y | se(s)'"
             )
-        return Response(bars[0][1], "trials", call[1])
+        if call[0] == "se":
+            args = [a for _, a in split_top_level(call[1], ",")]
+            if len(args) != 1 or not args[0]:
+                raise FormulaError(
+                    f"se() takes one column of standard errors, as in 'y | se(s)'; got {lhs!r} "
+                    "(brms's sigma = TRUE option is not supported)")
+            return Response(bars[0][1], "se", args[0])
+        return Response(bars[0][1], call[0], call[1])
     call = _outer_call(lhs, ("cbind", "p", "prop"))
     if call is not None:
         args = [a for _, a in split_top_level(call[1], ",")]
@@ -277,3 +285,75 @@ def _join_fixed(pieces: list[str]) -> str:
     if text.startswith("-"):
         text = "1 " + text
     return text
+
+
+def parse_dpar(name: str, formula: str) -> str:
+    """Right-hand side of a distributional-parameter formula (``"~ x"``, ``"x"`` or ``"1"``).
+
+    Population-level terms only: a random-effects block or an offset raises
+    :class:`FormulaError` naming the term.
+
+    Examples
+    --------
+    >>> parse_dpar("zi", "~ x + z")
+    'x + z'
+    >>> parse_dpar("hu", "1")
+    '1'
+    """
+    if not isinstance(formula, str) or not formula.strip():
+        raise FormulaError(f"the {name} formula must be a non-empty string like '~ x', got {formula!r}")
+    text = formula.strip()
+    sides = split_top_level(text, "~")
+    if len(sides) == 2:
+        if sides[0][1]:
+            raise FormulaError(
+                f"the {name} formula has no response: write '~ {sides[1][1]}', not {formula!r}"
+            )
+        text = sides[1][1]
+    elif len(sides) > 2:
+        raise FormulaError(f"the {name} formula has more than one '~': {formula!r}")
+    spec = parse_formula(f"y__ ~ {text}")
+    if spec.groups:
+        raise FormulaError(
+            f"random effects in the {name} formula are not supported yet: {spec.groups[0]} "
+            f"(give the {name} part population-level terms only)"
+        )
+    if spec.offset:
+        raise FormulaError(f"offsets in the {name} formula are not supported: offset({spec.offset})")
+    return spec.fixed
+
+
+def bf(
+    formula: str,
+    *,
+    zi: str | None = None,
+    hu: str | None = None,
+    family: str = "gaussian",
+    link: str | None = None,
+) -> ModelSpec:
+    """A model with formulas for its distributional parameters, brms-style.
+
+    Parameters
+    ----------
+    formula
+        The main (count part) formula, e.g. ``"y ~ x + (1 | g)"``.
+    zi, hu
+        Formula of the zero-inflation probability (``zero_inflated_*`` families) or of the
+        hurdle probability (``hurdle_*`` families), logit link, e.g. ``"~ x"``; default
+        intercept-only. Population-level terms only.
+    family, link
+        As for :func:`parse_formula` (usually given to :func:`bayesmixed.fit` instead).
+
+    Returns
+    -------
+    ModelSpec
+
+    Examples
+    --------
+    >>> spec = bf("y ~ x + (1 | g)", zi="~ x")
+    >>> spec.dpars, spec.dpar_formula("zi"), spec.dpar_formula("hu")
+    ((('zi', 'x'),), 'x', '1')
+    """
+    spec = parse_formula(formula, family, link)
+    dpars = tuple((k, parse_dpar(k, v)) for k, v in (("zi", zi), ("hu", hu)) if v is not None)
+    return spec.with_options(dpars=dpars)

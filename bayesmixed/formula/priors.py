@@ -32,6 +32,7 @@ DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "StudentT": (("nu", "mu", "sigma"), "real"),
     "Cauchy": (("alpha", "beta"), "real"),
     "Laplace": (("mu", "b"), "real"),
+    "Logistic": (("mu", "s"), "real"),
     "HalfNormal": (("sigma",), "positive"),
     "HalfStudentT": (("nu", "sigma"), "positive"),
     "HalfCauchy": (("beta",), "positive"),

@@ -27,18 +27,22 @@ class Response:
         Expression of the response (the successes for aggregated binomial data).
     kind
         ``"single"`` for one column; ``"cbind"`` for ``cbind(successes, failures)`` as lme4 writes
-        it; ``"trials"`` for successes out of trials (``s | trials(n)`` as brms writes it).
+        it; ``"trials"`` for successes out of trials (``s | trials(n)`` as brms writes it);
+        ``"se"`` for a gaussian response observed with a known standard error per row
+        (``y | se(s)`` as brms writes it).
     other
-        The failures (``cbind``) or trials (``trials``) expression.
+        The failures (``cbind``), trials (``trials``) or standard error (``se``) expression.
 
     Examples
     --------
     >>> str(Response("s", "cbind", "f")), str(Response("s", "trials", "n"))
     ('cbind(s, f)', 's | trials(n)')
+    >>> str(Response("y", "se", "sigma"))
+    'y | se(sigma)'
     """
 
     expr: str
-    kind: Literal["single", "cbind", "trials"] = "single"
+    kind: Literal["single", "cbind", "trials", "se"] = "single"
     other: str | None = None
 
     def __str__(self) -> str:
@@ -46,6 +50,8 @@ class Response:
             return f"cbind({self.expr}, {self.other})"
         if self.kind == "trials":
             return f"{self.expr} | trials({self.other})"
+        if self.kind == "se":
+            return f"{self.expr} | se({self.other})"
         return self.expr
 
 
@@ -106,6 +112,10 @@ class ModelSpec:
     centered
         Per grouping factor: ``True`` (centered), ``False`` (non-centered), ``"partial"``
         (partially centered) or ``"auto"``.
+    dpars
+        Formulas of distributional parameters as ``((name, rhs), ...)``, e.g.
+        ``(("zi", "1 + x"),)`` (population-level terms only, logit link); a family's dpar
+        missing here is intercept-only (:func:`bayesmixed.formula.parse.bf`).
 
     Examples
     --------
@@ -124,6 +134,11 @@ class ModelSpec:
     offset: str | None = None
     priors: dict[str, Prior] = field(default_factory=dict, compare=False, hash=False)
     centered: dict[str, Centering] = field(default_factory=dict, compare=False, hash=False)
+    dpars: tuple[tuple[str, str], ...] = ()
+
+    def dpar_formula(self, name: str) -> str:
+        """Right-hand side of distributional parameter ``name`` (``"1"`` when not given)."""
+        return dict(self.dpars).get(name, "1")
 
     @property
     def formula(self) -> str:
@@ -148,4 +163,5 @@ class ModelSpec:
 
     def __str__(self) -> str:
         link = f", link={self.link}" if self.link else ""
-        return f"{self.formula}  [family={self.family}{link}]"
+        dp = "".join(f", {k} ~ {v}" for k, v in self.dpars)
+        return f"{self.formula}  [family={self.family}{link}{dp}]"

@@ -8,6 +8,7 @@ per grouping factor::
     link: logit                        # optional
     fixed: age + I(age**2) + urban     # formulae syntax; default "1"
     offset: log(exposure)              # optional
+    zi: ~ x                            # zero-inflation formula (hu: for hurdle families)
     groups:
       - factor: district               # a column, a:b (interaction) or a/b (nested)
         intercept: true                # default true
@@ -31,13 +32,15 @@ from typing import Any
 import yaml
 
 from bayesmixed.errors import SpecError
-from bayesmixed.formula.parse import expand_factor, parse_formula, split_top_level
+from bayesmixed.formula.parse import expand_factor, parse_dpar, parse_formula, split_top_level
 from bayesmixed.formula.priors import as_prior
 from bayesmixed.formula.terms import GroupTerm, ModelSpec, Response
 
 __all__ = ["load_spec", "spec_from_dict", "spec_to_dict"]
 
-_MODEL_KEYS = {"response", "family", "link", "fixed", "offset", "groups", "priors", "formula"}
+_MODEL_KEYS = {
+    "response", "family", "link", "fixed", "offset", "groups", "priors", "formula", "zi", "hu"
+}
 _META_KEYS = {
     "name",
     "title",
@@ -61,6 +64,8 @@ def _response(value: Any) -> Response:
             return Response(str(value["successes"]), "cbind", str(value["failures"]))
         if keys == {"successes", "trials"}:
             return Response(str(value["successes"]), "trials", str(value["trials"]))
+        if keys == {"value", "se"}:
+            return Response(str(value["value"]), "se", str(value["se"]))
     raise SpecError(
         f"response must be a column/expression or {{successes, failures}} or {{successes, trials}}, "
         f"got {value!r}"
@@ -148,9 +153,11 @@ def spec_from_dict(d: Mapping[str, Any]) -> ModelSpec:
     priors = d.get("priors") or {}
     if not isinstance(priors, Mapping):
         raise SpecError(f"priors must be a mapping of name -> prior, got {priors!r}")
+    dpars = tuple((k, parse_dpar(k, str(d[k]))) for k in ("zi", "hu") if d.get(k) is not None)
     return spec.with_options(
         priors={str(k): as_prior(v, str(k)) for k, v in priors.items()},
         centered=centered,
+        dpars=dpars,
     )
 
 
@@ -170,6 +177,8 @@ def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
         resp = {"successes": r.expr, "failures": r.other}
     elif r.kind == "trials":
         resp = {"successes": r.expr, "trials": r.other}
+    elif r.kind == "se":
+        resp = {"value": r.expr, "se": r.other}
     groups = []
     for g in spec.groups:
         parsed = parse_formula(f"y ~ {g.expr}")
@@ -193,6 +202,8 @@ def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
     if spec.offset:
         out["offset"] = spec.offset
     out["groups"] = groups
+    for k, rhs in spec.dpars:
+        out[k] = f"~ {rhs}"
     if spec.priors:
         out["priors"] = {k: p.to_dict() for k, p in spec.priors.items()}
     return out

@@ -44,7 +44,7 @@ from bayesmixed.formula.priors import Prior
 from bayesmixed.graph.blocks import add_block
 from bayesmixed.graph.distributions import prior_rv
 from bayesmixed.graph.lean_likelihood import add_lean_likelihood
-from bayesmixed.graph.likelihood import add_likelihood
+from bayesmixed.graph.likelihood import add_likelihood, dpar_coords
 from bayesmixed.graph.marginal import build_marginal_model, can_marginalize
 from bayesmixed.graph.mean_plan import level_values
 from bayesmixed.graph.model_plan import Centering, ModelPlan, centering, plan_model
@@ -133,6 +133,10 @@ class BuiltModel:
             "hierarchical_centering": self.absorbed,
             "qr": list(self.qr),
             "priors": {k: str(v) for k, v in self.priors.items()},
+            **({"dpars": {
+                k: {"formula": d.spec.dpar_formula(k), "x_names": list(v)}
+                for k, v in d.dpar_names.items()
+            }} if d.dpar_names else {}),
             **({} if self.aggregation is None else {
                 "n_rows_original": self.aggregation.n_rows,
                 "n_cells": self.aggregation.n_cells,
@@ -145,6 +149,7 @@ def _coords(design: Design) -> dict[str, list]:
     coords: dict[str, list] = {"coef": [n for n in design.x_names if n != "Intercept"]}
     for b in design.blocks:
         coords.update(block_coords(b))
+    coords.update(dpar_coords(design))
     return coords
 
 

@@ -33,8 +33,9 @@ from bayesmixed.report.checks_binary import (
     classification_metrics,
     group_proportions,
 )
-from bayesmixed.report.draws import summary_row
+from bayesmixed.report.draws import internal, summary_row
 from bayesmixed.report.linpred import aux_draws
+from bayesmixed.report.native import obs_coords
 from bayesmixed.report.predict import sample_response
 from bayesmixed.report.residuals import (
     fitted_mean,
@@ -68,25 +69,32 @@ def posterior_predictive(fit, seed=0) -> xr.DataTree:
     >>> ppc["posterior_predictive"]["y"].shape
     (2, 200, 180)
     """
-    post = fit.idata["posterior"]
+    post = internal(fit.idata)
     c, d = post.sizes["chain"], post.sizes["draw"]
     mu = fitted_mean(fit)
-    yrep = sample_response(fit.idata, fit.meta, mu, fit.design.trials, np.random.default_rng(seed))
-    coords = {"chain": post["chain"].values, "draw": post["draw"].values}
+    yrep = sample_response(
+        fit.idata, fit.meta, mu, fit.design.trials, np.random.default_rng(seed),
+        dpar_X=fit.design.dpar_X,
+    )
+    tree = fit.idata
+    rows = (tree["observed_data"]["obs"].values if "observed_data" in tree.children
+            and "obs" in tree["observed_data"].coords else obs_coords(fit.design))
+    coords = {"chain": post["chain"].values, "draw": post["draw"].values, "obs": rows}
     ppd = xr.Dataset({"y": (("chain", "draw", "obs"), yrep.reshape(c, d, -1))}, coords=coords)
-    obs = xr.Dataset({"y": (("obs",), np.asarray(fit.design.y, dtype=float))})
+    obs = xr.Dataset({"y": (("obs",), np.asarray(fit.design.y, dtype=float))}, coords={"obs": rows})
     return xr.DataTree.from_dict({"posterior_predictive": ppd, "observed_data": obs})
 
 
 def _expected(fit, mu: np.ndarray) -> np.ndarray:
     """Expected response draws (the expected category code 0..K-1 of an ordinal model)."""
     family = get_family(fit.meta["family"])
-    return family.mean(mu, None, aux_draws(fit.idata, family, link=fit.meta["link"]))
+    aux = aux_draws(fit.idata, family, meta=fit.meta, dpar_X=fit.design.dpar_X)
+    return family.expected(mu, aux, None)
 
 
 def _pmf(fit, mu: np.ndarray, c: int) -> np.ndarray:
     family = get_family(fit.meta["family"])
-    return family.density(c, mu, aux_draws(fit.idata, family, link=fit.meta["link"]), None)
+    return family.density(c, mu, aux_draws(fit.idata, family, meta=fit.meta, dpar_X=fit.design.dpar_X), None)
 
 
 def rootogram_table(
@@ -145,10 +153,12 @@ def count_checks(fit, ppc: xr.DataTree, mu: np.ndarray | None = None) -> dict:
     mu = fitted_mean(fit) if mu is None else mu
     yrep = _yrep(ppc)
     family = get_family(fit.meta["family"])
-    var = family.variance(mu, aux_draws(fit.idata, family), None)
+    aux = aux_draws(fit.idata, family, meta=fit.meta, dpar_X=fit.design.dpar_X)
+    var = family.variance(mu, aux, None)
+    m = family.expected(mu, aux, None)  # the response mean (zero part included)
     zeros_rep = (yrep == 0).mean(axis=1)
-    t_obs = np.sum((y[None, :] - mu) ** 2 / var, axis=1)
-    t_rep = np.sum((yrep - mu) ** 2 / var, axis=1)
+    t_obs = np.sum((y[None, :] - m) ** 2 / var, axis=1)
+    t_rep = np.sum((yrep - m) ** 2 / var, axis=1)
     n, p = y.size, len(fit.meta["x_names"])
     return {
         "zeros_observed": float(np.mean(y == 0)),
@@ -259,7 +269,14 @@ def check(fit, seed=0, influence: bool = True) -> dict:
             warn.append(
                 f"zero-inflation: {cc['zeros_observed']:.1%} zeros observed vs "
                 f"{cc['zeros_predicted']:.1%} predicted (p = {cc['zeros_ppp']:.3f}); "
-                "consider a zero-inflated or hurdle model"
+                + (
+                    "more zeros than the zero part allows: add predictors to the "
+                    f"{'/'.join(family.dpars)} formula"
+                    if family.dpars
+                    else "consider family='zero_inflated_poisson' / 'zero_inflated_negbinomial' "
+                    "(bm.bf(formula, zi='~ x')) or 'hurdle_poisson' / 'hurdle_negbinomial' "
+                    "(hu=)"
+                )
             )
     if influence and fit.design.blocks:
         inf = influential_clusters(fit)

@@ -29,6 +29,7 @@ from bayesmixed.design.levels import factor_texts
 from bayesmixed.design.validate import response_data
 from bayesmixed.errors import DataError, PredictionError
 from bayesmixed.families import get_family, resolve_link
+from bayesmixed.report.draws import internal
 from bayesmixed.report.linpred import log_likelihood
 from bayesmixed.report.predict import predict_draws, prediction_inputs
 from bayesmixed.report.residuals import pointwise_log_likelihood
@@ -52,7 +53,7 @@ def _with_log_likelihood(fit):
     if "log_likelihood" in fit.idata.children:
         return fit.idata
     ll = pointwise_log_likelihood(fit)
-    post = fit.idata["posterior"]
+    post = internal(fit.idata)
     c, d = post.sizes["chain"], post.sizes["draw"]
     ds = xr.Dataset(
         {"y": (("chain", "draw", "obs"), ll.reshape(c, d, -1))},
@@ -282,7 +283,7 @@ def _heldout_log_density(
         eta, _ = predict_draws(
             refit, kind="linpred", groups="observed", seed=rng, warn=False, inputs=inputs
         )
-        ll = log_likelihood(refit.idata, refit.meta, eta, y, trials)
+        ll = log_likelihood(refit.idata, refit.meta, eta, y, trials, inputs.dpar_X)
         per_rep.append(np.stack([ll[:, inv == c].sum(axis=1) for c in range(uniq.size)], axis=1))
     stacked = np.concatenate(per_rep, axis=0)  # (n_new * S, clusters)
     return logsumexp(stacked, axis=0) - np.log(stacked.shape[0])

@@ -15,6 +15,7 @@ import xarray as xr
 
 from bayesmixed.names import r_var
 from bayesmixed.report import triage as _triage
+from bayesmixed.report.draws import internal
 from bayesmixed.report.params import parameter_dataset
 from bayesmixed.report.summary import convergence
 
@@ -108,7 +109,7 @@ def _ebfmi(idata) -> float:
 
 
 def _random_effect_rhat(idata, meta: dict) -> tuple[float, str]:
-    post = idata["posterior"]
+    post = internal(idata)
     worst, where = 1.0, "-"
     for blk in meta["blocks"]:
         name = r_var(blk["label"])
@@ -148,7 +149,7 @@ def diagnose(idata, meta: dict) -> Diagnostics:
     re_rhat, re_where = _random_effect_rhat(idata, meta)
     if re_rhat > max_rhat:
         max_rhat, worst["rhat"] = re_rhat, re_where
-    post = idata["posterior"]
+    post = internal(idata)
     n_chains, n_draws = int(post.sizes["chain"]), int(post.sizes["draw"])
     div = _stat(idata, "diverging")
     divergences = int(np.sum(div)) if div is not None else 0

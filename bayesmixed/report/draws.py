@@ -14,9 +14,11 @@ import pandas as pd
 from bayesmixed.names import cor_var, sd_var
 
 __all__ = [
+    "INTERNAL_GROUP",
     "block_cholesky",
     "block_covariance",
     "flat",
+    "internal",
     "interval_columns",
     "mean_and_slope",
     "n_samples",
@@ -27,6 +29,26 @@ __all__ = [
 ]
 
 
+#: the group holding the draws under the sampler's own names (see :mod:`bayesmixed.report.native`)
+INTERNAL_GROUP = "sampler_posterior"
+
+
+def internal(idata):
+    """The draws under the sampler's names (``Intercept_c``, ``b``, ``sd__g``, ``r__g``, ...).
+
+    The one accessor through which the report reads the model's internal draws: the
+    ``sampler_posterior`` group of a fit's tree, or ``posterior`` of a tree not yet converted to
+    the ArviZ-native layout (right after sampling).
+
+    Examples
+    --------
+    >>> sorted(internal(fit.idata).data_vars)[:3]
+    ['Intercept', 'Intercept_c', 'b']
+    """
+    children = getattr(idata, "children", {})
+    return idata[INTERNAL_GROUP] if INTERNAL_GROUP in children else idata["posterior"]
+
+
 def n_samples(idata) -> int:
     """Number of posterior draws (chains x draws).
 
@@ -35,7 +57,7 @@ def n_samples(idata) -> int:
     >>> n_samples(fit.idata)
     400
     """
-    post = idata["posterior"]
+    post = internal(idata)
     return int(post.sizes["chain"] * post.sizes["draw"])
 
 
@@ -47,7 +69,7 @@ def flat(idata, name: str) -> np.ndarray:
     >>> flat(fit.idata, "sigma").shape  # 2 chains x 200 draws
     (400,)
     """
-    v = np.asarray(idata["posterior"][name].values)
+    v = np.asarray(internal(idata)[name].values)
     return v.reshape((-1, *v.shape[2:]))
 
 
@@ -134,7 +156,7 @@ def block_covariance(idata, block: Mapping) -> np.ndarray:
     """
     L = block["label"]
     sd = flat(idata, sd_var(L))  # (S, k)
-    if block.get("correlated") and cor_var(L) in idata["posterior"]:
+    if block.get("correlated") and cor_var(L) in internal(idata):
         R = flat(idata, cor_var(L))
     else:
         R = np.broadcast_to(np.eye(sd.shape[1]), (sd.shape[0], sd.shape[1], sd.shape[1]))
@@ -170,7 +192,12 @@ def mean_and_slope(link: str, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def score_and_weight(
-    idata, meta: Mapping, eta: np.ndarray, y: np.ndarray, trials: np.ndarray | None
+    idata,
+    meta: Mapping,
+    eta: np.ndarray,
+    y: np.ndarray,
+    trials: np.ndarray | None,
+    dpar_X: Mapping[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per draw and row: the score ``d log p(y | eta) / d eta`` and the Fisher weight
     ``E[-d2 log p / d eta2] = (dm/deta)^2 / Var(y)`` (the observed weight under canonical links).
@@ -191,6 +218,13 @@ def score_and_weight(
         return _ordinal_score_and_weight(idata, meta, family, eta, y)
     mu, dmu = mean_and_slope(meta["link"], eta)
     aux = {name: flat(idata, name).reshape(-1, 1) for name in family.aux}
+    if family.dpars:  # zero part: score and observed information by central differences
+        from bayesmixed.report.linpred import dpar_draws
+
+        aux.update(dpar_draws(idata, dict(meta), dict(dpar_X or {})))
+        h, yb = 1e-4, np.asarray(y, dtype=float)
+        lo, mid, hi = (family.loglik(yb, eta + d, meta["link"], aux, None) for d in (-h, 0.0, h))
+        return (hi - lo) / (2 * h), np.maximum(-(hi - 2 * mid + lo) / h**2, 1e-12)
     n = None
     if family.uses_trials:
         n = np.ones(eta.shape[1]) if trials is None else np.asarray(trials, dtype=float)

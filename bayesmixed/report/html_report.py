@@ -242,7 +242,19 @@ def _sampler(doc: Document, fit) -> None:
     doc.figure("rank", "Rank plots per chain", lambda: plots.plot_rank(fit))
 
 
-def write_report(fit, path: str | Path, *, seed=0, dpi: int = 90) -> Path:
+def _hypotheses(doc: Document, fit, hypotheses, rope) -> pd.DataFrame | None:
+    if not hypotheses:
+        return None
+    table = fit.hypothesis(*hypotheses, rope=rope)
+    doc.heading("Hypotheses")
+    doc.text("One-sided: posterior probability and evidence ratio p/(1-p); point (=): "
+             "Savage-Dickey Bayes factor (posterior over prior density at the point).")
+    doc.table(table)
+    return table
+
+
+def write_report(fit, path: str | Path, *, seed=0, dpi: int = 90, hypotheses=None,
+                 rope: tuple[float, float] | None = None) -> Path:
     """Write ``path`` (a self-contained HTML report) and, next to it, the same report as
     Markdown (``.md``) and all tables, figures' data and diagnostics as JSON (``.json``).
 
@@ -252,6 +264,9 @@ def write_report(fit, path: str | Path, *, seed=0, dpi: int = 90) -> Path:
         The HTML file (``report.html``); a directory gets ``report.html`` inside it.
     seed
         Seed of the simulation-based checks.
+    hypotheses, rope
+        Hypotheses to add under the model summary (see :meth:`bayesmixed.Fit.hypothesis`),
+        with the region of practical equivalence ``rope``.
 
     Returns
     -------
@@ -273,6 +288,7 @@ def write_report(fit, path: str | Path, *, seed=0, dpi: int = 90) -> Path:
     doc = Document(dpi)
     _diagnostics(doc, data)
     _summary(doc, fit, data)
+    hyp = _hypotheses(doc, fit, hypotheses, rope)
     _variance(doc, fit, data)
     _effects(doc, fit, data)
     _checks(doc, fit, data)
@@ -302,6 +318,7 @@ def write_report(fit, path: str | Path, *, seed=0, dpi: int = 90) -> Path:
         "random": data["random"],
         "checks": {k: v for k, v in data["checks"].items() if k != "ppc"},
         "loo": loo_summary(data.get("loo")),
+        "hypotheses": None if hyp is None else hyp.to_dict(orient="index"),
         "figures": doc.figures,
         "notes": data["notes"],
         "errors": data["errors"],

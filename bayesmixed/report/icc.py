@@ -20,12 +20,13 @@ import pandas as pd
 
 from bayesmixed.families import get_family
 from bayesmixed.names import sd_var, term_dim
+from bayesmixed.report.draws import internal
 
 __all__ = ["icc_draws", "icc_table", "residual_variance"]
 
 
 def _post(idata):
-    return idata["posterior"]
+    return internal(idata)
 
 
 def intercept_variances(idata, meta: dict) -> dict[str, np.ndarray]:

@@ -12,11 +12,13 @@ import numpy as np
 import xarray as xr
 
 from bayesmixed.families import Family, get_family, get_link
-from bayesmixed.names import r_var
+from bayesmixed.names import dpar_b_var, dpar_coef_dim, dpar_label, r_var
+from bayesmixed.report.draws import internal
 
 __all__ = [
     "add_log_likelihood",
     "aux_draws",
+    "dpar_draws",
     "inverse_link",
     "linpred",
     "log_likelihood",
@@ -32,7 +34,7 @@ def posterior_matrix(idata, name: str) -> np.ndarray:
     >>> posterior_matrix(fit.idata, "b").shape  # (draws, coefficients)
     (400, 1)
     """
-    v = idata["posterior"][name].values
+    v = internal(idata)[name].values
     return v.reshape((-1, *v.shape[2:]))
 
 
@@ -43,9 +45,9 @@ def fixed_coefficients(idata, meta: dict) -> np.ndarray:
         if name == "Intercept":
             cols.append(posterior_matrix(idata, "Intercept"))
         else:
-            b = idata["posterior"]["b"].sel(coef=name).values
+            b = internal(idata)["b"].sel(coef=name).values
             cols.append(b.reshape(-1))
-    n = idata["posterior"].sizes["chain"] * idata["posterior"].sizes["draw"]
+    n = internal(idata).sizes["chain"] * internal(idata).sizes["draw"]
     return np.stack(cols, axis=1) if cols else np.zeros((n, 0))
 
 
@@ -126,11 +128,16 @@ def aux_draws(
     idx_draws: np.ndarray | None = None,
     column: bool = True,
     link: str | None = None,
+    *,
+    meta: dict | None = None,
+    dpar_X: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Draws of ``family``'s auxiliary parameters, ``(draws, 1)`` (``(draws,)`` if not ``column``).
 
     A vector parameter (ordinal thresholds) is ``(draws, K-1)``; an ordinal family also gets
-    ``aux["link"]`` (its numpy functions need it).
+    ``aux["link"]`` (its numpy functions need it: ``link``, else ``meta["link"]``).
+    With ``meta`` (and, for a distributional parameter with predictors, its matrix in
+    ``dpar_X``), the family's distributional parameters too (:func:`dpar_draws`).
 
     Examples
     --------
@@ -148,12 +155,55 @@ def aux_draws(
         v = v if idx_draws is None else v[idx_draws]
         out[a.name] = v[:, None] if column else v
     if fam.ordinal:
-        out["link"] = link or "logit"
+        out["link"] = link or (meta or {}).get("link") or "logit"
+    if fam.dpars:
+        out.update(dpar_draws(idata, meta, dpar_X, idx_draws))
+    return out
+
+
+def dpar_draws(
+    idata, meta: dict | None, dpar_X: dict[str, np.ndarray] | None, idx_draws=None
+) -> dict[str, np.ndarray]:
+    """Draws of each distributional parameter (probability, logit link), ``(draws, rows)``;
+    ``(draws, 1)`` for an intercept-only one when no matrix is given.
+
+    Examples
+    --------
+    >>> dpar_draws(fit.idata, fit.meta, None)
+    {}
+    """
+    out = {}
+    for dpar, info in ((meta or {}).get("dpars") or {}).items():
+        names = info["x_names"]
+        X = (dpar_X or {}).get(dpar)
+        if X is None:
+            if names != ["Intercept"]:
+                raise ValueError(
+                    f"the {dpar} part has predictors ({info['formula']}); pass its matrix"
+                )
+            X = np.ones((1, 1))
+        post = internal(idata)
+        cols = []
+        for name in names:
+            if name == "Intercept":
+                cols.append(posterior_matrix(idata, dpar_label(dpar, name)).reshape(-1))
+            else:
+                v = post[dpar_b_var(dpar)].sel({dpar_coef_dim(dpar): name}).values
+                cols.append(v.reshape(-1))
+        beta = np.stack(cols, axis=1)
+        if idx_draws is not None:
+            beta = beta[idx_draws]
+        out[dpar] = 1.0 / (1.0 + np.exp(-(beta @ np.asarray(X, dtype=float).T)))
     return out
 
 
 def log_likelihood(
-    idata, meta: dict, eta: np.ndarray, y: np.ndarray, trials: np.ndarray | None
+    idata,
+    meta: dict,
+    eta: np.ndarray,
+    y: np.ndarray,
+    trials: np.ndarray | None,
+    dpar_X: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Pointwise log-likelihood, shape (draws, rows).
 
@@ -165,12 +215,17 @@ def log_likelihood(
     (400, 180)
     """
     family = get_family(meta["family"])
-    aux = aux_draws(idata, family, link=meta["link"])
+    aux = aux_draws(idata, family, meta=meta, dpar_X=dpar_X)
     return family.loglik(y, eta, meta["link"], aux, trials)
 
 
 def add_log_likelihood(
-    idata, meta: dict, eta: np.ndarray, y: np.ndarray, trials: np.ndarray | None
+    idata,
+    meta: dict,
+    eta: np.ndarray,
+    y: np.ndarray,
+    trials: np.ndarray | None,
+    dpar_X: dict[str, np.ndarray] | None = None,
 ):
     """Attach the ``log_likelihood`` and ``observed_data`` groups to ``idata`` (in place).
 
@@ -182,10 +237,11 @@ def add_log_likelihood(
     >>> idata["log_likelihood"]["y"].shape
     (2, 200, 180)
     """
-    post = idata["posterior"]
+    post = internal(idata)
     c, d = post.sizes["chain"], post.sizes["draw"]
     ll = log_likelihood(
-        idata, meta, eta, y.astype(float), None if trials is None else trials.astype(float)
+        idata, meta, eta, y.astype(float), None if trials is None else trials.astype(float),
+        dpar_X,
     )
     idata["log_likelihood"] = xr.Dataset(
         {"y": (("chain", "draw", "obs"), ll.reshape(c, d, -1))},

@@ -4,8 +4,10 @@ The report layer knows the model only through ``meta`` (the JSON description the
 stores with the posterior) and the posterior draws; it never builds a model.
 
 Row names: fixed effects by column name (``Intercept``, ``x``, ``treatment[B]``),
-``sd(term|factor)``, ``cor(term1,term2|factor)``, ``sigma``, ``alpha``, and the thresholds of an
-ordinal model ``Intercept[1]``, ..., ``Intercept[K-1]``.
+``sd(term|factor)``, ``cor(term1,term2|factor)``, ``sigma``, ``alpha``, the thresholds of an
+ordinal model ``Intercept[1]``, ..., ``Intercept[K-1]``; coefficients of a zero part
+``zi_Intercept``, ``zi_x`` (kind ``"zi"``; ``hu_...``, kind ``"hu"``, for hurdles), on the logit
+scale.
 """
 
 from __future__ import annotations
@@ -14,13 +16,24 @@ import numpy as np
 import xarray as xr
 
 from bayesmixed.families import get_family
-from bayesmixed.names import cor_label, cor_var, sd_label, sd_var, term_b_dim, term_dim
+from bayesmixed.names import (
+    cor_label,
+    cor_var,
+    dpar_b_var,
+    dpar_coef_dim,
+    dpar_label,
+    sd_label,
+    sd_var,
+    term_b_dim,
+    term_dim,
+)
+from bayesmixed.report.draws import internal
 
 __all__ = ["fixed_names", "parameter_dataset", "parameter_kinds"]
 
 
 def _post(idata) -> xr.Dataset:
-    post = idata["posterior"]
+    post = internal(idata)
     return post.to_dataset() if hasattr(post, "to_dataset") else post
 
 
@@ -88,6 +101,13 @@ def parameter_dataset(
                 out[f"{a.name}[{k + 1}]"] = da.isel({dim: k}, drop=True)
         else:
             out[a.name] = post[a.name]
+    for dpar, info in (meta.get("dpars") or {}).items():
+        for name in info["x_names"]:
+            label = dpar_label(dpar, name)
+            out[label] = (
+                post[label] if name == "Intercept"
+                else post[dpar_b_var(dpar)].sel({dpar_coef_dim(dpar): name}, drop=True)
+            )
     return xr.Dataset({k: v.reset_coords(drop=True) for k, v in out.items()})
 
 
@@ -115,4 +135,7 @@ def parameter_kinds(meta: dict) -> dict[str, str]:
                 kinds[f"{a.name}[{k}]"] = "threshold"
         else:
             kinds[a.name] = "aux"
+    for dpar, info in (meta.get("dpars") or {}).items():
+        for name in info["x_names"]:
+            kinds[dpar_label(dpar, name)] = dpar
     return kinds

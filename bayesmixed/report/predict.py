@@ -41,6 +41,7 @@ from bayesmixed.families import get_family
 from bayesmixed.report.draws import (
     block_cholesky,
     block_covariance,
+    internal,
     interval_columns,
     thin_indexes,
 )
@@ -122,16 +123,19 @@ def marginal_mean(
     n_nodes: int = 60,
     n_mc: int = 1000,
     rng=None,
+    response=None,
 ) -> np.ndarray:
-    """``E[g^-1(eta + sqrt(v) e)]``, ``e ~ N(0, 1)``, elementwise."""
-    if link == "identity":
+    """``E[h(g^-1(eta + sqrt(v) e))]``, ``e ~ N(0, 1)``, elementwise; ``h`` is ``response``
+    (the response mean given the inverse link, e.g. ``(1 - zi) mu``) or the identity."""
+    if link == "identity" and response is None:
         return eta
+    h = response if response is not None else (lambda m: m)
     sd = np.sqrt(np.maximum(v, 0.0))
     total = np.zeros_like(eta)
     if integration == "quadrature":
         nodes, weights = np.polynomial.hermite.hermgauss(n_nodes)
         for t, w in zip(nodes, weights, strict=True):
-            total += w * inverse_link(link, eta + np.sqrt(2.0) * sd * t)
+            total += w * h(inverse_link(link, eta + np.sqrt(2.0) * sd * t))
         return total / np.sqrt(np.pi)
     if integration != "monte_carlo":
         raise PredictionError(
@@ -139,12 +143,18 @@ def marginal_mean(
         )
     rng = np.random.default_rng(rng)
     for _ in range(n_mc):
-        total += inverse_link(link, eta + sd * rng.standard_normal(eta.shape))
+        total += h(inverse_link(link, eta + sd * rng.standard_normal(eta.shape)))
     return total / n_mc
 
 
 def sample_response(
-    idata, meta: dict, mu: np.ndarray, trials: np.ndarray | None, rng, idx_draws=None
+    idata,
+    meta: dict,
+    mu: np.ndarray,
+    trials: np.ndarray | None,
+    rng,
+    idx_draws=None,
+    dpar_X: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """One response draw per (draw, row) given the mean ``mu`` (probability for binomial).
 
@@ -155,7 +165,7 @@ def sample_response(
     (400, 3)
     """
     family = get_family(meta["family"])
-    aux = aux_draws(idata, family, idx_draws, link=meta["link"])
+    aux = aux_draws(idata, family, idx_draws, meta=meta, dpar_X=dpar_X)
     n = None
     if family.response == "binomial":
         n = (np.ones(mu.shape[1]) if trials is None else trials).astype(np.int64)[None, :]
@@ -204,10 +214,17 @@ def predict_draws(
         raise PredictionError("kind='probs' (category probabilities) needs an ordinal family")
     rng = np.random.default_rng(seed)
     inputs = inputs if inputs is not None else prediction_inputs(fit, newdata)
-    post = idata["posterior"]
+    post = internal(idata)
     idx_draws = thin_indexes(int(post.sizes["chain"] * post.sizes["draw"]), draws)
     nb = len(meta["blocks"])
     link = meta["link"]
+    family = get_family(meta["family"])
+    response = None  # response mean given the inverse link, for families with a zero part
+    if family.dpars and kind == "mean":
+        aux = aux_draws(idata, family, idx_draws, meta=meta, dpar_X=inputs.dpar_X)
+
+        def response(m):
+            return family.expected(m, aux, None)
     if groups == "none" or (groups == "marginal" and kind != "response"):
         eta = linpred(
             idata,
@@ -230,6 +247,7 @@ def predict_draws(
                 integration=integration,
                 n_mc=n_mc,
                 rng=rng,
+                response=response,
             )
             return mu, inputs
     else:
@@ -262,8 +280,8 @@ def predict_draws(
         return ordinal_prediction(idata, meta, eta, kind, None, idx_draws), inputs
     mu = inverse_link(link, eta)
     if kind == "mean":
-        return mu, inputs
-    yrep = sample_response(idata, meta, mu, inputs.trials, rng, idx_draws)
+        return (mu if response is None else response(mu)), inputs
+    yrep = sample_response(idata, meta, mu, inputs.trials, rng, idx_draws, inputs.dpar_X)
     return (yrep + 1.0 if ordinal else yrep), inputs  # ordinal: category index 1..K
 
 

@@ -37,6 +37,8 @@ class PredictionInputs:
     offset: np.ndarray | None
     trials: np.ndarray | None
     data: pd.DataFrame
+    #: population-level matrices of the family's distributional parameters (``zi``, ``hu``)
+    dpar_X: dict[str, np.ndarray] | None = None
 
     @property
     def n(self) -> int:
@@ -150,7 +152,9 @@ def prediction_inputs(fit, newdata: pd.DataFrame | None = None) -> PredictionInp
     if newdata is None:
         groups = [(b.index, b.Z) for b in design.blocks]
         keys = [np.asarray(b.levels, dtype=object)[b.index] for b in design.blocks]
-        return PredictionInputs(design.X, groups, keys, design.offset, design.trials, design.data)
+        return PredictionInputs(
+            design.X, groups, keys, design.offset, design.trials, design.data, design.dpar_X
+        )
     newdata = as_pandas(newdata, "newdata", PredictionError)  # any frame kind, or a dict
     check_new_data(fit.spec, newdata)  # no rows / NaN or inf in used columns (issue 6)
     newdata = match_column_types(newdata, design.data)
@@ -178,4 +182,8 @@ def prediction_inputs(fit, newdata: pd.DataFrame | None = None) -> PredictionInp
             trials = None
         if trials is None:
             trials = np.ones(len(newdata))
-    return PredictionInputs(X, groups, keys, offset, trials, newdata.reset_index(drop=True))
+    dpar_X = {
+        k: _evaluate_matrix(m, newdata, f"the {k} columns").reshape(len(newdata), -1)
+        for k, m in design.dpar_matrices.items()
+    }
+    return PredictionInputs(X, groups, keys, offset, trials, newdata.reset_index(drop=True), dpar_X)

@@ -51,7 +51,7 @@ def _mu_counts(fit) -> tuple[np.ndarray, np.ndarray]:
 def model_variance(fit, mu: np.ndarray) -> np.ndarray:
     """Draws x rows model variance of ``y`` given the mean ``mu`` (counts for binomial)."""
     family = get_family(fit.meta["family"])
-    aux = aux_draws(fit.idata, family, link=fit.meta["link"])
+    aux = aux_draws(fit.idata, family, meta=fit.meta, dpar_X=fit.design.dpar_X)
     if family.response == "binomial":
         n = fit.design.trials
         n = (np.ones(mu.shape[1]) if n is None else np.asarray(n, dtype=float))[None, :]

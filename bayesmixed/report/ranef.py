@@ -9,7 +9,7 @@ import pandas as pd
 from bayesmixed.errors import PredictionError
 from bayesmixed.families import get_family
 from bayesmixed.names import r_var
-from bayesmixed.report.draws import flat, interval_columns, mean_and_slope
+from bayesmixed.report.draws import flat, internal, interval_columns, mean_and_slope
 from bayesmixed.report.linpred import fixed_coefficients
 
 __all__ = ["coef_draws", "coef_table", "no_pooling_fit", "ranef_table", "shrinkage_table"]
@@ -57,7 +57,7 @@ def ranef_table(idata, meta: dict, factor: str | None = None, prob: float = 0.95
     parts = []
     for blk in _check_factor(meta, factor):
         r = flat(idata, r_var(blk["label"]))  # (S, levels, terms)
-        levels = [str(v) for v in idata["posterior"][blk["label"]].values]
+        levels = [str(v) for v in internal(idata)[blk["label"]].values]
         s = _summ(r, prob)
         for j, term in enumerate(blk["terms"]):
             parts.append(
@@ -91,13 +91,13 @@ def coef_draws(idata, meta: dict, factor: str) -> tuple[list[str], list[str], np
     names = list(meta["x_names"])
     extra = [t for b in blocks for t in b["terms"] if t not in names]
     terms = names + list(dict.fromkeys(extra))
-    levels = [str(v) for v in idata["posterior"][blocks[0]["label"]].values]
+    levels = [str(v) for v in internal(idata)[blocks[0]["label"]].values]
     S, L = beta.shape[0], len(levels)
     out = np.zeros((S, L, len(terms)))
     out[:, :, : len(names)] = beta[:, None, :]
     for blk in blocks:
         r = flat(idata, r_var(blk["label"]))
-        blk_levels = [str(v) for v in idata["posterior"][blk["label"]].values]
+        blk_levels = [str(v) for v in internal(idata)[blk["label"]].values]
         pos = [levels.index(lv) for lv in blk_levels]
         for j, t in enumerate(blk["terms"]):
             out[:, pos, terms.index(t)] += r[:, :, j]
@@ -154,7 +154,9 @@ def coef_table(
 
 def _variance(fam: str, mu: np.ndarray, trials: np.ndarray, alpha: float) -> np.ndarray:
     # unit sigma: the gaussian weights only need to be proportional
-    return get_family(fam).variance(mu, {"sigma": 1.0, "alpha": alpha}, trials)
+    family = get_family(fam)  # the count part of a zero-inflated / hurdle family (zero part 0)
+    return family.variance(mu, {"sigma": 1.0, "alpha": alpha, **dict.fromkeys(family.dpars, 0.0)},
+                           trials)
 
 
 def _ordinal_no_pooling(link, y, offset, Z, th, ridge: float = 0.01) -> np.ndarray:

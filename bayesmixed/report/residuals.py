@@ -42,7 +42,7 @@ from scipy import stats
 from bayesmixed.errors import PredictionError
 from bayesmixed.families import get_family
 from bayesmixed.names import r_var
-from bayesmixed.report.draws import block_cholesky, flat, score_and_weight
+from bayesmixed.report.draws import block_cholesky, flat, internal, score_and_weight
 from bayesmixed.report.linpred import aux_draws, inverse_link, linpred, log_likelihood
 
 __all__ = [
@@ -82,12 +82,16 @@ def pearson_residuals(fit) -> np.ndarray:
     design, family = fit.design, get_family(fit.meta["family"])
     y = np.asarray(design.y, dtype=float)
     mu = fitted_mean(fit).mean(axis=0)
-    aux = {k: np.mean(v, axis=0) if isinstance(v, np.ndarray) else v
-           for k, v in aux_draws(fit.idata, family, link=fit.meta["link"], column=False).items()}
+    aux = {
+        k: np.mean(v, axis=0) if isinstance(v, np.ndarray) else v
+        for k, v in aux_draws(
+            fit.idata, family, column=False, meta=fit.meta, dpar_X=design.dpar_X
+        ).items()
+    }
     n = None
     if family.uses_trials:
         n = np.ones_like(y) if design.trials is None else np.asarray(design.trials, dtype=float)
-    mean, var = family.mean(mu, n, aux), family.variance(mu, aux, n)
+    mean, var = family.expected(mu, aux, n), family.variance(mu, aux, n)
     return (y - np.reshape(mean, y.shape)) / np.sqrt(np.reshape(var, y.shape))
 
 
@@ -98,7 +102,7 @@ def _cdf(fit, mu: np.ndarray, y: np.ndarray) -> np.ndarray:
     if family.uses_trials:
         n = np.ones_like(y) if design.trials is None else np.asarray(design.trials, dtype=float)
         n = n[None, :]
-    return family.cdf(y[None, :], mu, aux_draws(fit.idata, family, link=fit.meta["link"]), n)
+    return family.cdf(y[None, :], mu, aux_draws(fit.idata, family, meta=fit.meta, dpar_X=fit.design.dpar_X), n)
 
 
 def quantile_residuals(fit, seed=0) -> np.ndarray:
@@ -141,6 +145,7 @@ def pointwise_log_likelihood(fit) -> np.ndarray:
         eta,
         np.asarray(design.y, float),
         None if design.trials is None else np.asarray(design.trials, float),
+        design.dpar_X,
     )
 
 
@@ -189,7 +194,7 @@ def _cluster_modes(fit, eta0, y, trials, dblk, prec, order, starts, u, iters: in
     Z = dblk.Z
     for _ in range(iters):
         eta = eta0 + np.einsum("sik,ik->si", u[:, dblk.index, :], Z)
-        g, w = score_and_weight(fit.idata, fit.meta, eta, y, trials)
+        g, w = score_and_weight(fit.idata, fit.meta, eta, y, trials, fit.design.dpar_X)
         G = np.stack([_cluster_sum(g * Z[:, a], order, starts) for a in range(k)], axis=-1)
         H = np.empty((S, L, k, k))
         for a in range(k):
@@ -242,7 +247,8 @@ def integrated_cluster_log_likelihood(fit, block: int, max_nodes: int = 64) -> n
     for m in range(len(lw)):
         u = mode + np.einsum("sjkl,l->sjk", A, x[m])  # (S, L, k)
         eta = eta0 + np.einsum("sik,ik->si", u[:, dblk.index, :], dblk.Z)
-        ll_cl = _cluster_sum(log_likelihood(idata, meta, eta, y, trials), order, starts)
+        ll = log_likelihood(idata, meta, eta, y, trials, design.dpar_X)
+        ll_cl = _cluster_sum(ll, order, starts)
         prior = _mvn_logpdf(u, chol_prior[:, None, :, :])
         terms[m] = lw[m] + ll_cl + prior + logdet_A - log_phi[m]
     return logsumexp(terms, axis=0)
@@ -272,7 +278,7 @@ def influential_clusters(
     if method not in ("integrated", "conditional"):
         raise PredictionError(f"method must be 'integrated' or 'conditional', got {method!r}")
     ll = pointwise_log_likelihood(fit) if method == "conditional" else None
-    post = fit.idata["posterior"]
+    post = internal(fit.idata)
     c, d = post.sizes["chain"], post.sizes["draw"]
     parts, done, skipped = [], set(), {}
     comps = {b.factor: frozenset(c.strip() for c in b.factor.split(":")) for b in fit.design.blocks}

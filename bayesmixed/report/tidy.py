@@ -100,11 +100,23 @@ def tidy_table(
         table.index = list(meta["x_names"]) + list(table.index[len(meta["x_names"]):])
         ran = _ran_par_names(meta)
         for name, row in table.iterrows():
-            effect = "fixed" if row["kind"] == "fixed" else "ran_pars"
+            # zero-part coefficients (kind "zi" / "hu") are fixed effects, as broom.mixed's
+            # component "zi": term "zi_(Intercept)", "zi_x"; so are ordinal thresholds (kind
+            # "threshold", term "Intercept[k]")
+            zero = row["kind"] in ("zi", "hu")
+            fixed = row["kind"] in ("fixed", "threshold") or zero
+            effect = "fixed" if fixed else "ran_pars"
             if effect not in wanted:
                 continue
-            group, term = ran.get(name, ("Residual", name)) if effect == "ran_pars" else (
-                np.nan, _term(name))
+            if zero:
+                dpar, _, rest = str(name).partition("_")
+                group, term = np.nan, f"{dpar}_{_term(rest)}"
+            elif effect == "ran_pars":
+                group, term = ran.get(name, ("Residual", name))
+            elif row["kind"] == "threshold":
+                group, term = np.nan, str(name)
+            else:
+                group, term = np.nan, _term(name)
             parts.append({"effect": effect, "group": group, "level": np.nan, "term": term,
                           "estimate": row["mean"], "std.error": row["sd"],
                           "conf.low": row[lo], "conf.high": row[hi]})

@@ -29,6 +29,7 @@ import numpy as np
 import xarray as xr
 
 from bayesmixed.names import factor_of, r_var
+from bayesmixed.report.draws import internal
 from bayesmixed.report.params import parameter_dataset, parameter_kinds
 from bayesmixed.report.summary import convergence
 
@@ -231,7 +232,7 @@ def _rhat_cause(name: str, kind: str, factor: str | None, meta: dict) -> tuple[s
 
 
 def _post(idata) -> xr.Dataset:
-    post = idata["posterior"]
+    post = internal(idata)
     return post.to_dataset() if hasattr(post, "to_dataset") else post
 
 

@@ -314,7 +314,7 @@ def mor_draws(idata, meta: dict) -> dict[str, np.ndarray]:
     >>> bfit = bm.fit("y ~ trt + (1 | ID)", bm.datasets.load("bacteria"), family="bernoulli",
     ...               chains=2, draws=200, tune=200, seed=1, progress=False)
     >>> mor = mor_draws(bfit.idata, bfit.meta)["ID"]
-    >>> sd = bfit.idata["posterior"]["sd__ID"].values.reshape(-1)
+    >>> sd = bfit.idata["posterior"]["sd(Intercept|ID)"].values.reshape(-1)
     >>> bool(np.allclose(mor, np.exp(np.sqrt(2) * sd * 0.6744897501960817)))
     True
     """

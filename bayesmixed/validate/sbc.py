@@ -29,17 +29,22 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from bayesmixed.errors import BayesmixedError, DataError, PriorError, SamplerError, SpecError
 from bayesmixed.families import get_family
 from bayesmixed.formula.terms import ModelSpec
 from bayesmixed.names import r_var
+from bayesmixed.validate.sbc_result import SBCResult
+from bayesmixed.validate.uniformity import (
+    chisq_uniformity_test,
+    default_bins,
+    ecdf_uniformity_test,
+    rank_statistic,
+)
 
 __all__ = [
     "SBCResult",
@@ -50,256 +55,6 @@ __all__ = [
     "rank_statistic",
     "sbc",
 ]
-
-
-# -- ranks and uniformity tests -------------------------------------------------------------
-
-
-def thin_indices(n_total: int, n_rank_draws: int) -> np.ndarray:
-    """Indexes of ``n_rank_draws`` evenly spaced draws out of ``n_total`` pooled draws."""
-    if n_total < n_rank_draws:
-        raise SamplerError(
-            f"{n_total} posterior draws cannot be thinned to n_rank_draws={n_rank_draws}: "
-            "raise draws or chains"
-        )
-    stride = n_total // n_rank_draws
-    return np.arange(n_rank_draws) * stride
-
-
-def rank_statistic(
-    draws: np.ndarray, truth: float, n_rank_draws: int, rng: np.random.Generator | None = None
-) -> int:
-    """Rank of ``truth`` among ``n_rank_draws`` thinned posterior draws (0..n_rank_draws).
-
-    Parameters
-    ----------
-    draws
-        Posterior draws of one scalar, any shape (flattened chain-major).
-    truth
-        The value the data were simulated from.
-    n_rank_draws
-        ``L``: how many evenly spaced draws are kept.
-    rng
-        Breaks ties at random (ties have probability zero for continuous parameters).
-
-    Examples
-    --------
-    >>> rank_statistic(np.arange(100.0), 49.5, 10)
-    5
-    """
-    flat = np.asarray(draws, dtype=float).reshape(-1)
-    kept = flat[thin_indices(flat.size, n_rank_draws)]
-    below = int(np.sum(kept < truth))
-    ties = int(np.sum(kept == truth))
-    if ties:
-        below += int((rng or np.random.default_rng(0)).integers(0, ties + 1))
-    return below
-
-
-def default_bins(n_sims: int, n_values: int, min_expected: float = 5.0, max_bins: int = 20) -> int:
-    """Most bins (dividing ``n_values``, at most ``max_bins``) with >= ``min_expected`` per bin.
-
-    Examples
-    --------
-    >>> default_bins(n_sims=100, n_values=100), default_bins(n_sims=30, n_values=100)
-    (20, 5)
-    """
-    best = 1
-    for b in range(1, min(max_bins, n_values) + 1):
-        if n_values % b == 0 and n_sims / b >= min_expected:
-            best = b
-    return best
-
-
-def chisq_uniformity_test(ranks: np.ndarray, n_values: int, bins: int) -> tuple[float, int, float]:
-    """Pearson chi-square test that ``ranks`` are uniform on ``0..n_values-1``.
-
-    ``bins`` must divide ``n_values`` so every bin holds the same number of rank values.
-
-    Returns
-    -------
-    (statistic, degrees of freedom, p-value)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> chisq_uniformity_test(np.arange(100) % 10, n_values=10, bins=5)  # perfectly uniform
-    (0.0, 4, 1.0)
-    """
-    if n_values % bins:
-        raise ValueError(f"bins={bins} must divide the number of rank values {n_values}")
-    ranks = np.asarray(ranks, dtype=np.int64)
-    counts = np.bincount(ranks // (n_values // bins), minlength=bins)
-    res = stats.chisquare(counts)
-    return float(res.statistic), bins - 1, float(res.pvalue)
-
-
-def _ecdf_gamma(counts_below: np.ndarray, n: int, z: np.ndarray) -> np.ndarray:
-    """Smallest two-sided binomial tail probability over evaluation points (last axis)."""
-    lower = stats.binom.cdf(counts_below, n, z)
-    upper = stats.binom.sf(counts_below - 1, n, z)
-    return np.minimum(1.0, 2.0 * np.minimum(lower, upper)).min(axis=-1)
-
-
-def ecdf_uniformity_test(
-    ranks: np.ndarray, n_values: int, *, n_null: int = 4000, seed: int = 0
-) -> float:
-    """p-value of the simultaneous ECDF test of discrete uniformity (Säilynoja et al. 2022).
-
-    At every rank value ``k`` the number of ranks below ``k`` is Binomial(n, k / n_values)
-    under uniformity. The statistic is the smallest two-sided binomial tail probability over
-    all ``k``; its null distribution is simulated with ``n_null`` uniform samples of the same
-    size, so the test is exact up to Monte Carlo error (about ``sqrt(p (1 - p) / n_null)``).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> ranks = np.random.default_rng(1).integers(0, 100, 200)
-    >>> bool(ecdf_uniformity_test(ranks, 100, n_null=500) > 0.05)  # uniform ranks pass
-    True
-    >>> bool(ecdf_uniformity_test(np.full(200, 99), 100, n_null=500) < 0.01)  # piled up: fail
-    True
-    """
-    ranks = np.asarray(ranks, dtype=np.int64)
-    n = ranks.size
-    z = np.arange(1, n_values) / n_values
-
-    def stat(r: np.ndarray) -> np.ndarray:
-        hist = np.apply_along_axis(np.bincount, -1, r, minlength=n_values)
-        below = np.cumsum(hist, axis=-1)[..., :-1]
-        return _ecdf_gamma(below, n, z)
-
-    observed = float(stat(ranks[None, :])[0])
-    rng = np.random.default_rng(seed)
-    null = stat(rng.integers(0, n_values, size=(n_null, n)))
-    return float((np.sum(null <= observed) + 1) / (n_null + 1))
-
-
-# -- result ---------------------------------------------------------------------------------
-
-
-@dataclass
-class SBCResult:
-    """Ranks of the true values among posterior draws, one row per simulation.
-
-    Attributes
-    ----------
-    ranks
-        Simulation x parameter, values ``0..n_rank_draws``; failed simulations are absent.
-    truths
-        The parameter values each data set was simulated from.
-    sims
-        Per simulation: seed, parameterization, divergences, min bulk ESS, max R-hat,
-        seconds, and the error message of a failed fit.
-    n_rank_draws
-        ``L``: ranks take the ``L + 1`` values ``0..L``.
-    settings
-        Formula, family, priors and sampler settings of the run.
-
-    Examples
-    --------
-    >>> res = sbc("y ~ x + (1 | g)", 2, family="bernoulli", n_groups=5, n_per_group=4,
-    ...           priors={"Intercept": "normal(0, 1)", "b": "normal(0, 1)", "sd": "half_normal(1)"},
-    ...           chains=1, draws=40, tune=40, n_rank_draws=9, seed=1, include_effects=False)
-    >>> res.ranks.columns.tolist(), res.n_rank_draws
-    (['Intercept', 'x', 'sd(Intercept|g)'], 9)
-    >>> bool(res.ranks.isin(range(10)).all().all())  # ranks lie in 0..L
-    True
-    """
-
-    ranks: pd.DataFrame
-    truths: pd.DataFrame
-    sims: pd.DataFrame
-    n_rank_draws: int
-    settings: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def n_values(self) -> int:
-        """Number of possible rank values, ``L + 1``."""
-        return self.n_rank_draws + 1
-
-    @property
-    def n_done(self) -> int:
-        """Simulations with ranks."""
-        return len(self.ranks)
-
-    def uniformity(
-        self, bins: int | None = None, *, n_null: int = 4000, seed: int = 0
-    ) -> pd.DataFrame:
-        """Uniformity tests per parameter: chi-square on ``bins`` bins and the ECDF test.
-
-        Returns
-        -------
-        pandas.DataFrame
-            Index: parameter; columns ``n``, ``bins``, ``chi2``, ``df``, ``p_chi2``, ``p_ecdf``.
-        """
-        n = self.n_done
-        b = bins or default_bins(n, self.n_values)
-        rows = {}
-        for name in self.ranks.columns:
-            r = self.ranks[name].to_numpy(dtype=np.int64)
-            chi2, df, p = chisq_uniformity_test(r, self.n_values, b)
-            rows[name] = {
-                "n": n,
-                "bins": b,
-                "chi2": chi2,
-                "df": df,
-                "p_chi2": p,
-                "p_ecdf": ecdf_uniformity_test(r, self.n_values, n_null=n_null, seed=seed),
-            }
-        return pd.DataFrame.from_dict(rows, orient="index").rename_axis("parameter")
-
-    def passes(self, alpha: float = 0.01, bins: int | None = None) -> bool:
-        """Whether no test rejects uniformity at family-wise level ``alpha`` (Bonferroni).
-
-        Both tests of every parameter count as separate tests; a chi-square test left undefined
-        by too few simulations (one bin) does not count.
-        """
-        table = self.uniformity(bins)
-        m = 2 * len(table)
-        p = table[["p_chi2", "p_ecdf"]].to_numpy(dtype=float)
-        return bool(
-            np.all(np.isnan(p) | (p > alpha / m))
-        )  # undefined tests (too few sims) do not reject
-
-    def histogram(self, bins: int | None = None) -> pd.DataFrame:
-        """Rank counts per bin (columns) for every parameter (rows)."""
-        b = bins or default_bins(self.n_done, self.n_values)
-        width = self.n_values // b
-        return pd.DataFrame(
-            {
-                name: np.bincount(self.ranks[name].to_numpy(dtype=np.int64) // width, minlength=b)
-                for name in self.ranks.columns
-            }
-        ).T.rename_axis("parameter")
-
-    def plot_ranks(self, bins: int | None = None, prob: float = 0.99):
-        """Rank histograms with the central ``prob`` band of a bin count under uniformity.
-
-        Returns
-        -------
-        matplotlib.figure.Figure
-        """
-        import matplotlib.pyplot as plt
-
-        hist = self.histogram(bins)
-        b = hist.shape[1]
-        lo, hi = stats.binom.interval(prob, self.n_done, 1.0 / b)
-        k = len(hist)
-        ncol = min(4, k)
-        nrow = -(-k // ncol)
-        fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.4 * nrow), squeeze=False)
-        for ax, (name, counts) in zip(axes.flat, hist.iterrows(), strict=False):
-            ax.axhspan(lo, hi, color="0.85", zorder=0)
-            ax.axhline(self.n_done / b, color="0.5", lw=0.8)
-            ax.bar(np.arange(b), counts.to_numpy(), width=1.0, color="C0", edgecolor="white")
-            ax.set_title(name, fontsize=9)
-            ax.set_xticks([])
-        for ax in list(axes.flat)[k:]:
-            ax.set_visible(False)
-        fig.suptitle(f"SBC rank histograms ({self.n_done} simulations, {prob:.0%} band)")
-        fig.tight_layout()
-        return fig
 
 
 # -- data template and simulated responses --------------------------------------------------
@@ -381,12 +136,13 @@ def with_response(template: pd.DataFrame, spec: ModelSpec, y: np.ndarray) -> pd.
 
 def _named_values(ds, meta: dict, include_effects: bool) -> dict[str, np.ndarray]:
     """Parameter name -> (chain, draw) array: summary parameters and first-level effects."""
+    from bayesmixed.report.draws import internal
     from bayesmixed.report.params import parameter_dataset
 
     params = parameter_dataset(ds, meta)
     out = {name: np.asarray(params[name].values) for name in params.data_vars}
     if include_effects:
-        post = ds["posterior"]
+        post = internal(ds)
         for blk in meta["blocks"]:
             r = np.asarray(post[r_var(blk["label"])].values)  # chain, draw, level, term
             level = str(post[r_var(blk["label"])].coords[blk["label"]].values[0])
