@@ -133,7 +133,7 @@ def test_zip_recovers_truth_and_matches_gauss_hermite_ml(zip_fit):
                 "zi_Intercept": ml[3], "zi_x": ml[4]}
     for name, value in ml_named.items():
         assert abs(s.loc[name, "mean"] - value) < 2 * s.loc[name, "sd"], (name, value)
-    assert "zi_b" in draws
+    assert "zi_x" in draws and "zi_b" in internal(fit.idata)  # user names; sampler's apart
 
 
 def test_zip_predictions_loo_and_checks(zip_fit):
