@@ -134,6 +134,15 @@ DATASETS: dict[str, DatasetInfo] = {
         "a test product, with their sureness 1-6 (ordered), 1847 ratings (Christensen et al. 2011).",
         ordered=("SURENESS",),
     ),
+    "gasolineyield": DatasetInfo(
+        "betareg",
+        "GasolineYield",
+        ("batch",),
+        rename=(("yield", "yield_prop"),),
+        description="Proportion of crude oil converted to gasoline after distillation: 32 runs in "
+        "10 batches of crude oil, with the temperature (F) at which all gasoline has vaporized "
+        "(Prater 1956; Ferrari & Cribari-Neto 2004). ``yield`` is renamed ``yield_prop``.",
+    ),
     "exam": DatasetInfo(
         "mlmRev",
         "Exam",

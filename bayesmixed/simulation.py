@@ -156,6 +156,8 @@ def _placeholder(fam: Family, link: str, n: int, n_categories: int = 4):
         return pd.Categorical(k, categories=range(1, n_categories + 1), ordered=True)
     if fam.response == "binomial":
         return np.zeros(n, dtype=np.int64)
+    if fam.response == "unit":
+        return np.full(n, 0.5)
     return np.ones(n, dtype=np.int64 if fam.discrete else float)
 
 
@@ -256,6 +258,9 @@ def _draw_response(fam: Family, mu: np.ndarray, params: Mapping[str, float], tri
     if fam.count and (not np.all(np.isfinite(mu)) or mu.max() > _MAX_MEAN):
         raise SpecError(f"the truth gives expected counts up to {np.nanmax(mu):.3g}; use smaller "
                         "coefficients or a smaller intercept")
+    if fam.response == "positive" and fam.transform is None and not np.all(mu > 0):
+        raise SpecError(f"the truth gives means down to {np.nanmin(mu):.3g}, but a {fam.name} mean "
+                        "must be positive; use another link or other coefficients")
     draw = fam.simulate_draw or fam.draw
     y = draw(rng, mu, {**_aux_truth(fam, params, link), **(dpars or {})}, trials)
     if fam.ordinal:  # codes 0..K-1 -> ordered categories 1..K (unobserved ones kept)

@@ -19,7 +19,8 @@ from bayesmixed.families import (
 
 BEHAVIOUR = ("observed", "loglik", "density", "cdf", "variance", "draw", "latent_variance")
 AUX_VALUES = {
-    "sigma": 1.3, "alpha": 2.5, "zi": 0.3, "hu": 0.4, "Intercept": np.array([-1.0, 0.2, 1.5]),
+    "sigma": 1.3, "alpha": 2.5, "shape": 2.2, "phi": 8.0, "zi": 0.3, "hu": 0.4,
+    "Intercept": np.array([-1.0, 0.2, 1.5]),
 }
 CASES = [(f.name, link) for f in FAMILIES.values() for link in f.links]
 
@@ -44,14 +45,20 @@ def _aux(family: Family, link: str, n_draws: int | None = None) -> dict:
     return out
 
 
-def _data(family: Family, rng, n: int = 12):
+def _data(family: Family, rng, n: int = 12, link: str | None = None):
     """Response, trials, eta and aux values at a random point."""
     eta = rng.normal(0.0, 0.7, size=(3, n)) + (1.0 if "log" in family.links else 0.0)
+    if family.response == "positive" and link in ("identity", "inverse") and not family.transform:
+        eta = 0.2 + np.abs(eta)  # a positive mean
     trials = rng.integers(1, 8, size=n).astype(float) if family.response == "binomial" else None
     if family.response == "real":
         y = rng.normal(2.0, 1.5, size=n)
     elif family.ordinal:
         y = rng.integers(0, len(AUX_VALUES["Intercept"]) + 1, size=n).astype(float)
+    elif family.response == "positive":
+        y = rng.gamma(2.0, 1.5, size=n)
+    elif family.response == "unit":
+        y = rng.beta(2.0, 3.0, size=n)
     elif family.uses_trials:
         y = np.minimum(rng.integers(0, 8, size=n), 1 if trials is None else trials).astype(float)
     else:
@@ -65,7 +72,7 @@ def test_every_row_has_every_behaviour(family):
         assert callable(getattr(family, attr)), attr
     assert family.links and all(link in LINKS for link in family.links)
     assert set(family.lean) <= set(family.links)
-    assert family.response in ("real", "binary", "binomial", "count", "ordinal")
+    assert family.response in ("real", "positive", "unit", "binary", "binomial", "count", "ordinal")
     assert get_family(family.name) is family
     assert all(get_family(a) is family for a in family.aliases)
     assert resolve_link(family, None) == family.default_link
@@ -92,7 +99,7 @@ def test_numpy_and_pytensor_inverse_links_agree(name):
     import pytensor.tensor as pt
 
     link = get_link(name)
-    eta = np.linspace(-4.0, 3.0, 29)
+    eta = np.linspace(-4.0, 3.0, 29) if name != "inverse" else np.linspace(0.1, 3.0, 29)
     got = link.inverse_pt(pt.as_tensor(eta)).eval()
     np.testing.assert_allclose(got, link.inverse(eta), rtol=1e-10)
     mu, slope = link.slope(eta)
@@ -114,7 +121,7 @@ def test_numpy_loglik_equals_pymc_logp(name, link):
 
     family = FAMILIES[name]
     rng = np.random.default_rng(7)
-    y, trials, eta = _data(family, rng)
+    y, trials, eta = _data(family, rng, link=link)
     aux = {a: AUX_VALUES[a] for a in _params(family)}
     expected = family.loglik(y, eta, link, _aux(family, link, 3), trials)
     for s in range(eta.shape[0]):
@@ -147,6 +154,8 @@ def test_draws_have_the_mean_and_variance_the_table_says(family):
     mu = link.inverse(np.array([-0.5, 0.3, 1.2]))
     trials = np.array([1, 4, 9]) if family.response == "binomial" else None
     aux = _aux(family, family.default_link)
+    if family.name == "lognormal":  # a lighter tail, for a sample variance to check against
+        aux["sigma"] = 0.4
     n_draws = 40_000
     draws = np.stack([family.draw(rng, mu, aux, trials) for _ in range(n_draws)])
     mean = np.reshape(family.expected(mu, aux, trials), mu.shape)
@@ -171,17 +180,28 @@ def test_cdf_and_density_agree(family):
     else:
         h = 1e-5
         slope = (family.cdf(y + h, mu, aux, trials) - family.cdf(y - h, mu, aux, trials)) / (2 * h)
-        np.testing.assert_allclose(slope, family.density(y, mu, aux, trials), rtol=1e-5)
+        np.testing.assert_allclose(slope, family.density(y, mu, aux, trials), rtol=1e-5, atol=1e-9)
 
 
 @pytest.mark.parametrize(("name", "link"), CASES)
 def test_latent_variance(name, link):
     family = FAMILIES[name]
+    from scipy import special
+
     aux = {a: np.full(4, AUX_VALUES[a]) for a in family.aux if np.ndim(AUX_VALUES[a]) == 0}
-    rate = np.full(4, 2.0)
+    rate = np.full(4, 0.3 if family.response == "unit" else 2.0)
     got = family.latent_variance(link, 4, aux, lambda: rate)
     assert got.shape == (4,) and np.all(got > 0)
-    if LINKS[link].latent_variance is not None:
+    if name == "gamma":  # trigamma(shape) under the log link, else the delta method at the mean
+        shape = AUX_VALUES["shape"]
+        want = {"log": special.polygamma(1, shape), "inverse": 1 / (rate**2 * shape)}
+        np.testing.assert_allclose(got, want.get(link, rate**2 / shape))
+    elif name == "beta":  # Var(logit y) of Beta(m phi, (1 - m) phi) at the mean m = 0.3
+        y = np.random.default_rng(1).beta(0.3 * 8.0, 0.7 * 8.0, size=400_000)
+        np.testing.assert_allclose(got, np.var(special.logit(y)), rtol=0.02)
+    elif name == "lognormal":
+        np.testing.assert_allclose(got, AUX_VALUES["sigma"] ** 2)
+    elif LINKS[link].latent_variance is not None:
         np.testing.assert_allclose(got, LINKS[link].latent_variance)
     elif family.latent_scale:  # log-normal approximation of the count families
         extra = 1.0 / aux["alpha"] if "alpha" in aux else 0.0

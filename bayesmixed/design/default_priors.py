@@ -3,20 +3,26 @@
 The rule (documented in ``docs/priors.md``), in the spirit of rstanarm's autoscaling and brms's
 data-dependent defaults. Let ``s_y`` be the response scale: ``sd(y)`` for a gaussian model with
 identity link, 1 otherwise (a unit on the logit, probit, cloglog and log scales is already a
-large effect). Predictors are centered at their means for sampling, so the intercept is the
-linear predictor at the average predictor values (as in brms).
+large effect); ``sd(log y)`` for lognormal, whose linear predictor is the mean of ``log y``;
+``sd(y)`` / ``sd(1 / y)`` for gamma with identity / inverse link. Predictors are centered at
+their means for sampling, so the intercept is the linear predictor at the average predictor
+values (as in brms).
 
 ========================  =================================================================
 parameter                 default
 ========================  =================================================================
 ``Intercept``             Normal(m, 2.5 s_y); m = mean(y) (gaussian identity), log(mean(y))
-                          (gaussian log, counts, with offsets mean(y / exp(offset))), 0 (binary)
+                          (gaussian log, counts, gamma log, with offsets mean(y / exp(offset))),
+                          0 (binary, beta), mean(log y) (lognormal), 1 / mean(y) (gamma inverse)
 coefficient ``x``         Normal(0, 2.5 s_y / sd(x))
 ``sd(term|g)``            HalfStudentT(nu=3, sigma=s_y / sd(term)); sd(Intercept) counts as 1
 ``cor(g)``                LKJ(eta=2) on the correlation matrix (Cholesky factor)
 ``sigma``                 Exponential(lam=1 / sd(y))
 ``alpha`` (negbinomial)   Gamma(alpha=2, beta=0.1): mean 20, 90% between 2.7 and 47
 ``Intercept`` (ordinal)   StudentT(3, 0, 2.5) for each of the K-1 ordered thresholds
+``shape`` (gamma)         Gamma(alpha=2, beta=0.1 / k), k = mean(y)^2 / var(y) (in [0.1, 100])
+``phi`` (beta)            Gamma(alpha=2, beta=0.1 / k), k = mean(y)(1 - mean(y)) / var(y) - 1
+``sigma`` (lognormal)     Exponential(lam=1 / sd(log y))
 ========================  =================================================================
 
 ``sd(x)`` of a column that does not vary is replaced by 1.
@@ -31,6 +37,7 @@ import numpy as np
 
 from bayesmixed.design.matrices import Design
 from bayesmixed.errors import PriorError
+from bayesmixed.families import AUX_NAMES
 from bayesmixed.formula.priors import Prior, as_prior
 from bayesmixed.names import (
     cor_prior_key,
@@ -65,8 +72,12 @@ def _col_sd(col: np.ndarray) -> float:
 def _intercept_location(design: Design) -> float:
     link = design.link
     y = design.y.astype(float)
+    if design.family.transform is not None:  # lognormal: the mean of log(y)
+        y = design.family.transform(y)
     if link == "identity":
         return float(np.mean(y))
+    if link == "inverse":
+        return 1.0 / float(np.mean(y))
     if link == "log":
         rate = y if design.offset is None else y / np.exp(design.offset)
         return float(np.log(max(np.mean(rate), 1e-3)))
@@ -149,7 +160,7 @@ def param_classes(key: str, design: Design) -> list[str]:
         return [key, sd_factor_key(parsed.factor), "sd"]
     if parsed is not None and parsed.kind == "cor":
         return [key, "cor"]
-    if key in ("Intercept", "sigma", "alpha"):
+    if key == "Intercept" or key in AUX_NAMES:
         return [key]
     for dpar in design.family.dpars if design is not None else ():
         if key == dpar_label(dpar, "Intercept"):
@@ -159,7 +170,7 @@ def param_classes(key: str, design: Design) -> list[str]:
     return [key, "b"]
 
 
-_SUPPORT = {"sd": "positive", "sigma": "positive", "alpha": "positive", "cor": "correlation"}
+_SUPPORT = {"sd": "positive", "cor": "correlation", **{a: "positive" for a in AUX_NAMES}}
 
 
 def resolve_priors(design: Design, overrides: Mapping[str, Any] | None = None) -> dict[str, Prior]:

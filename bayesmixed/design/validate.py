@@ -309,6 +309,27 @@ def _ordinal(values: np.ndarray, what: str) -> ResponseData:
         raise DataError(f"{what} needs at least two categories for family 'cumulative'")
     note = f"categories in order: {', '.join(labels)} (codes 0..{len(labels) - 1})"
     return ResponseData(codes, None, note, labels)
+#: Response kinds on an open range: (lower, upper or None, description).
+_OPEN_RANGES = {"positive": (0.0, None, "> 0"), "unit": (0.0, 1.0, "strictly between 0 and 1")}
+
+
+def _in_open_range(y, what: str, family, data) -> np.ndarray:
+    """``y`` as floats, checked to lie in the open range of ``family.response``."""
+    try:
+        yv = np.asarray(y, dtype=float)
+    except (TypeError, ValueError):
+        raise DataError(f"{what} must be numeric for family {family.name!r}") from None
+    lo, hi, text = _OPEN_RANGES[family.response]
+    bad = ~np.isfinite(yv) | (yv <= lo)
+    if hi is not None:
+        bad |= yv >= hi
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{what} must be {text} for family {family.name!r}: row {data.index[i]!r} has "
+            f"{yv[i]!r} ({int(bad.sum())} such row{'s' if bad.sum() > 1 else ''})"
+        )
+    return yv
 
 
 def _known_se(resp, family: Family, link: str, data: pd.DataFrame, y) -> ResponseData:
@@ -371,6 +392,8 @@ def response_data(spec: ModelSpec, family: Family, link: str, data: pd.DataFrame
     if family.response == "ordinal":  # a categorical column keeps its declared order
         col = data[resp.expr] if resp.expr in data.columns else None
         return _ordinal(col if isinstance(getattr(col, "dtype", None), pd.CategoricalDtype) else y, what)
+    if family.response in _OPEN_RANGES:
+        return ResponseData(_in_open_range(y, what, family, data), None)
     if family.response == "binary":
         yy, note = _binary(y, what)
         return ResponseData(yy, None, note)

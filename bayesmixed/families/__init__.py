@@ -25,11 +25,15 @@ every row (every behaviour present; numpy log-likelihood equals the PyMC log-den
 the mean and variance that ``variance`` says). A new link is one :class:`Link` row in
 :data:`LINKS`. Auxiliary parameters (``phi``, ``shape``, several at once) are
 :class:`AuxParam` entries with their default priors; the graph creates them in the given order
-and passes them to ``observed`` by name. Distributional families with extra linear predictors
-(zero-inflation ``zi``, hurdle ``hu``) will list them in ``dpars``. The ordinal thresholds of
-``cumulative`` (:mod:`bayesmixed.families.ordinal`) are a vector auxiliary parameter: its
-``AuxParam.build`` creates them, ``expected`` gives the mean from them, and the numpy functions
-read the link from ``aux["link"]`` (``report.linpred.aux_draws(..., link=...)`` adds it).
+and passes them to ``observed`` by name. A family whose mean is not the inverse link gives
+``response_mean`` (lognormal: ``exp(mu + sigma^2 / 2)``; zero-inflated: ``(1 - zi) mu``), and
+one whose linear predictor models a transformation of the response gives ``transform``
+(lognormal: ``log``); response kinds ``"positive"`` and ``"unit"`` are checked by
+``design/validate.py``. Distributional families with extra linear predictors (zero-inflation
+``zi``, hurdle ``hu``) list them in ``dpars``. The ordinal thresholds of ``cumulative``
+(:mod:`bayesmixed.families.ordinal`) are a vector auxiliary parameter: its ``AuxParam.build``
+creates them, ``expected`` gives the mean from them, and the numpy functions read the link from
+``aux["link"]`` (``report.linpred.aux_draws(..., link=...)`` adds it).
 
 Examples
 --------

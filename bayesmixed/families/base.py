@@ -133,8 +133,9 @@ class Family:
     links
         Supported links; the first is the default.
     response
-        ``"real"``, ``"binary"``, ``"binomial"``, ``"count"`` or ``"ordinal"`` (category codes
-        ``0..K-1``): what values the response may take.
+        ``"real"``, ``"positive"`` (``y > 0``), ``"unit"`` (``0 < y < 1``), ``"binary"``,
+        ``"binomial"``, ``"count"`` or ``"ordinal"`` (category codes ``0..K-1``): what values the
+        response may take.
     aux_params
         Auxiliary parameters with their default priors (:class:`AuxParam`).
     exp_label
@@ -176,8 +177,12 @@ class Family:
         ``aux`` under the same name, shape ``(draws, rows)``.
     response_mean
         ``(mu, aux, trials) ->`` mean of the response where it is not ``mean(mu, trials)``
-        (zero-inflated and hurdle families, the expected category code of an ordinal response);
-        see :meth:`expected`.
+        (zero-inflated and hurdle families; lognormal: ``exp(mu + sigma^2 / 2)``; the expected
+        category code of an ordinal response); see :meth:`expected`.
+    transform
+        Numpy transformation of the response onto the scale of the linear predictor under the
+        identity link (lognormal: ``log``), used for default-prior locations and starting
+        values; ``None`` when the response is modelled on its own scale.
 
     Examples
     --------
@@ -211,6 +216,7 @@ class Family:
     cells: CellRule | None = None
     dpars: tuple[str, ...] = ()
     response_mean: Callable | None = None
+    transform: Callable[[np.ndarray], np.ndarray] | None = None
 
     @property
     def default_link(self) -> str:
@@ -270,7 +276,46 @@ class Family:
         >>> from bayesmixed.families import get_family
         >>> float(get_family("zero_inflated_poisson").expected(2.0, {"zi": 0.25}, None))
         1.5
+        >>> round(float(get_family("lognormal").expected(0.0, {"sigma": 1.0}, None)), 4)
+        1.6487
         """
         if self.response_mean is not None:
             return self.response_mean(mu, aux, trials)
         return self.mean(mu, trials)
+
+    def mean_and_slope(
+        self,
+        mu: np.ndarray,
+        dmu: np.ndarray,
+        trials: np.ndarray | None,
+        aux: Mapping[str, Any] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Mean of the response and its derivative in the linear predictor.
+
+        Families whose mean depends on ``mu`` and ``aux`` alone (lognormal) use
+        :meth:`expected`, its slope in ``mu`` by central differences; zero-inflated and hurdle
+        families give their count part's (as :meth:`variance` with the zero part at 0).
+
+        Parameters
+        ----------
+        mu, dmu
+            Inverse link and its derivative ``d mu / d eta``.
+        trials, aux
+            As for :meth:`expected`.
+
+        Examples
+        --------
+        >>> from bayesmixed.families import get_family
+        >>> get_family("binomial").mean_and_slope(0.5, 0.25, 4.0)
+        (2.0, 1.0)
+        >>> m, dm = get_family("lognormal").mean_and_slope(0.0, 1.0, None, {"sigma": 1.0})
+        >>> round(float(m), 4), round(float(dm), 4)
+        (1.6487, 1.6487)
+        """
+        if self.response_mean is not None and not self.dpars:
+            mu = np.asarray(mu, dtype=float)
+            h = 1e-5 * np.maximum(1.0, np.abs(mu))
+            hi = self.expected(mu + h, aux or {}, trials)
+            lo = self.expected(mu - h, aux or {}, trials)
+            return self.expected(mu, aux or {}, trials), (hi - lo) / (2.0 * h) * dmu
+        return self.mean(mu, trials), self.mean(dmu, trials)

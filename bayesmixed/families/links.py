@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["LINKS", "LINK_LATENT_VARIANCE", "Link", "get_link"]
+__all__ = ["LINKS", "LINK_LATENT_VARIANCE", "Link", "get_link", "mean_over_normal"]
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,15 @@ def _exp_pt(eta):
 def _exp_slope(eta):
     mu = np.exp(eta)
     return mu, mu
+
+
+def _reciprocal(eta):
+    return 1.0 / eta
+
+
+def _reciprocal_slope(eta):
+    mu = 1.0 / eta
+    return mu, -(mu**2)
 
 
 def _expit(eta):
@@ -138,6 +147,7 @@ LINKS: dict[str, Link] = {
     for lk in (
         Link("identity", _identity, _identity, _identity_slope),
         Link("log", _exp, _exp_pt, _exp_slope),
+        Link("inverse", _reciprocal, _reciprocal, _reciprocal_slope),
         Link("logit", _expit, _expit_pt, _expit_slope, math.pi**2 / 3.0),
         Link("probit", _ndtr, _ndtr_pt, _ndtr_slope, 1.0),
         Link("cloglog", _cloglog_inv, _cloglog_inv_pt, _cloglog_slope, math.pi**2 / 6.0),
@@ -167,3 +177,30 @@ def get_link(name: str) -> Link:
         return LINKS[name]
     except KeyError:
         raise ValueError(name) from None
+
+
+def mean_over_normal(link: str, eta: np.ndarray, v: np.ndarray, n_nodes: int = 40) -> np.ndarray:
+    """``E[g^-1(eta + sqrt(v) e)]`` with ``e ~ N(0, 1)``: the mean on the response scale of a
+    linear predictor with normal spread ``v`` (exact ``exp(eta + v / 2)`` for the log link,
+    Gauss-Hermite quadrature for bounded inverse links; the plug-in ``1 / eta`` for the inverse
+    link, whose mean over a normal spread that reaches 0 does not exist).
+
+    Examples
+    --------
+    >>> float(mean_over_normal("log", np.array(0.0), np.array(2.0)))  # e^1
+    2.718281828459045
+    >>> float(mean_over_normal("logit", np.array(0.0), np.array(4.0)))  # symmetric about 1/2
+    0.5
+    """
+    eta, v = np.asarray(eta, dtype=float), np.maximum(np.asarray(v, dtype=float), 0.0)
+    if link == "log":
+        return np.exp(eta + v / 2.0)
+    if link in ("identity", "inverse"):
+        return LINKS[link].inverse(eta) + 0.0 * v
+    nodes, weights = np.polynomial.hermite.hermgauss(n_nodes)
+    sd = np.sqrt(2.0 * v)
+    inv = LINKS[link].inverse
+    with np.errstate(divide="ignore"):
+        total = sum(w * inv(eta + sd * t) for t, w in zip(nodes, weights, strict=True))
+    return total / np.sqrt(np.pi)
+

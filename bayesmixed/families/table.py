@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from bayesmixed.errors import FamilyError
 from bayesmixed.families.base import Family
+from bayesmixed.families.beta import BETA
 from bayesmixed.families.binomial import BERNOULLI, BINOMIAL
 from bayesmixed.families.counts import NEGBINOMIAL, POISSON
 from bayesmixed.families.gaussian import GAUSSIAN, GAUSSIAN_SE
 from bayesmixed.families.ordinal import CUMULATIVE
+from bayesmixed.families.positive import GAMMA, LOGNORMAL
 from bayesmixed.families.zero import HURDLE_NEGBINOMIAL, HURDLE_POISSON, ZI_NEGBINOMIAL, ZI_POISSON
 
 __all__ = ["AUX_NAMES", "DPAR_NAMES", "FAMILIES", "get_family", "resolve_link"]
@@ -15,7 +17,7 @@ __all__ = ["AUX_NAMES", "DPAR_NAMES", "FAMILIES", "get_family", "resolve_link"]
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
-        GAUSSIAN, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL,
+        GAUSSIAN, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL, GAMMA, BETA, LOGNORMAL,
         ZI_POISSON, ZI_NEGBINOMIAL, HURDLE_POISSON, HURDLE_NEGBINOMIAL,
         CUMULATIVE,
     )
@@ -41,7 +43,8 @@ def get_family(name: str | Family) -> Family:
     ----------
     name
         Family name, case-insensitive (``"bernoulli"``, ``"binomial"``, ``"gaussian"``,
-        ``"poisson"``, ``"negbinomial"``, ``"cumulative"`` or an alias).
+        ``"poisson"``, ``"negbinomial"``, ``"gamma"``, ``"beta"``, ``"lognormal"``,
+        ``"cumulative"`` or an alias).
 
     Returns
     -------

@@ -33,7 +33,7 @@ reported anywhere; it only steers the parameterization and the hierarchical cent
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import special
@@ -111,7 +111,16 @@ def _dmu(link: str, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if link == "log":
         mu = np.exp(eta)
         return mu, mu
+    if link == "inverse":
+        mu = 1.0 / np.maximum(eta, 1e-6)
+        return mu, mu**2
     return eta, np.ones_like(eta)
+
+
+def _precision(y: np.ndarray, kind: str) -> float:
+    from bayesmixed.families.positive import moment_precision
+
+    return moment_precision(y, kind)
 
 
 def _working(
@@ -137,10 +146,14 @@ def _working(
     elif "sigma" in family.aux:  # gaussian, log link
         w = d**2 / sigma2
         z = eta + (y - mu) / d
-    else:
+    else:  # counts and the positive / unit-interval families, at a moment precision
         mu = np.maximum(mu, 1e-6)
+        if family.response == "unit":
+            mu = np.minimum(mu, 1.0 - 1e-6)
         # the count part's variance (distributional parameters such as zi at 0)
-        var = family.variance(mu, {"alpha": alpha, **dict.fromkeys(family.dpars, 0.0)}, None)
+        aux = {"alpha": alpha, "shape": _precision(y, "gamma"), "phi": _precision(y, "beta"),
+               **dict.fromkeys(family.dpars, 0.0)}
+        var = np.maximum(family.variance(mu, aux, None), 1e-12)
         w = d**2 / var
         z = eta + (y - mu) / d
     return np.maximum(w, 1e-12), np.clip(z, -30.0, 30.0)
@@ -153,7 +166,7 @@ def _start(design: Design) -> tuple[np.ndarray, float, float]:
     off = 0.0 if design.offset is None else design.offset
     sigma2 = float(np.var(y)) if y.size > 1 else 1.0
     alpha = 1e3
-    if family.uses_trials:
+    if family.uses_trials or family.response == "unit":
         n = np.ones_like(y) if design.trials is None else design.trials.astype(float)
         p = (y.sum() + 0.5) / (n.sum() + 1.0)
         cloglog = np.log(-np.log1p(-p))
@@ -166,6 +179,8 @@ def _start(design: Design) -> tuple[np.ndarray, float, float]:
         if "alpha" in family.aux:  # NB2 dispersion by moments
             m, v = float(y.mean()), float(y.var())
             alpha = m**2 / (v - m) if v > 1.01 * m else 1e3
+    elif link == "inverse":
+        eta0 = 1.0 / float(y.mean())
     else:
         eta0 = float(y.mean())
     return np.full(y.shape, float(eta0)), max(sigma2, 1e-12), alpha
@@ -228,6 +243,11 @@ def guess_variances(design: Design, sweeps: int = 10) -> VarianceGuess:
     >>> [round(float(s)) for s in np.sqrt(g.blocks[0].tau2)], round(g.sigma2 ** 0.5)
     ([24, 6], 26)
     """
+    if design.family.transform is not None:  # lognormal: a gaussian model of log(y)
+        from bayesmixed.families import get_family
+
+        y = design.family.transform(design.y.astype(float))
+        design = replace(design, y=y, family=get_family("gaussian"), link="identity")
     X = design.X
     off = np.zeros(design.n_obs) if design.offset is None else design.offset
     fixed, sigma2, alpha = _start(design)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from bayesmixed.names import cor_var, sd_var
+from bayesmixed.report.tree import INTERNAL_GROUP, internal  # re-exported
 
 __all__ = [
     "INTERNAL_GROUP",
@@ -30,25 +31,6 @@ __all__ = [
 
 
 #: the group holding the draws under the sampler's own names (see :mod:`bayesmixed.report.native`)
-INTERNAL_GROUP = "sampler_posterior"
-
-
-def internal(idata):
-    """The draws under the sampler's names (``Intercept_c``, ``b``, ``sd__g``, ``r__g``, ...).
-
-    The one accessor through which the report reads the model's internal draws: the
-    ``sampler_posterior`` group of a fit's tree, or ``posterior`` of a tree not yet converted to
-    the ArviZ-native layout (right after sampling).
-
-    Examples
-    --------
-    >>> sorted(internal(fit.idata).data_vars)[:3]
-    ['Intercept', 'Intercept_c', 'b']
-    """
-    children = getattr(idata, "children", {})
-    return idata[INTERNAL_GROUP] if INTERNAL_GROUP in children else idata["posterior"]
-
-
 def n_samples(idata) -> int:
     """Number of posterior draws (chains x draws).
 
@@ -228,7 +210,7 @@ def score_and_weight(
     n = None
     if family.uses_trials:
         n = np.ones(eta.shape[1]) if trials is None else np.asarray(trials, dtype=float)
-    m, dm = family.mean(mu, n), family.mean(dmu, n)
+    m, dm = family.mean_and_slope(mu, dmu, n, aux)
     var = np.broadcast_to(family.variance(mu, aux, n), eta.shape)
     var = np.maximum(var, 1e-12)
     return (y - m) * dm / var, dm**2 / var

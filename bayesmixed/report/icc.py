@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from bayesmixed.families import get_family
+from bayesmixed.families.links import mean_over_normal
 from bayesmixed.names import sd_var, term_dim
 from bayesmixed.report.draws import internal
 
@@ -70,7 +71,7 @@ def residual_variance(idata, meta: dict, var_total: np.ndarray) -> np.ndarray:
         meta["link"],
         var_total.shape[0],
         aux,
-        lambda: np.exp(mean_fixed_linpred(idata, meta) + var_total / 2.0),
+        lambda: mean_over_normal(meta["link"], mean_fixed_linpred(idata, meta), var_total),
     )
 
 

@@ -13,7 +13,7 @@ import xarray as xr
 
 from bayesmixed.families import Family, get_family, get_link
 from bayesmixed.names import dpar_b_var, dpar_coef_dim, dpar_label, r_var
-from bayesmixed.report.draws import internal
+from bayesmixed.report.tree import internal
 
 __all__ = [
     "add_log_likelihood",

@@ -21,7 +21,8 @@ population-averaged.
   differs from the ``"none"`` prediction (Zeger, Liang & Albert 1988).
 
 ``kind``: ``"linpred"`` (link scale; for ``"marginal"`` the population-level part
-``x'beta``), ``"mean"`` (expected response; the success probability for bernoulli/binomial),
+``x'beta``), ``"mean"`` (expected response; the success probability for bernoulli/binomial;
+``exp(eta + sigma^2 / 2)`` for lognormal, whose linear predictor is the mean of ``log y``),
 ``"response"`` (draws from the posterior predictive distribution; counts out of the trials
 for binomial), and for an ordinal model ``"probs"`` (one column per category; see
 :mod:`bayesmixed.report.predict_ordinal`, where ``"mean"`` is the expected category index).
@@ -126,7 +127,8 @@ def marginal_mean(
     response=None,
 ) -> np.ndarray:
     """``E[h(g^-1(eta + sqrt(v) e))]``, ``e ~ N(0, 1)``, elementwise; ``h`` is ``response``
-    (the response mean given the inverse link, e.g. ``(1 - zi) mu``) or the identity."""
+    (the response mean given the inverse link, e.g. ``(1 - zi) mu``; lognormal's
+    ``exp(mu + sigma^2 / 2)``) or the identity."""
     if link == "identity" and response is None:
         return eta
     h = response if response is not None else (lambda m: m)
@@ -219,12 +221,15 @@ def predict_draws(
     nb = len(meta["blocks"])
     link = meta["link"]
     family = get_family(meta["family"])
-    response = None  # response mean given the inverse link, for families with a zero part
-    if family.dpars and kind == "mean":
+    # the response mean given the inverse link where it is not the inverse link itself:
+    # families with a zero part ((1 - zi) mu), lognormal (exp(mu + sigma^2 / 2))
+    response = None
+    if family.response_mean is not None and kind == "mean":
         aux = aux_draws(idata, family, idx_draws, meta=meta, dpar_X=inputs.dpar_X)
 
         def response(m):
             return family.expected(m, aux, None)
+
     if groups == "none" or (groups == "marginal" and kind != "response"):
         eta = linpred(
             idata,

@@ -10,7 +10,9 @@ effects (observed groups), ``V_i`` the sample variance over rows, and the residu
 
 - ``method="model"`` (default; the paper's model-based version): the mean over rows of the
   model's variance of ``y_i``: gaussian ``sigma^2``; bernoulli ``mu (1 - mu)``; binomial
-  counts ``n p (1 - p)``; poisson ``mu``; negative binomial ``mu + mu^2 / alpha``;
+  counts ``n p (1 - p)``; poisson ``mu``; negative binomial ``mu + mu^2 / alpha``; gamma
+  ``mu^2 / shape``; beta ``mu (1 - mu) / (1 + phi)``; lognormal ``(exp(sigma^2) - 1) mean^2``;
+  cumulative the variance of the category code;
 - ``method="residual"``: ``V_i(y_i - mu_is)`` (the residual-based version, as ``brms``).
 
 Marginal and conditional R2 (Nakagawa & Schielzeth 2013, Methods Ecol. Evol. 4:133-142;
@@ -37,19 +39,30 @@ from bayesmixed.report.variance import variance_components
 __all__ = ["bayes_r2_draws", "nakagawa_r2_draws", "r2_table"]
 
 
-def _mu_counts(fit) -> tuple[np.ndarray, np.ndarray]:
-    """Draws of the expected response (counts for binomial) and the observed response."""
+def _mu_counts(fit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draws of the expected response (counts for binomial), the observed response and the
+    draws of the inverse link."""
     design = fit.design
     groups = [(b.index, b.Z) for b in design.blocks]
     eta = linpred(fit.idata, fit.meta, design.X, groups, design.offset)
-    mu = inverse_link(fit.meta["link"], eta)
-    if get_family(fit.meta["family"]).response == "binomial" and design.trials is not None:
+    mu = link_mu = inverse_link(fit.meta["link"], eta)
+    family = get_family(fit.meta["family"])
+    if family.response == "binomial" and design.trials is not None:
         mu = mu * np.asarray(design.trials, dtype=float)[None, :]
-    return mu, np.asarray(design.y, dtype=float)
+    if family.response_mean is not None and not family.dpars:
+        # lognormal: mu is E[log y]; ordinal: the expected category code needs the thresholds
+        mu = family.expected(mu, aux_draws(fit.idata, family, link=fit.meta["link"]), None)
+    return mu, np.asarray(design.y, dtype=float), link_mu
+
+
+def _binomial_counts(fit) -> bool:
+    """Whether the fit's family counts successes out of trials."""
+    return get_family(fit.meta["family"]).response == "binomial"
 
 
 def model_variance(fit, mu: np.ndarray) -> np.ndarray:
-    """Draws x rows model variance of ``y`` given the mean ``mu`` (counts for binomial)."""
+    """Draws x rows model variance of ``y`` given the inverse link ``mu`` (the mean; counts for
+    binomial; the mean of ``log y`` for lognormal)."""
     family = get_family(fit.meta["family"])
     aux = aux_draws(fit.idata, family, meta=fit.meta, dpar_X=fit.design.dpar_X)
     if family.response == "binomial":
@@ -68,15 +81,12 @@ def bayes_r2_draws(fit, method: str = "model") -> np.ndarray:
     >>> r2.shape, bool(0 < r2.mean() < 1)
     ((400,), True)
     """
-    mu, y = _mu_counts(fit)
-    family = get_family(fit.meta["family"])
-    # the expected response; an ordinal one's (category code) needs the thresholds
-    m = family.mean(mu, None, aux_draws(fit.idata, family, link=fit.meta["link"]))
-    var_fit = m.var(axis=1, ddof=1)
+    mu, y, link_mu = _mu_counts(fit)
+    var_fit = mu.var(axis=1, ddof=1)
     if method == "model":
-        var_res = model_variance(fit, mu).mean(axis=1)
+        var_res = model_variance(fit, mu if _binomial_counts(fit) else link_mu).mean(axis=1)
     elif method == "residual":
-        var_res = (y[None, :] - m).var(axis=1, ddof=1)
+        var_res = (y[None, :] - mu).var(axis=1, ddof=1)
     else:
         raise PredictionError(f"method must be 'model' or 'residual', got {method!r}")
     return var_fit / (var_fit + var_res)

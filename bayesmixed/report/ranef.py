@@ -152,11 +152,11 @@ def coef_table(
     return pd.concat(tidy, ignore_index=True)
 
 
-def _variance(fam: str, mu: np.ndarray, trials: np.ndarray, alpha: float) -> np.ndarray:
+def _variance(fam: str, mu: np.ndarray, trials: np.ndarray, alpha: float, aux=None) -> np.ndarray:
     # unit sigma: the gaussian weights only need to be proportional
     family = get_family(fam)  # the count part of a zero-inflated / hurdle family (zero part 0)
-    return family.variance(mu, {"sigma": 1.0, "alpha": alpha, **dict.fromkeys(family.dpars, 0.0)},
-                           trials)
+    aux = {"sigma": 1.0, "alpha": alpha, **(aux or {}), **dict.fromkeys(family.dpars, 0.0)}
+    return family.variance(mu, aux, trials)
 
 
 def _ordinal_no_pooling(link, y, offset, Z, th, ridge: float = 0.01) -> np.ndarray:
@@ -185,11 +185,13 @@ def no_pooling_fit(
     ridge: float = 0.01,
     alpha: float = np.inf,
     iters: int = 50,
+    aux: dict | None = None,
 ) -> np.ndarray:
     """Maximum-likelihood estimate of one group's varying coefficients, by iteratively
     reweighted least squares with a small ridge penalty ``ridge * |theta|^2 / 2`` (a
     Normal(0, 10) prior for ``ridge=0.01``) that keeps separated binary groups finite. Plain
-    least squares for the gaussian identity link.
+    least squares for the gaussian identity link and for lognormal (on ``log y``). ``aux``:
+    values of the family's auxiliary parameters (e.g. their posterior means).
 
     Examples
     --------
@@ -203,12 +205,14 @@ def no_pooling_fit(
     family = get_family(fam)
     if family.response == "real" and link == "identity":
         return np.linalg.lstsq(Z, y - offset, rcond=None)[0]
+    if family.transform is not None:
+        return np.linalg.lstsq(Z, family.transform(np.asarray(y, float)) - offset, rcond=None)[0]
     theta = np.zeros(k)
     for _ in range(iters):
         eta = np.clip(offset + Z @ theta, -30, 30)
         mu, dmu = mean_and_slope(link, eta)
-        m, dm = family.mean(mu, trials), family.mean(dmu, trials)
-        var = np.maximum(_variance(fam, mu, trials, alpha), 1e-10)
+        m, dm = family.mean_and_slope(mu, dmu, trials, aux)
+        var = np.maximum(_variance(fam, mu, trials, alpha, aux), 1e-10)
         w = dm**2 / var
         grad = Z.T @ ((y - m) * dm / var) - ridge * theta
         H = Z.T @ (Z * w[:, None]) + ridge * np.eye(k)
@@ -274,6 +278,7 @@ def shrinkage_table(fit, factor: str | None = None, term: str = "Intercept") -> 
     alpha = float(flat(idata, "alpha").mean()) if "alpha" in aux else np.inf
     # an ordinal model's own-rows fit holds the thresholds at their posterior means
     th = flat(idata, "Intercept").mean(axis=0)[None, :] if family.ordinal else None
+    aux_means = {a.name: float(flat(idata, a.name).mean()) for a in family.aux_params if not a.vector}
     j = list(dblk.terms).index(term)
     raw = np.full(dblk.n_levels, np.nan)
     n = np.bincount(dblk.index, minlength=dblk.n_levels)
@@ -292,6 +297,7 @@ def shrinkage_table(fit, factor: str | None = None, term: str = "Intercept") -> 
             base[rows],
             dblk.Z[rows],
             alpha=alpha,
+            aux=aux_means,
         )
         raw[lv] = theta[j]
     partial = d[:, :, terms.index(term)].mean(axis=0)

@@ -6,7 +6,7 @@ log-likelihood, influential clusters by leave-one-cluster-out PSIS.
   ``V`` the family's variance function (counts out of the trials for binomial).
 - Randomized quantile residual (Dunn & Smyth 1996, J. Comput. Graph. Stat. 5:236-244):
   ``Phi^-1(u_i)`` with ``u_i ~ Uniform(F_i(y_i - 1), F_i(y_i))`` for discrete families and
-  ``u_i = F_i(y_i)`` for gaussian, where ``F_i`` is the posterior predictive CDF (the average
+  ``u_i = F_i(y_i)`` for continuous families, where ``F_i`` is the posterior predictive CDF (the average
   over draws of the model CDF). Under a correct model they are standard normal.
 - Influential clusters (leave-one-cluster-out PSIS): the log-likelihood of each cluster's rows
   is computed per draw, then Pareto-smoothed importance sampling is run on these cluster
@@ -57,7 +57,8 @@ __all__ = [
 
 
 def fitted_mean(fit, draws=None) -> np.ndarray:
-    """Draws x rows expected response (probability for bernoulli/binomial), observed groups.
+    """Draws x rows inverse link, observed groups: the expected response (probability for
+    bernoulli/binomial; the mean of ``log y`` for lognormal, whose mean is ``family.mean``).
 
     Examples
     --------

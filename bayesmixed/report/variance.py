@@ -46,6 +46,7 @@ from scipy import stats
 
 from bayesmixed.errors import FamilyError, PredictionError
 from bayesmixed.families import get_family
+from bayesmixed.families.links import mean_over_normal
 from bayesmixed.report.draws import (
     block_covariance,
     flat,
@@ -145,7 +146,7 @@ def residual_variance(idata, meta: dict, eta_bar: np.ndarray, var_total: np.ndar
     S = np.shape(var_total)[0] if np.ndim(var_total) else np.shape(eta_bar)[0]
     aux = {name: flat(idata, name).reshape(-1) for name in family.aux}
     return family.latent_variance(
-        meta["link"], S, aux, lambda: np.exp(eta_bar + var_total / 2.0)
+        meta["link"], S, aux, lambda: mean_over_normal(meta["link"], eta_bar, var_total)
     )
 
 

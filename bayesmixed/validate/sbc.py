@@ -110,8 +110,11 @@ def make_template(
         if col not in data and col not in (y_col, other):
             data[col] = rng.normal(size=n)
     y = np.arange(n) % 2
-    if get_family(spec.family).ordinal:  # three ordered categories, every one present
+    kind = get_family(spec.family).response
+    if kind == "ordinal":  # three ordered categories, every one present
         y = pd.Categorical.from_codes(np.arange(n) % 3, categories=[1, 2, 3], ordered=True)
+    elif kind in ("positive", "unit"):  # placeholders inside the response's range
+        y = 0.25 + 0.5 * y if kind == "unit" else 1.0 + y
     data[y_col] = y
     if other is not None:
         data[other] = trials - y if spec.response.kind == "cbind" else np.full(n, trials)

@@ -39,6 +39,7 @@ class SBCResult:
 
     Examples
     --------
+    >>> from bayesmixed.validate.sbc import sbc
     >>> res = sbc("y ~ x + (1 | g)", 2, family="bernoulli", n_groups=5, n_per_group=4,
     ...           priors={"Intercept": "normal(0, 1)", "b": "normal(0, 1)", "sd": "half_normal(1)"},
     ...           chains=1, draws=40, tune=40, n_rank_draws=9, seed=1, include_effects=False)
