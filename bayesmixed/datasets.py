@@ -30,6 +30,8 @@ class DatasetInfo:
     factors: tuple[str, ...] = ()
     rename: tuple[tuple[str, str], ...] = ()
     description: str = ""
+    #: integer columns made ordered categoricals over their sorted values (ordinal responses)
+    ordered: tuple[str, ...] = ()
     columns: tuple[tuple[str, tuple], ...] = ()  # a small data set written out here
 
     @property
@@ -115,6 +117,23 @@ DATASETS: dict[str, DatasetInfo] = {
         description="Ticks counted on red grouse chicks: 403 chicks in broods within locations, 3 years "
         "(Elston et al. 2001); INDEX gives one level per chick.",
     ),
+    "wine": DatasetInfo(
+        "ordinal",
+        "wine",
+        ("judge", "bottle", "temp", "contact"),
+        description="Bitterness of white wine rated 1-5 (ordered) by 9 judges, 8 bottles each, under "
+        "two temperatures and two contact conditions (Randall 1989; the ordinal package).",
+        ordered=("rating",),
+    ),
+    "soup": DatasetInfo(
+        "ordinal",
+        "soup",
+        ("RESP", "PROD", "PRODID", "DAY", "SOUPTYPE", "SOUPFREQ", "COLD", "EASY", "GENDER",
+         "AGEGROUP", "LOCATION"),
+        description="Discrimination study: 185 respondents said whether a soup was the reference or "
+        "a test product, with their sureness 1-6 (ordered), 1847 ratings (Christensen et al. 2011).",
+        ordered=("SURENESS",),
+    ),
     "gasolineyield": DatasetInfo(
         "betareg",
         "GasolineYield",
@@ -183,5 +202,7 @@ def load(name: str) -> pd.DataFrame:
             df[col].dtype, pd.StringDtype | pd.CategoricalDtype
         ):
             df[col] = df[col].astype(str)
+    for col in info.ordered:
+        df[col] = pd.Categorical(df[col], categories=sorted(df[col].unique()), ordered=True)
     df.attrs["provenance"] = info.provenance
     return df

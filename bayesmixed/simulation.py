@@ -27,6 +27,7 @@ from bayesmixed.design.evaluate import names_in
 from bayesmixed.design.matrices import build_design
 from bayesmixed.errors import SpecError
 from bayesmixed.families import AUX_NAMES, Family, get_family, resolve_link
+from bayesmixed.families.ordinal import threshold_names, thresholds_in, truth_categories
 from bayesmixed.formula.terms import ModelSpec
 from bayesmixed.names import cor_label, dpar_label, parse_prior_key, sd_label
 from bayesmixed.report.linpred import inverse_link
@@ -149,7 +150,10 @@ def _values(spec_value: Any, name: str, layout: pd.DataFrame, rng: np.random.Gen
     return per_unit[inverse]
 
 
-def _placeholder(fam: Family, link: str, n: int) -> np.ndarray:
+def _placeholder(fam: Family, link: str, n: int, n_categories: int = 4):
+    if fam.ordinal:  # every category present, so that the design has K of them
+        k = np.arange(n) % n_categories + 1
+        return pd.Categorical(k, categories=range(1, n_categories + 1), ordered=True)
     if fam.response == "binomial":
         return np.zeros(n, dtype=np.int64)
     if fam.response == "unit":
@@ -180,7 +184,12 @@ def default_truth(design) -> dict[str, float]:
             for i, j in itertools.combinations(range(b.n_terms), 2):
                 out[cor_label(b.terms[i], b.terms[j], b.factor)] = 0.0
     for aux in design.family.aux_params:
-        out[aux.name] = aux.truth
+        if aux.vector:  # ordinal thresholds, evenly spread on (-truth, truth)
+            k = len(design.categories)
+            values = np.linspace(-aux.truth, aux.truth, k - 1) if k > 2 else [0.0]
+            out.update({n: float(v) for n, v in zip(threshold_names(k), values, strict=True)})
+        else:
+            out[aux.name] = aux.truth
     for dpar, names in design.dpar_names.items():  # zero part: about 27% extra zeros
         for name in names:
             out[dpar_label(dpar, name)] = -1.0 if name == "Intercept" else 0.5
@@ -210,6 +219,10 @@ def _resolve_truth(design, truth: Mapping[str, Any] | None) -> dict[str, float]:
             raise SpecError(f"truth value of {p!r} must be positive, got {v}")
         if kind == "cor" and not -1 < v < 1:
             raise SpecError(f"truth value of {p!r} must lie strictly between -1 and 1, got {v}")
+    if design.categories:
+        th = [params[n] for n in threshold_names(len(design.categories))]
+        if np.any(np.diff(th) <= 0):
+            raise SpecError(f"the thresholds Intercept[1], ... must increase, got {th}")
     return params
 
 
@@ -229,13 +242,19 @@ def _block_effects(block, params: Mapping[str, float], rng: np.random.Generator)
     return (z @ L.T) * sd[None, :]
 
 
+def _aux_truth(fam: Family, params: Mapping[str, float], link: str) -> dict:
+    aux: dict[str, Any] = {a.name: thresholds_in(params) if a.vector else params[a.name]
+                           for a in fam.aux_params}
+    return {**aux, "link": link} if fam.ordinal else aux
+
+
 def _invlogit(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
 def _draw_response(fam: Family, mu: np.ndarray, params: Mapping[str, float], trials,
-                   rng: np.random.Generator, dpars: Mapping[str, np.ndarray] | None = None
-                   ) -> np.ndarray:
+                   rng: np.random.Generator, link: str = "logit",
+                   dpars: Mapping[str, np.ndarray] | None = None):
     if fam.count and (not np.all(np.isfinite(mu)) or mu.max() > _MAX_MEAN):
         raise SpecError(f"the truth gives expected counts up to {np.nanmax(mu):.3g}; use smaller "
                         "coefficients or a smaller intercept")
@@ -243,7 +262,10 @@ def _draw_response(fam: Family, mu: np.ndarray, params: Mapping[str, float], tri
         raise SpecError(f"the truth gives means down to {np.nanmin(mu):.3g}, but a {fam.name} mean "
                         "must be positive; use another link or other coefficients")
     draw = fam.simulate_draw or fam.draw
-    y = draw(rng, mu, {**{a: params[a] for a in fam.aux}, **(dpars or {})}, trials)
+    y = draw(rng, mu, {**_aux_truth(fam, params, link), **(dpars or {})}, trials)
+    if fam.ordinal:  # codes 0..K-1 -> ordered categories 1..K (unobserved ones kept)
+        k = len(thresholds_in(params)) + 1
+        return pd.Categorical(np.asarray(y) + 1, categories=range(1, k + 1), ordered=True)
     return y.astype(np.int64) if fam.discrete else y
 
 
@@ -348,7 +370,7 @@ def simulate(
             raise SpecError("trials must be at least 1")
         if other is not None:
             data[other] = n_trials
-    data[y_col] = _placeholder(fam, link_name, n)
+    data[y_col] = _placeholder(fam, link_name, n, truth_categories(truth))
     if resp.kind == "single" and fam.response == "binomial":
         n_trials = np.ones(n, dtype=np.int64)
 
@@ -370,7 +392,7 @@ def simulate(
         d: _invlogit(X @ np.array([params[dpar_label(d, c)] for c in design.dpar_names[d]]))
         for d, X in design.dpar_X.items()
     }
-    y = _draw_response(fam, mu, params, n_trials, rng, dpars)
+    y = _draw_response(fam, mu, params, n_trials, rng, link_name, dpars)
     if resp.kind == "cbind":
         data[y_col] = y
         data[other] = n_trials - y

@@ -18,13 +18,31 @@ from bayesmixed.families import (
 )
 
 BEHAVIOUR = ("observed", "loglik", "density", "cdf", "variance", "draw", "latent_variance")
-AUX_VALUES = {"sigma": 1.3, "alpha": 2.5, "shape": 2.2, "phi": 8.0, "zi": 0.3, "hu": 0.4}
+AUX_VALUES = {
+    "sigma": 1.3, "alpha": 2.5, "shape": 2.2, "phi": 8.0, "zi": 0.3, "hu": 0.4,
+    "Intercept": np.array([-1.0, 0.2, 1.5]),
+}
 CASES = [(f.name, link) for f in FAMILIES.values() for link in f.links]
 
 
 def _params(family: Family) -> tuple[str, ...]:
     """Auxiliary and distributional parameter names of a row."""
     return family.aux + family.dpars
+
+
+def _aux(family: Family, link: str, n_draws: int | None = None) -> dict:
+    """Auxiliary and distributional values: ``(n_draws, 1)`` scalars / ``(n_draws, K-1)``
+    vectors, or plain values; an ordinal family also gets its link."""
+    vector = {a.name for a in family.aux_params if a.vector}
+    out: dict = {}
+    for a in _params(family):
+        v = AUX_VALUES[a]
+        if n_draws is not None:
+            v = np.tile(v, (n_draws, 1)) if a in vector else np.full((n_draws, 1), v)
+        out[a] = v
+    if family.ordinal:
+        out["link"] = link
+    return out
 
 
 def _data(family: Family, rng, n: int = 12, link: str | None = None):
@@ -35,6 +53,8 @@ def _data(family: Family, rng, n: int = 12, link: str | None = None):
     trials = rng.integers(1, 8, size=n).astype(float) if family.response == "binomial" else None
     if family.response == "real":
         y = rng.normal(2.0, 1.5, size=n)
+    elif family.ordinal:
+        y = rng.integers(0, len(AUX_VALUES["Intercept"]) + 1, size=n).astype(float)
     elif family.response == "positive":
         y = rng.gamma(2.0, 1.5, size=n)
     elif family.response == "unit":
@@ -52,12 +72,13 @@ def test_every_row_has_every_behaviour(family):
         assert callable(getattr(family, attr)), attr
     assert family.links and all(link in LINKS for link in family.links)
     assert set(family.lean) <= set(family.links)
-    assert family.response in ("real", "positive", "unit", "binary", "binomial", "count")
+    assert family.response in ("real", "positive", "unit", "binary", "binomial", "count", "ordinal")
     assert get_family(family.name) is family
     assert all(get_family(a) is family for a in family.aliases)
     assert resolve_link(family, None) == family.default_link
     for aux in family.aux_params:
-        assert isinstance(aux, AuxParam) and aux.name in AUX_NAMES and aux.truth > 0
+        assert isinstance(aux, AuxParam) and (aux.vector or aux.name in AUX_NAMES)
+        assert aux.truth > 0
     if family.cells is not None:
         assert family.cells.family in FAMILIES and set(family.cells.links) <= set(family.links)
 
@@ -102,7 +123,7 @@ def test_numpy_loglik_equals_pymc_logp(name, link):
     rng = np.random.default_rng(7)
     y, trials, eta = _data(family, rng, link=link)
     aux = {a: AUX_VALUES[a] for a in _params(family)}
-    expected = family.loglik(y, eta, link, {a: np.full((3, 1), v) for a, v in aux.items()}, trials)
+    expected = family.loglik(y, eta, link, _aux(family, link, 3), trials)
     for s in range(eta.shape[0]):
         with pm.Model() as model:
             aux_t = {a: pt.as_tensor(v) for a, v in aux.items()}
@@ -132,12 +153,13 @@ def test_draws_have_the_mean_and_variance_the_table_says(family):
     link = get_link(family.default_link)
     mu = link.inverse(np.array([-0.5, 0.3, 1.2]))
     trials = np.array([1, 4, 9]) if family.response == "binomial" else None
-    aux = {a: AUX_VALUES[a] for a in _params(family)}
+    aux = _aux(family, family.default_link)
     if family.name == "lognormal":  # a lighter tail, for a sample variance to check against
         aux["sigma"] = 0.4
     n_draws = 40_000
     draws = np.stack([family.draw(rng, mu, aux, trials) for _ in range(n_draws)])
-    mean, var = family.expected(mu, aux, trials), np.broadcast_to(family.variance(mu, aux, trials), mu.shape)
+    mean = np.reshape(family.expected(mu, aux, trials), mu.shape)
+    var = np.broadcast_to(np.reshape(family.variance(mu, aux, trials), np.shape(mu) or (1,)), mu.shape)
     tol = 5 * float(np.sqrt(np.max(var) / n_draws))
     np.testing.assert_allclose(draws.mean(axis=0), mean, atol=tol)
     np.testing.assert_allclose(draws.var(axis=0), var, rtol=0.05)
@@ -151,7 +173,7 @@ def test_cdf_and_density_agree(family):
     rng = np.random.default_rng(5)
     y, trials, eta = _data(family, rng)
     mu = get_link(family.default_link).inverse(eta[0])
-    aux = {a: AUX_VALUES[a] for a in _params(family)}
+    aux = _aux(family, family.default_link)
     if family.discrete:
         jump = family.cdf(y, mu, aux, trials) - family.cdf(y - 1, mu, aux, trials)
         np.testing.assert_allclose(jump, family.density(y, mu, aux, trials), atol=1e-12)
@@ -166,7 +188,7 @@ def test_latent_variance(name, link):
     family = FAMILIES[name]
     from scipy import special
 
-    aux = {a: np.full(4, AUX_VALUES[a]) for a in family.aux}
+    aux = {a: np.full(4, AUX_VALUES[a]) for a in family.aux if np.ndim(AUX_VALUES[a]) == 0}
     rate = np.full(4, 0.3 if family.response == "unit" else 2.0)
     got = family.latent_variance(link, 4, aux, lambda: rate)
     assert got.shape == (4,) and np.all(got > 0)
@@ -198,4 +220,5 @@ def test_simulated_data_fit_the_table():
                       seed=1)
         assert isinstance(df, pd.DataFrame)
         truth = df.attrs["truth"]["params"]
-        assert {a.name: a.truth for a in family.aux_params}.items() <= truth.items()
+        scalars = {a.name: a.truth for a in family.aux_params if not a.vector}
+        assert scalars.items() <= truth.items()

@@ -59,7 +59,7 @@ def add_parser(sub) -> None:
     src.add_argument("--data", help="data file: .csv, .tsv, .parquet or .feather")
     src.add_argument("--formula", help='lme4-style formula, e.g. "y ~ x + (1 + x | g)"')
     src.add_argument("--family", help="gaussian, bernoulli, binomial, poisson, negbinomial, "
-                     "gamma, beta, lognormal, zero_inflated_poisson, ...")
+                     "gamma, beta, lognormal, cumulative, zero_inflated_poisson, ...")
     src.add_argument("--link", help="link function (default: the family's canonical link)")
     src.add_argument("--zi", help='zero-inflation formula, e.g. "~ x" (zero_inflated_* families)')
     src.add_argument("--hu", help='hurdle formula, e.g. "~ x" (hurdle_* families)')

@@ -19,6 +19,7 @@ coefficient ``x``         Normal(0, 2.5 s_y / sd(x))
 ``cor(g)``                LKJ(eta=2) on the correlation matrix (Cholesky factor)
 ``sigma``                 Exponential(lam=1 / sd(y))
 ``alpha`` (negbinomial)   Gamma(alpha=2, beta=0.1): mean 20, 90% between 2.7 and 47
+``Intercept`` (ordinal)   StudentT(3, 0, 2.5) for each of the K-1 ordered thresholds
 ``shape`` (gamma)         Gamma(alpha=2, beta=0.1 / k), k = mean(y)^2 / var(y) (in [0.1, 100])
 ``phi`` (beta)            Gamma(alpha=2, beta=0.1 / k), k = mean(y)(1 - mean(y)) / var(y) - 1
 ``sigma`` (lognormal)     Exponential(lam=1 / sd(log y))

@@ -110,6 +110,8 @@ class Design:
     n_dropped: int
     data: pd.DataFrame = field(repr=False)
     fixed_matrix: object = field(repr=False, default=None)
+    #: category labels of an ordinal response (code k is ``categories[k]``), else None
+    categories: tuple[str, ...] | None = None
     #: per distributional parameter of the family (``"zi"``, ``"hu"``): its population-level
     #: matrix, column names and formulae recipe (for new data)
     dpar_X: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -254,6 +256,9 @@ def build_design(
     fixed = _matrix(spec.fixed, data, f"the population-level terms {spec.fixed!r}")
     X = np.asarray(fixed.design_matrix, dtype=float)
     x_names = tuple(fixed.as_dataframe().columns)
+    if family.ordinal and "Intercept" in x_names:  # the thresholds take the intercept's place
+        keep = [j for j, n in enumerate(x_names) if n != "Intercept"]
+        X, x_names = X[:, keep], tuple(x_names[j] for j in keep)
     offset = None
     if spec.offset:
         try:
@@ -310,6 +315,7 @@ def build_design(
         n_dropped=n_dropped,
         data=data,
         fixed_matrix=fixed,
+        categories=resp.categories,
         dpar_X=dpar_X,
         dpar_names=dpar_names,
         dpar_matrices=dpar_matrices,

@@ -228,6 +228,8 @@ class ResponseData:
     y: np.ndarray
     trials: np.ndarray | None
     note: str | None = None
+    #: labels of the categories of an ordinal response, in order (code k is categories[k])
+    categories: tuple[str, ...] | None = None
 
 
 def _as_counts(values: np.ndarray, what: str) -> np.ndarray:
@@ -275,6 +277,38 @@ def _binary(values: np.ndarray, what: str) -> tuple[np.ndarray, str | None]:
     ), f"{levels[1]!r} coded as 1, {levels[0]!r} as 0"
 
 
+def _ordinal(values: np.ndarray, what: str) -> ResponseData:
+    """Codes ``0..K-1`` of an ordered response and its category labels.
+
+    An ordered categorical keeps every declared category, observed or not (an unobserved one
+    still has its thresholds, identified by the prior only); numbers (integers) take their sorted
+    distinct observed values. Unordered text has no order to use and is refused.
+    """
+    s = pd.Series(values)
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        if not s.dtype.ordered:
+            raise DataError(
+                f"{what} is an unordered categorical; declare the order, e.g. "
+                "pd.Categorical(y, categories=[...], ordered=True)"
+            )
+        codes = s.cat.codes.to_numpy().astype(np.int64)
+        labels = tuple(str(c) for c in s.cat.categories)
+    elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        v = s.to_numpy(dtype=float)
+        if (v != np.round(v)).any():
+            raise DataError(f"{what} must be whole numbers (ordered categories) for 'cumulative'")
+        uniq = np.unique(v)
+        codes = np.searchsorted(uniq, v).astype(np.int64)
+        labels = tuple(f"{u:g}" for u in uniq)
+    else:
+        raise DataError(
+            f"{what} must be an ordered categorical or integers for family 'cumulative'; "
+            f"got values like {s.iloc[0]!r} with no declared order"
+        )
+    if len(labels) < 2:
+        raise DataError(f"{what} needs at least two categories for family 'cumulative'")
+    note = f"categories in order: {', '.join(labels)} (codes 0..{len(labels) - 1})"
+    return ResponseData(codes, None, note, labels)
 #: Response kinds on an open range: (lower, upper or None, description).
 _OPEN_RANGES = {"positive": (0.0, None, "> 0"), "unit": (0.0, 1.0, "strictly between 0 and 1")}
 
@@ -355,6 +389,9 @@ def response_data(spec: ModelSpec, family: Family, link: str, data: pd.DataFrame
         except (TypeError, ValueError):
             raise DataError(f"{what} must be numeric for family {family.name!r}") from None
         return ResponseData(yv, None)
+    if family.response == "ordinal":  # a categorical column keeps its declared order
+        col = data[resp.expr] if resp.expr in data.columns else None
+        return _ordinal(col if isinstance(getattr(col, "dtype", None), pd.CategoricalDtype) else y, what)
     if family.response in _OPEN_RANGES:
         return ResponseData(_in_open_range(y, what, family, data), None)
     if family.response == "binary":

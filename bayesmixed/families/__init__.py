@@ -30,8 +30,10 @@ and passes them to ``observed`` by name. A family whose mean is not the inverse 
 one whose linear predictor models a transformation of the response gives ``transform``
 (lognormal: ``log``); response kinds ``"positive"`` and ``"unit"`` are checked by
 ``design/validate.py``. Distributional families with extra linear predictors (zero-inflation
-``zi``, hurdle ``hu``) list them in ``dpars``; ordinal thresholds are a
-vector auxiliary parameter.
+``zi``, hurdle ``hu``) list them in ``dpars``. The ordinal thresholds of ``cumulative``
+(:mod:`bayesmixed.families.ordinal`) are a vector auxiliary parameter: its ``AuxParam.build``
+creates them, ``expected`` gives the mean from them, and the numpy functions read the link from
+``aux["link"]`` (``report.linpred.aux_draws(..., link=...)`` adds it).
 
 Examples
 --------

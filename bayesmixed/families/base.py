@@ -40,6 +40,10 @@ class AuxParam:
         Default true value used by :func:`bayesmixed.simulation.simulate`.
     positive
         Whether the parameter must be positive (checked for user-given truths).
+    build
+        ``(name, prior, design) -> PyMC variable`` creating a vector parameter (the ordered
+        thresholds of ``cumulative``) in the current model; ``None`` for a scalar, which the
+        graph creates from its prior.
 
     Examples
     --------
@@ -53,6 +57,12 @@ class AuxParam:
     default_prior: Callable[[Any], Any]
     truth: float
     positive: bool = True
+    build: Callable[..., Any] | None = None
+
+    @property
+    def vector(self) -> bool:
+        """Whether the parameter is a vector (one value per threshold)."""
+        return self.build is not None
 
 
 @dataclass(frozen=True)
@@ -124,7 +134,8 @@ class Family:
         Supported links; the first is the default.
     response
         ``"real"``, ``"positive"`` (``y > 0``), ``"unit"`` (``0 < y < 1``), ``"binary"``,
-        ``"binomial"`` or ``"count"``: what values the response may take.
+        ``"binomial"``, ``"count"`` or ``"ordinal"`` (category codes ``0..K-1``): what values the
+        response may take.
     aux_params
         Auxiliary parameters with their default priors (:class:`AuxParam`).
     exp_label
@@ -166,8 +177,8 @@ class Family:
         ``aux`` under the same name, shape ``(draws, rows)``.
     response_mean
         ``(mu, aux, trials) ->`` mean of the response where it is not ``mean(mu, trials)``
-        (zero-inflated and hurdle families; lognormal: ``exp(mu + sigma^2 / 2)``); see
-        :meth:`expected`.
+        (zero-inflated and hurdle families; lognormal: ``exp(mu + sigma^2 / 2)``; the expected
+        category code of an ordinal response); see :meth:`expected`.
     transform
         Numpy transformation of the response onto the scale of the linear predictor under the
         identity link (lognormal: ``log``), used for default-prior locations and starting
@@ -220,7 +231,7 @@ class Family:
     @property
     def discrete(self) -> bool:
         """Whether the likelihood is for integer data."""
-        return self.response in ("binary", "binomial", "count")
+        return self.response in ("binary", "binomial", "count", "ordinal")
 
     @property
     def uses_trials(self) -> bool:
@@ -228,13 +239,22 @@ class Family:
         return self.response in ("binary", "binomial")
 
     @property
+    def ordinal(self) -> bool:
+        """Whether the response is an ordered category (thresholds, link passed in ``aux``)."""
+        return self.response == "ordinal"
+
+    @property
     def count(self) -> bool:
         """Whether the response is an unbounded count."""
         return self.response == "count"
 
-    def mean(self, mu: np.ndarray, trials: np.ndarray | None) -> np.ndarray:
-        """Mean of the response given the inverse link ``mu`` (``trials * mu`` with trials);
-        :meth:`expected` is the response mean of families with a ``response_mean``.
+    def mean(
+        self, mu: np.ndarray, trials: np.ndarray | None, aux: Mapping | None = None
+    ) -> np.ndarray:
+        """Mean of the response given the inverse link ``mu`` (``trials * mu`` with trials).
+
+        Families whose mean needs auxiliary parameters (``response_mean``) read them from
+        ``aux``; the same as :meth:`expected` then.
 
         Examples
         --------
@@ -242,6 +262,8 @@ class Family:
         >>> get_family("poisson").mean(2.5, None)
         2.5
         """
+        if self.response_mean is not None and aux is not None:
+            return self.response_mean(mu, aux, trials)
         if self.uses_trials and trials is not None:
             return trials * mu
         return mu

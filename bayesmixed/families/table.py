@@ -8,6 +8,7 @@ from bayesmixed.families.beta import BETA
 from bayesmixed.families.binomial import BERNOULLI, BINOMIAL
 from bayesmixed.families.counts import NEGBINOMIAL, POISSON
 from bayesmixed.families.gaussian import GAUSSIAN, GAUSSIAN_SE
+from bayesmixed.families.ordinal import CUMULATIVE
 from bayesmixed.families.positive import GAMMA, LOGNORMAL
 from bayesmixed.families.zero import HURDLE_NEGBINOMIAL, HURDLE_POISSON, ZI_NEGBINOMIAL, ZI_POISSON
 
@@ -18,6 +19,7 @@ FAMILIES: dict[str, Family] = {
     for f in (
         GAUSSIAN, BERNOULLI, BINOMIAL, POISSON, NEGBINOMIAL, GAMMA, BETA, LOGNORMAL,
         ZI_POISSON, ZI_NEGBINOMIAL, HURDLE_POISSON, HURDLE_NEGBINOMIAL,
+        CUMULATIVE,
     )
 }
 
@@ -29,7 +31,9 @@ DPAR_NAMES: frozenset[str] = frozenset(d for f in FAMILIES.values() for d in f.d
 DERIVED: dict[str, Family] = {GAUSSIAN_SE.name: GAUSSIAN_SE}
 
 #: Every auxiliary parameter name of any family.
-AUX_NAMES: frozenset[str] = frozenset(a for f in FAMILIES.values() for a in f.aux)
+AUX_NAMES: frozenset[str] = frozenset(
+    a.name for f in FAMILIES.values() for a in f.aux_params if not a.vector
+)
 
 
 def get_family(name: str | Family) -> Family:
@@ -39,7 +43,8 @@ def get_family(name: str | Family) -> Family:
     ----------
     name
         Family name, case-insensitive (``"bernoulli"``, ``"binomial"``, ``"gaussian"``,
-        ``"poisson"``, ``"negbinomial"``, ``"gamma"``, ``"beta"``, ``"lognormal"`` or an alias).
+        ``"poisson"``, ``"negbinomial"``, ``"gamma"``, ``"beta"``, ``"lognormal"``,
+        ``"cumulative"`` or an alias).
 
     Returns
     -------

@@ -28,7 +28,8 @@ def inverse_link(link: str, eta):
 def add_likelihood(design: Design, eta, priors: dict[str, Prior], y, trials=None):
     """Add the observed variable ``y`` (and auxiliary parameters) to the current model.
 
-    The auxiliary parameters are created first, in the family's order, with their priors.
+    The auxiliary parameters are created first, in the family's order, with their priors; a
+    vector parameter (ordinal thresholds) is built by the family row (``AuxParam.build``).
 
     Examples
     --------
@@ -42,7 +43,11 @@ def add_likelihood(design: Design, eta, priors: dict[str, Prior], y, trials=None
     (['y'], ['sigma'])
     """
     fam = design.family
-    aux = {name: prior_rv(name, priors[name]) for name in fam.aux}
+    aux = {
+        a.name: a.build(a.name, priors[a.name], design) if a.vector
+        else prior_rv(a.name, priors[a.name])
+        for a in fam.aux_params
+    }
     aux.update(add_dpars(design, priors))
     return fam.observed(eta, design.link, aux, y, trials)
 

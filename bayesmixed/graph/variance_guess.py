@@ -39,6 +39,7 @@ import numpy as np
 from scipy import special
 
 from bayesmixed.design.matrices import Design
+from bayesmixed.families import get_link
 
 __all__ = ["BlockGuess", "VarianceGuess", "guess_variances"]
 
@@ -130,6 +131,10 @@ def _working(
     y = design.y.astype(float)
     if family.response == "real" and link == "identity":
         return np.full(y.shape, 1.0 / sigma2), y
+    if family.ordinal:  # codes rescaled to the latent scale, taken as gaussian there
+        lv = float(get_link(link).latent_variance)
+        c = np.sqrt(lv / max(float(np.var(y)), 1e-12))
+        return np.full(y.shape, 1.0 / lv), c * (y - float(np.mean(y)))
     eta = np.clip(eta, -20.0, 20.0)
     mu, d = _dmu(link, eta)
     d = np.maximum(d, 1e-10)
@@ -166,6 +171,8 @@ def _start(design: Design) -> tuple[np.ndarray, float, float]:
         p = (y.sum() + 0.5) / (n.sum() + 1.0)
         cloglog = np.log(-np.log1p(-p))
         eta0 = {"logit": special.logit(p), "probit": special.ndtri(p)}.get(link, cloglog)
+    elif family.ordinal:
+        eta0 = 0.0
     elif link == "log":
         rate = y / np.exp(off)
         eta0 = np.log(max(float(rate.mean()), 1e-3))

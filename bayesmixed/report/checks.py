@@ -85,6 +85,13 @@ def posterior_predictive(fit, seed=0) -> xr.DataTree:
     return xr.DataTree.from_dict({"posterior_predictive": ppd, "observed_data": obs})
 
 
+def _expected(fit, mu: np.ndarray) -> np.ndarray:
+    """Expected response draws (the expected category code 0..K-1 of an ordinal model)."""
+    family = get_family(fit.meta["family"])
+    aux = aux_draws(fit.idata, family, meta=fit.meta, dpar_X=fit.design.dpar_X)
+    return family.expected(mu, aux, None)
+
+
 def _pmf(fit, mu: np.ndarray, c: int) -> np.ndarray:
     family = get_family(fit.meta["family"])
     return family.density(c, mu, aux_draws(fit.idata, family, meta=fit.meta, dpar_X=fit.design.dpar_X), None)
@@ -196,8 +203,8 @@ def check(fit, seed=0, influence: bool = True) -> dict:
         ``family``; ``ppc`` (DataTree of replicated data); ``residuals`` (DataFrame with
         pearson and quantile residuals and the fitted mean); ``vif``; family-specific tables
         (``binned_residuals``, ``calibration``, ``groups``, ``metrics`` for binary;
-        ``rootogram``, ``counts`` for counts); ``influence`` (clusters) and ``warnings`` (list
-        of plain-language strings).
+        ``rootogram``, ``counts`` for counts; ``categories`` for ordinal); ``influence``
+        (clusters) and ``warnings`` (list of plain-language strings).
 
     Examples
     --------
@@ -213,7 +220,7 @@ def check(fit, seed=0, influence: bool = True) -> dict:
     out: dict = {"family": fam, "ppc": ppc}
     out["residuals"] = pd.DataFrame(
         {
-            "fitted": mu.mean(axis=0),
+            "fitted": _expected(fit, mu).mean(axis=0),
             "pearson": pearson_residuals(fit),
             "quantile": quantile_residuals(fit, seed),
         }
@@ -241,6 +248,9 @@ def check(fit, seed=0, influence: bool = True) -> dict:
                 f"{share:.0%} of binned residuals fall outside +-2 SE (expected about 5%): "
                 "the mean structure may be misspecified (non-linearity, missing terms)"
             )
+    if family.ordinal:  # observed vs expected frequency of each category
+        table = rootogram_table(fit, ppc, max_count=len(fit.meta["categories"]) - 1, mu=mu)
+        out["categories"] = table.assign(category=fit.meta["categories"])
     if family.count:
         out["rootogram"] = rootogram_table(fit, ppc, mu=mu)
         cc = count_checks(fit, ppc, mu=mu)

@@ -196,6 +196,8 @@ def score_and_weight(
     from bayesmixed.families import get_family
 
     family = get_family(meta["family"])
+    if family.ordinal:
+        return _ordinal_score_and_weight(idata, meta, family, eta, y)
     mu, dmu = mean_and_slope(meta["link"], eta)
     aux = {name: flat(idata, name).reshape(-1, 1) for name in family.aux}
     if family.dpars:  # zero part: score and observed information by central differences
@@ -212,3 +214,25 @@ def score_and_weight(
     var = np.broadcast_to(family.variance(mu, aux, n), eta.shape)
     var = np.maximum(var, 1e-12)
     return (y - m) * dm / var, dm**2 / var
+
+
+def _ordinal_score_and_weight(idata, meta: Mapping, family, eta: np.ndarray, y: np.ndarray):
+    """Score and expected Fisher weight of an ordinal model, from its log-likelihood:
+    ``score_y = d log P(y) / d eta`` (central differences) and ``weight = sum_k P(k) score_k^2``.
+    """
+    from bayesmixed.report.linpred import aux_draws
+
+    aux = aux_draws(idata, family, link=meta["link"])
+    link, h = meta["link"], 1e-5
+    n_cat = aux["Intercept"].shape[1] + 1
+
+    def score(codes):
+        up = family.loglik(codes, eta + h, link, aux)
+        down = family.loglik(codes, eta - h, link, aux)
+        return (up - down) / (2 * h)
+
+    weight = np.zeros_like(eta)
+    for k in range(n_cat):
+        codes = np.full(eta.shape[1], k)
+        weight += np.exp(family.loglik(codes, eta, link, aux)) * score(codes) ** 2
+    return score(np.asarray(y).astype(np.int64)), np.maximum(weight, 1e-12)

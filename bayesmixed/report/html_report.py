@@ -79,6 +79,10 @@ def _summary(doc: Document, fit, data: dict) -> None:
         + ([f"Response: {m['response_note']}"] if m["response_note"] else [])
     )
     doc.table(_summary_rows(data["summary"]))
+    th = data["summary"][data["summary"]["kind"] == "threshold"]
+    if len(th):  # ordinal: P(y <= k) = F(Intercept[k] - eta)
+        doc.heading("Thresholds (cut-points on the latent scale: P(y <= k) = F(Intercept[k] - eta))")
+        doc.table(_summary_rows(th))
 
 
 def _variance(doc: Document, fit, data: dict) -> None:
@@ -170,7 +174,7 @@ def _checks(doc: Document, fit, data: dict) -> None:
     else:
         doc.text("No check raised a warning.")
     if "ppc" in c:
-        ppc_data = c.get("rootogram") if "rootogram" in c else c.get("groups")
+        ppc_data = next((c[k] for k in ("rootogram", "categories") if k in c), c.get("groups"))
         doc.figure("ppc", "Posterior predictive check", lambda: plots.plot_ppc(fit, c), ppc_data)
         doc.figure(
             "calibration",

@@ -127,12 +127,15 @@ def aux_draws(
     family: Family | str,
     idx_draws: np.ndarray | None = None,
     column: bool = True,
+    link: str | None = None,
     *,
     meta: dict | None = None,
     dpar_X: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
     """Draws of ``family``'s auxiliary parameters, ``(draws, 1)`` (``(draws,)`` if not ``column``).
 
+    A vector parameter (ordinal thresholds) is ``(draws, K-1)``; an ordinal family also gets
+    ``aux["link"]`` (its numpy functions need it: ``link``, else ``meta["link"]``).
     With ``meta`` (and, for a distributional parameter with predictors, its matrix in
     ``dpar_X``), the family's distributional parameters too (:func:`dpar_draws`).
 
@@ -141,13 +144,19 @@ def aux_draws(
     >>> aux_draws(fit.idata, "gaussian")["sigma"].shape
     (400, 1)
     """
-    out = {}
-    family = get_family(family)
-    for name in family.aux:
-        v = posterior_matrix(idata, name).reshape(-1)
+    fam = get_family(family)
+    out: dict = {}
+    for a in fam.aux_params:
+        v = posterior_matrix(idata, a.name)
+        if a.vector:
+            out[a.name] = v if idx_draws is None else v[idx_draws]
+            continue
+        v = v.reshape(-1)
         v = v if idx_draws is None else v[idx_draws]
-        out[name] = v[:, None] if column else v
-    if family.dpars:
+        out[a.name] = v[:, None] if column else v
+    if fam.ordinal:
+        out["link"] = link or (meta or {}).get("link") or "logit"
+    if fam.dpars:
         out.update(dpar_draws(idata, meta, dpar_X, idx_draws))
     return out
 

@@ -4,9 +4,10 @@ The report layer knows the model only through ``meta`` (the JSON description the
 stores with the posterior) and the posterior draws; it never builds a model.
 
 Row names: fixed effects by column name (``Intercept``, ``x``, ``treatment[B]``),
-``sd(term|factor)``, ``cor(term1,term2|factor)``, ``sigma``, ``alpha``; coefficients of a
-zero part ``zi_Intercept``, ``zi_x`` (kind ``"zi"``; ``hu_...``, kind ``"hu"``, for hurdles), on
-the logit scale.
+``sd(term|factor)``, ``cor(term1,term2|factor)``, ``sigma``, ``alpha``, the thresholds of an
+ordinal model ``Intercept[1]``, ..., ``Intercept[K-1]``; coefficients of a zero part
+``zi_Intercept``, ``zi_x`` (kind ``"zi"``; ``hu_...``, kind ``"hu"``, for hurdles), on the logit
+scale.
 """
 
 from __future__ import annotations
@@ -90,9 +91,16 @@ def parameter_dataset(
                     out[cor_label(terms[i], terms[j], f)] = cor.isel(
                         {term_dim(L): i, term_b_dim(L): j}, drop=True
                     )
-    for aux in get_family(meta["family"]).aux:
-        if aux in post:
-            out[aux] = post[aux]
+    for a in get_family(meta["family"]).aux_params:
+        if a.name not in post:
+            continue
+        if a.vector:  # thresholds: Intercept[1], ..., Intercept[K-1]
+            da = post[a.name]
+            dim = next(d for d in da.dims if d not in ("chain", "draw"))
+            for k in range(da.sizes[dim]):
+                out[f"{a.name}[{k + 1}]"] = da.isel({dim: k}, drop=True)
+        else:
+            out[a.name] = post[a.name]
     for dpar, info in (meta.get("dpars") or {}).items():
         for name in info["x_names"]:
             label = dpar_label(dpar, name)
@@ -104,7 +112,7 @@ def parameter_dataset(
 
 
 def parameter_kinds(meta: dict) -> dict[str, str]:
-    """Row name -> ``"fixed"``, ``"sd"``, ``"cor"`` or ``"aux"``.
+    """Row name -> ``"fixed"``, ``"sd"``, ``"cor"``, ``"aux"`` or ``"threshold"`` (ordinal).
 
     Examples
     --------
@@ -121,8 +129,12 @@ def parameter_kinds(meta: dict) -> dict[str, str]:
             for i in range(len(ts)):
                 for j in range(i + 1, len(ts)):
                     kinds[cor_label(ts[i], ts[j], f)] = "cor"
-    for name in get_family(meta["family"]).aux:
-        kinds[name] = "aux"
+    for a in get_family(meta["family"]).aux_params:
+        if a.vector:
+            for k in range(1, len(meta.get("categories") or [None, None])):
+                kinds[f"{a.name}[{k}]"] = "threshold"
+        else:
+            kinds[a.name] = "aux"
     for dpar, info in (meta.get("dpars") or {}).items():
         for name in info["x_names"]:
             kinds[dpar_label(dpar, name)] = dpar

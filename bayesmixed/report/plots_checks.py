@@ -30,7 +30,8 @@ def _errorbars(ax, x, mean, lo, hi, color, label, marker="o"):
 
 def plot_ppc(fit, checks: dict | None = None, n_lines: int = 50) -> Figure:
     """Posterior predictive check by family: density overlay (gaussian), hanging rootogram
-    (counts), observed vs predicted proportion per cluster (binary / binomial).
+    (counts), observed vs expected frequency per category (ordinal), observed vs predicted
+    proportion per cluster (binary / binomial).
 
     Examples
     --------
@@ -64,6 +65,16 @@ def plot_ppc(fit, checks: dict | None = None, n_lines: int = 50) -> Figure:
         ax.set_xlabel("response")
         ax.set_ylabel("density")
         ax.set_title("Posterior predictive check: density overlay")
+    elif get_family(fam).ordinal:
+        r = c["categories"]
+        x = np.arange(len(r))
+        ax.bar(x, r["observed"], width=0.6, color="#bbbbbb", edgecolor=GREY, label="observed")
+        _errorbars(ax, x, r["expected"], r["lo"], r["hi"], RED, "expected (90% predictive interval)")
+        ax.set_xticks(x)
+        ax.set_xticklabels([str(v) for v in r["category"]])
+        ax.set_xlabel("category")
+        ax.set_ylabel("frequency")
+        ax.set_title("Observed vs predicted category frequencies")
     elif get_family(fam).count:
         r = c["rootogram"]
         exp_s = np.sqrt(r["expected"].to_numpy())

@@ -24,7 +24,8 @@ population-averaged.
 ``x'beta``), ``"mean"`` (expected response; the success probability for bernoulli/binomial;
 ``exp(eta + sigma^2 / 2)`` for lognormal, whose linear predictor is the mean of ``log y``),
 ``"response"`` (draws from the posterior predictive distribution; counts out of the trials
-for binomial).
+for binomial), and for an ordinal model ``"probs"`` (one column per category; see
+:mod:`bayesmixed.report.predict_ordinal`, where ``"mean"`` is the expected category index).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from bayesmixed.report.draws import (
 )
 from bayesmixed.report.linpred import aux_draws, inverse_link, linpred
 from bayesmixed.report.predict_inputs import PredictionInputs, prediction_inputs
+from bayesmixed.report.predict_ordinal import ordinal_prediction
 
 __all__ = [
     "NewLevelsWarning",
@@ -57,7 +59,7 @@ __all__ = [
     "sample_response",
 ]
 
-KINDS = ("mean", "linpred", "response")
+KINDS = ("mean", "linpred", "response", "probs")
 GROUPS = ("observed", "new", "none", "marginal")
 
 
@@ -209,6 +211,9 @@ def predict_draws(
     if draws is not None and bad_draws:
         raise PredictionError(f"draws must be a positive integer or None, got {draws!r}")
     idata, meta = fit.idata, fit.meta
+    ordinal = get_family(meta["family"]).ordinal
+    if kind == "probs" and not ordinal:
+        raise PredictionError("kind='probs' (category probabilities) needs an ordinal family")
     rng = np.random.default_rng(seed)
     inputs = inputs if inputs is not None else prediction_inputs(fit, newdata)
     post = internal(idata)
@@ -235,6 +240,10 @@ def predict_draws(
             include=[False] * nb,
             draws=idx_draws,
         )
+        if ordinal and kind in ("mean", "probs"):
+            v = _re_variance(idata, meta, inputs, idx_draws) if groups == "marginal" and nb else None
+            args = (integration, n_mc, rng)
+            return ordinal_prediction(idata, meta, eta, kind, v, idx_draws, *args), inputs
         if groups == "marginal" and kind == "mean" and nb:
             mu = marginal_mean(
                 link,
@@ -272,10 +281,13 @@ def predict_draws(
         )
     if kind == "linpred":
         return eta, inputs
+    if ordinal and kind != "response":
+        return ordinal_prediction(idata, meta, eta, kind, None, idx_draws), inputs
     mu = inverse_link(link, eta)
     if kind == "mean":
         return (mu if response is None else response(mu)), inputs
-    return sample_response(idata, meta, mu, inputs.trials, rng, idx_draws, inputs.dpar_X), inputs
+    yrep = sample_response(idata, meta, mu, inputs.trials, rng, idx_draws, inputs.dpar_X)
+    return (yrep + 1.0 if ordinal else yrep), inputs  # ordinal: category index 1..K
 
 
 def predict(
@@ -301,7 +313,8 @@ def predict(
         Rows to predict (default: the fitted data). Needs the predictors and grouping columns
         (and the offset / trials columns where the model has them).
     kind
-        ``"mean"``, ``"linpred"`` or ``"response"``.
+        ``"mean"``, ``"linpred"``, ``"response"`` or, for an ordinal model, ``"probs"``
+        (category probabilities: one column per category, or draws with a ``category`` dim).
     groups
         ``"observed"``, ``"new"``, ``"none"`` or ``"marginal"`` (see the module docstring).
     prob
@@ -346,6 +359,8 @@ def predict(
         n_mc=n_mc,
     )
     new_levels = inputs.unseen(fit.meta) if groups == "observed" else {}
+    if kind == "probs":
+        return _probs_output(d, inputs, fit.meta, groups, new_levels, summary)
     if not summary:
         return xr.DataArray(
             d,
@@ -361,4 +376,23 @@ def predict(
     out[lo_name] = np.quantile(d, lo, axis=0)
     out[hi_name] = np.quantile(d, hi, axis=0)
     out.attrs.update({"kind": kind, "groups": groups, "new_levels": new_levels})
+    return out
+
+
+def _probs_output(d, inputs, meta, groups, new_levels, summary):
+    """Category probabilities: a column per category (posterior means), or the draws."""
+    labels = list(meta.get("categories") or range(1, d.shape[-1] + 1))
+    if not summary:
+        return xr.DataArray(
+            d,
+            dims=("sample", "obs", "category"),
+            coords={"category": [str(c) for c in labels]},
+            name="probs",
+            attrs={"kind": "probs", "groups": groups, "new_levels": str(new_levels)},
+        )
+    out = inputs.data.reset_index(drop=True).copy()
+    means = d.mean(axis=0)
+    for k, label in enumerate(labels):
+        out[f"P({label})"] = means[:, k]
+    out.attrs.update({"kind": "probs", "groups": groups, "new_levels": new_levels})
     return out

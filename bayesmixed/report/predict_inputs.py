@@ -87,9 +87,19 @@ def new_data_matrices(
     ((2, 2), [0, -1])
     """
     _check_grouping_columns(design, newdata)
-    X = _evaluate_matrix(design.fixed_matrix, newdata, "the population-level columns")
+    X = _fixed_columns(design, newdata)
     groups, _ = _block_inputs(design, newdata)
     return X, groups
+
+
+def _fixed_columns(design, newdata: pd.DataFrame) -> np.ndarray:
+    """The population-level columns of ``newdata``, those of ``design.x_names`` only (an ordinal
+    model's design has no intercept column: its thresholds take that place)."""
+    X = _evaluate_matrix(design.fixed_matrix, newdata, "the population-level columns")
+    names = list(design.fixed_matrix.as_dataframe().columns)
+    if len(names) == X.shape[1] and tuple(names) != tuple(design.x_names):
+        X = X[:, [names.index(n) for n in design.x_names]]
+    return X
 
 
 def _block_inputs(
@@ -149,7 +159,7 @@ def prediction_inputs(fit, newdata: pd.DataFrame | None = None) -> PredictionInp
     check_new_data(fit.spec, newdata)  # no rows / NaN or inf in used columns (issue 6)
     newdata = match_column_types(newdata, design.data)
     _check_grouping_columns(design, newdata)
-    X = _evaluate_matrix(design.fixed_matrix, newdata, "the population-level columns")
+    X = _fixed_columns(design, newdata)
     groups, keys = _block_inputs(design, newdata)
     spec = fit.spec
     offset = None

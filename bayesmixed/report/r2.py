@@ -12,6 +12,7 @@ effects (observed groups), ``V_i`` the sample variance over rows, and the residu
   model's variance of ``y_i``: gaussian ``sigma^2``; bernoulli ``mu (1 - mu)``; binomial
   counts ``n p (1 - p)``; poisson ``mu``; negative binomial ``mu + mu^2 / alpha``; gamma
   ``mu^2 / shape``; beta ``mu (1 - mu) / (1 + phi)``; lognormal ``(exp(sigma^2) - 1) mean^2``;
+  cumulative the variance of the category code;
 - ``method="residual"``: ``V_i(y_i - mu_is)`` (the residual-based version, as ``brms``).
 
 Marginal and conditional R2 (Nakagawa & Schielzeth 2013, Methods Ecol. Evol. 4:133-142;
@@ -48,8 +49,9 @@ def _mu_counts(fit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     family = get_family(fit.meta["family"])
     if family.response == "binomial" and design.trials is not None:
         mu = mu * np.asarray(design.trials, dtype=float)[None, :]
-    if family.response_mean is not None and not family.dpars:  # lognormal: mu is E[log y]
-        mu = family.expected(mu, aux_draws(fit.idata, family), None)
+    if family.response_mean is not None and not family.dpars:
+        # lognormal: mu is E[log y]; ordinal: the expected category code needs the thresholds
+        mu = family.expected(mu, aux_draws(fit.idata, family, link=fit.meta["link"]), None)
     return mu, np.asarray(design.y, dtype=float), link_mu
 
 

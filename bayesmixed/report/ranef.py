@@ -159,6 +159,21 @@ def _variance(fam: str, mu: np.ndarray, trials: np.ndarray, alpha: float, aux=No
     return family.variance(mu, aux, trials)
 
 
+def _ordinal_no_pooling(link, y, offset, Z, th, ridge: float = 0.01) -> np.ndarray:
+    """Ridge-stabilized maximum likelihood of one group's varying coefficients in an ordinal
+    model, thresholds ``th`` (1, K-1) held fixed."""
+    from scipy import optimize
+
+    family = get_family("cumulative")
+    codes = y.astype(np.int64)
+
+    def nll(theta):
+        eta = (offset + Z @ theta)[None, :]
+        return -family.loglik(codes, eta, link, {"Intercept": th}).sum() + ridge * theta @ theta / 2
+
+    return optimize.minimize(nll, np.zeros(Z.shape[1]), method="BFGS").x
+
+
 def no_pooling_fit(
     fam: str,
     link: str,
@@ -258,15 +273,21 @@ def shrinkage_table(fit, factor: str | None = None, term: str = "Intercept") -> 
             base = base + np.sum(db.Z * r_bar[db.index], axis=1)
     y = np.asarray(design.y, dtype=float)
     trials = np.ones_like(y) if design.trials is None else np.asarray(design.trials, float)
-    aux = get_family(meta["family"]).aux
+    family = get_family(meta["family"])
+    aux = family.aux
     alpha = float(flat(idata, "alpha").mean()) if "alpha" in aux else np.inf
-    aux_means = {a: float(flat(idata, a).mean()) for a in aux}
+    # an ordinal model's own-rows fit holds the thresholds at their posterior means
+    th = flat(idata, "Intercept").mean(axis=0)[None, :] if family.ordinal else None
+    aux_means = {a.name: float(flat(idata, a.name).mean()) for a in family.aux_params if not a.vector}
     j = list(dblk.terms).index(term)
     raw = np.full(dblk.n_levels, np.nan)
     n = np.bincount(dblk.index, minlength=dblk.n_levels)
     for lv in range(dblk.n_levels):
         rows = dblk.index == lv
         if rows.sum() < dblk.n_terms:
+            continue
+        if th is not None:
+            raw[lv] = _ordinal_no_pooling(meta["link"], y[rows], base[rows], dblk.Z[rows], th)[j]
             continue
         theta = no_pooling_fit(
             meta["family"],

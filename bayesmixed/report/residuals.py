@@ -71,10 +71,6 @@ def fitted_mean(fit, draws=None) -> np.ndarray:
     return inverse_link(fit.meta["link"], eta)
 
 
-def _aux_mean(fit, name: str) -> float:
-    return float(flat(fit.idata, name).mean())
-
-
 def pearson_residuals(fit) -> np.ndarray:
     """Pearson residual per row (see the module docstring).
 
@@ -87,14 +83,17 @@ def pearson_residuals(fit) -> np.ndarray:
     design, family = fit.design, get_family(fit.meta["family"])
     y = np.asarray(design.y, dtype=float)
     mu = fitted_mean(fit).mean(axis=0)
-    aux = {name: _aux_mean(fit, name) for name in family.aux}
-    if family.dpars:
-        dp = aux_draws(fit.idata, family, meta=fit.meta, dpar_X=design.dpar_X)
-        aux.update({d: dp[d].mean(axis=0) for d in family.dpars})
+    aux = {
+        k: np.mean(v, axis=0) if isinstance(v, np.ndarray) else v
+        for k, v in aux_draws(
+            fit.idata, family, column=False, meta=fit.meta, dpar_X=design.dpar_X
+        ).items()
+    }
     n = None
     if family.uses_trials:
         n = np.ones_like(y) if design.trials is None else np.asarray(design.trials, dtype=float)
-    return (y - family.expected(mu, aux, n)) / np.sqrt(family.variance(mu, aux, n))
+    mean, var = family.expected(mu, aux, n), family.variance(mu, aux, n)
+    return (y - np.reshape(mean, y.shape)) / np.sqrt(np.reshape(var, y.shape))
 
 
 def _cdf(fit, mu: np.ndarray, y: np.ndarray) -> np.ndarray:

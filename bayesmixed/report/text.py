@@ -52,7 +52,8 @@ def _sections(fit) -> list[tuple[str, pd.DataFrame]]:
         suffix = f"|{blk_factor})"
         sub = table.loc[names].rename(index=lambda n, s=suffix: n.replace(s, ")"))
         out.append((f"~{blk_factor} (Number of levels: {n_levels})", sub))
-    fixed = table[table["kind"] == "fixed"]
+    # an ordinal model's thresholds come first, as brms prints them (Intercept[1], ...)
+    fixed = pd.concat([table[table["kind"] == "threshold"], table[table["kind"] == "fixed"]])
     out.append(("Regression Coefficients:", fixed))
     aux = table[table["kind"] == "aux"]
     if len(aux):

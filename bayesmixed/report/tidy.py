@@ -101,9 +101,11 @@ def tidy_table(
         ran = _ran_par_names(meta)
         for name, row in table.iterrows():
             # zero-part coefficients (kind "zi" / "hu") are fixed effects, as broom.mixed's
-            # component "zi": term "zi_(Intercept)", "zi_x"
+            # component "zi": term "zi_(Intercept)", "zi_x"; so are ordinal thresholds (kind
+            # "threshold", term "Intercept[k]")
             zero = row["kind"] in ("zi", "hu")
-            effect = "fixed" if row["kind"] == "fixed" or zero else "ran_pars"
+            fixed = row["kind"] in ("fixed", "threshold") or zero
+            effect = "fixed" if fixed else "ran_pars"
             if effect not in wanted:
                 continue
             if zero:
@@ -111,6 +113,8 @@ def tidy_table(
                 group, term = np.nan, f"{dpar}_{_term(rest)}"
             elif effect == "ran_pars":
                 group, term = ran.get(name, ("Residual", name))
+            elif row["kind"] == "threshold":
+                group, term = np.nan, str(name)
             else:
                 group, term = np.nan, _term(name)
             parts.append({"effect": effect, "group": group, "level": np.nan, "term": term,

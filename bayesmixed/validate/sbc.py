@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from bayesmixed.errors import BayesmixedError, DataError, PriorError, SamplerError, SpecError
+from bayesmixed.families import get_family
 from bayesmixed.formula.terms import ModelSpec
 from bayesmixed.names import r_var
 from bayesmixed.validate.sbc_result import SBCResult
@@ -87,7 +88,6 @@ def make_template(
     ((6, 3), 3)
     """
     from bayesmixed.design.validate import used_columns
-    from bayesmixed.families import get_family
 
     for name, val in (("n_groups", n_groups), ("n_per_group", n_per_group), ("trials", trials)):
         if isinstance(val, bool) or not isinstance(val, int | np.integer) or val < 1:
@@ -111,7 +111,9 @@ def make_template(
             data[col] = rng.normal(size=n)
     y = np.arange(n) % 2
     kind = get_family(spec.family).response
-    if kind in ("positive", "unit"):  # placeholders inside the response's range
+    if kind == "ordinal":  # three ordered categories, every one present
+        y = pd.Categorical.from_codes(np.arange(n) % 3, categories=[1, 2, 3], ordered=True)
+    elif kind in ("positive", "unit"):  # placeholders inside the response's range
         y = 0.25 + 0.5 * y if kind == "unit" else 1.0 + y
     data[y_col] = y
     if other is not None:
@@ -126,6 +128,8 @@ def with_response(template: pd.DataFrame, spec: ModelSpec, y: np.ndarray) -> pd.
     if spec.response.kind == "cbind":
         n_trials = template[y_col].to_numpy() + template[other].to_numpy()
         data[other] = n_trials - y
+    if isinstance(template[y_col].dtype, pd.CategoricalDtype):  # ordinal codes: keep every category
+        y = pd.Categorical.from_codes(np.asarray(y).astype(np.int64), dtype=template[y_col].dtype)
     data[y_col] = y
     return data
 
