@@ -293,6 +293,30 @@ def test_large_counts_negative_binomial_with_auto_retry():
 # -- divergence triage -----------------------------------------------------------------------
 
 
+def one_factor_tree(post, diverging, rng, family: str, link: str, centered: bool, rule: str,
+                    ratio: float):
+    """A fake fit of ``y ~ x + (1 | g)``: the tree (posterior, sample stats with the given
+    divergences and random energies) and the meta the triage reads."""
+    import xarray as xr
+
+    stats_ = xr.Dataset(
+        {
+            "diverging": (("chain", "draw"), diverging),
+            "energy": (("chain", "draw"), rng.normal(0, 1, diverging.shape)),
+        }
+    )
+    block = {"factor": "g", "label": "g", "terms": ["Intercept"], "n_levels": post.sizes["g"],
+             "correlated": False, "centered": centered}
+    meta = {
+        "x_names": ["Intercept", "x"],
+        "family": family,
+        "link": link,
+        "blocks": [block],
+        "parameterization": {"g": {"centered": centered, "rule": rule, "ratio": ratio}},
+    }
+    return xr.DataTree.from_dict({"posterior": post, "sample_stats": stats_}), meta
+
+
 def synthetic_funnel(centered: bool):
     """A posterior whose divergent draws all sit where sd(Intercept|g) is smallest."""
     import xarray as xr
@@ -314,29 +338,8 @@ def synthetic_funnel(centered: bool):
         },
         coords={"coef": ["x"], "g": [f"g{j}" for j in range(J)], "g__term": ["Intercept"]},
     )
-    stats_ = xr.Dataset(
-        {
-            "diverging": (("chain", "draw"), log_sd < -1.6),
-            "energy": (("chain", "draw"), rng.normal(0, 1, (C, D))),
-        }
-    )
-    meta = {
-        "x_names": ["Intercept", "x"],
-        "family": "gaussian",
-        "link": "identity",
-        "blocks": [
-            {
-                "factor": "g",
-                "label": "g",
-                "terms": ["Intercept"],
-                "n_levels": J,
-                "correlated": False,
-                "centered": centered,
-            }
-        ],
-        "parameterization": {"g": {"centered": centered, "rule": "auto", "ratio": 1.0}},
-    }
-    return xr.DataTree.from_dict({"posterior": post, "sample_stats": stats_}), meta
+    diverging = log_sd < -1.6
+    return one_factor_tree(post, diverging, rng, "gaussian", "identity", centered, "auto", 1.0)
 
 
 def test_triage_names_the_funnel_sd_and_the_remedy():
@@ -382,29 +385,8 @@ def synthetic_dominant_level(centered: bool, tradeoff: bool = True):
         },
         coords={"coef": ["x"], "g": [f"g{j}" for j in range(J)], "g__term": ["Intercept"]},
     )
-    stats_ = xr.Dataset(
-        {
-            "diverging": (("chain", "draw"), intercept < -0.9),
-            "energy": (("chain", "draw"), rng.normal(0, 1, (C, D))),
-        }
-    )
-    meta = {
-        "x_names": ["Intercept", "x"],
-        "family": "bernoulli",
-        "link": "logit",
-        "blocks": [
-            {
-                "factor": "g",
-                "label": "g",
-                "terms": ["Intercept"],
-                "n_levels": J,
-                "correlated": False,
-                "centered": centered,
-            }
-        ],
-        "parameterization": {"g": {"centered": centered, "rule": "user", "ratio": 0.1}},
-    }
-    return xr.DataTree.from_dict({"posterior": post, "sample_stats": stats_}), meta
+    diverging = intercept < -0.9
+    return one_factor_tree(post, diverging, rng, "bernoulli", "logit", centered, "user", 0.1)
 
 
 def test_triage_names_the_factor_whose_dominant_level_trades_off_with_the_intercept():
