@@ -18,6 +18,7 @@ from bayesmixed.report.checks_linearity import (
     binned_by_predictor,
     continuous_predictors,
     curvature_test,
+    pearson_dispersion,
 )
 from tests.fixtures_report import fit_fixture
 
@@ -46,6 +47,8 @@ def simulate(seed: int, quad: float, n_groups: int = 20, n_per: int = 20, family
 def _glm_mle(X, y, family):
     """Maximum likelihood by IRLS (canonical link): the fitted mean per row."""
     b = np.zeros(X.shape[1])
+    m = np.mean(y)  # start at the intercept-only fit (X[:, 0] is the constant)
+    b[0] = np.log(m / (1 - m)) if family == "bernoulli" else np.log(m)
     for _ in range(50):
         eta = X @ b
         mu = 1 / (1 + np.exp(-eta)) if family == "bernoulli" else np.exp(eta)
@@ -68,8 +71,10 @@ def _flag_rates(quad, reps, family, seed):
         y = (rng.binomial(1, 1 / (1 + np.exp(-eta))) if family == "bernoulli"
              else rng.poisson(np.exp(eta / 2 + 1)))
         mu, var = _glm_mle(np.column_stack([np.ones(400), x1, x2]), y, family)
+        phi = 1.0 if family == "bernoulli" else pearson_dispersion(y, mu, var, 3)
         for k, x in enumerate((x1, x2)):
-            table = binned_by_predictor(x, y, mu, var, binary_se=family == "bernoulli")
+            table = binned_by_predictor(x, y, mu, var, binary_se=family == "bernoulli",
+                                        dispersion=phi)
             flags[r, k] = curvature_test(table, alpha=0.01, n_tests=2)["flagged"]
     return flags.any(axis=1).mean(), flags.mean(axis=0)
 

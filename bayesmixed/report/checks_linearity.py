@@ -54,6 +54,7 @@ __all__ = [
     "continuous_predictors",
     "curvature_test",
     "linearity_checks",
+    "pearson_dispersion",
     "suggested_formula",
 ]
 
@@ -176,6 +177,22 @@ def binned_by_predictor(
             }
         )
     return pd.DataFrame(rows)
+
+
+def pearson_dispersion(
+    y: np.ndarray, expected: np.ndarray, variance: np.ndarray, n_params: int
+) -> float:
+    """Pearson dispersion ratio ``sum_i (y_i - E_i)^2 / V_i / (N - n_params)``.
+
+    Examples
+    --------
+    >>> y = np.array([0.0, 2.0, 4.0])
+    >>> pearson_dispersion(y, np.full(3, 2.0), np.full(3, 2.0), 1)
+    2.0
+    """
+    y = np.asarray(y, dtype=float)
+    dof = max(y.size - n_params, 1)
+    return float(np.sum((y - expected) ** 2 / np.maximum(variance, 1e-300)) / dof)
 
 
 def curvature_test(table: pd.DataFrame, alpha: float = ALPHA, n_tests: int = 1) -> dict:
@@ -301,8 +318,7 @@ def linearity_checks(
     binary = family.uses_trials and (trials is None or np.all(np.asarray(trials) == 1))
     dispersion = 1.0
     if not binary:
-        dof = max(y.size - len(fit.meta["x_names"]), 1)
-        dispersion = float(np.sum((y - expected) ** 2 / np.maximum(var, 1e-300)) / dof)
+        dispersion = pearson_dispersion(y, expected, var, len(fit.meta["x_names"]))
     parts, rows = [], {}
     for v in predictors:
         table = binned_by_predictor(
