@@ -505,6 +505,19 @@ class Fit:
 
         return plots.plot_calibration(self)
 
+    def plot_linearity(self):
+        """Binned residuals against each continuous predictor with +-2 SE bands and the
+        curvature test (:mod:`bayesmixed.report.checks_linearity`).
+
+        Examples
+        --------
+        >>> fit.plot_linearity()
+        <Figure size ... with ... Axes>
+        """
+        from bayesmixed.report import plots
+
+        return plots.plot_linearity(self)
+
     def plot_residuals(self):
         """Randomized quantile residuals.
 

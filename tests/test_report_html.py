@@ -65,6 +65,7 @@ def test_html_has_every_section_in_order_and_embedded_images(written):
         "fig-ppc",
         "fig-calibration",
         "fig-residuals",
+        "fig-linearity",
         "fig-influence",
         "fig-trace",
         "fig-rank",
@@ -80,6 +81,8 @@ def test_html_has_every_section_in_order_and_embedded_images(written):
         "Average marginal effect",
         "PSIS-LOO",
         "VarCorr",
+        "Linearity on the link scale",
+        "Curvature test per predictor",
     ):
         assert phrase in text
 

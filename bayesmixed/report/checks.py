@@ -13,6 +13,10 @@
   replicated data (posterior predictive p-value), plus the Pearson dispersion ratio
   ``chi2 / (n - p)``.
 - Gaussian: observed and replicated values for a density overlay.
+- Linearity of each continuous predictor on the link scale (any family): binned residuals
+  against the predictor with +-2 SE bands and a weighted test of curvature, Bonferroni over
+  the predictors (:mod:`bayesmixed.report.checks_linearity`), with a warning and a suggested
+  formula (``poly(x, 2)``) for a flagged predictor.
 - VIF of the population-level design ``1 / (1 - R2_j)`` (diagonal of the inverse correlation
   matrix of the non-intercept columns), with a warning above 5.
 - Plain-language warnings for overdispersion, zero-inflation, VIF and influential clusters.
@@ -33,6 +37,7 @@ from bayesmixed.report.checks_binary import (
     classification_metrics,
     group_proportions,
 )
+from bayesmixed.report.checks_linearity import linearity_checks
 from bayesmixed.report.draws import internal, summary_row
 from bayesmixed.report.linpred import aux_draws
 from bayesmixed.report.native import obs_coords
@@ -204,7 +209,8 @@ def check(fit, seed=0, influence: bool = True) -> dict:
         pearson and quantile residuals and the fitted mean); ``vif``; family-specific tables
         (``binned_residuals``, ``calibration``, ``groups``, ``metrics`` for binary;
         ``rootogram``, ``counts`` for counts; ``categories`` for ordinal); ``influence``
-        (clusters) and ``warnings`` (list of plain-language strings).
+        (clusters); ``linearity`` (curvature test per continuous predictor) and
+        ``linearity_bins`` (binned residuals against each); ``warnings`` (list of plain-language strings).
 
     Examples
     --------
@@ -235,6 +241,8 @@ def check(fit, seed=0, influence: bool = True) -> dict:
             )
     if fit.design.blocks:
         out["groups"] = group_proportions(fit, ppc, mu=mu)
+    out["linearity_bins"], out["linearity"] = linearity_checks(fit, mu=mu)
+    warn += [a for a in out["linearity"]["advice"] if a]
     family = get_family(fam)
     if family.uses_trials:
         out["binned_residuals"] = binned_residuals(fit, mu=mu)

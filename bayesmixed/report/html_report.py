@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bayesmixed.report import plots
+from bayesmixed.report.checks_linearity import ALPHA
 from bayesmixed.report.render import CSS, SECTIONS, Document
 from bayesmixed.report.report_data import collect, loo_summary, to_jsonable
 
@@ -188,6 +189,21 @@ def _checks(doc: Document, fit, data: dict) -> None:
             lambda: plots.plot_residuals(fit, c),
             c.get("residuals"),
         )
+    lin = c.get("linearity")
+    if lin is not None and len(lin):
+        doc.figure(
+            "linearity",
+            "Linearity on the link scale: binned residuals against each continuous predictor",
+            lambda: plots.plot_linearity(fit, c),
+            {"tests": lin, "bins": c.get("linearity_bins")},
+        )
+        doc.text(
+            f"Curvature test per predictor (flagged when |z| exceeds the threshold: family-wise "
+            f"false-alarm rate {ALPHA:.0%} over the {len(lin)} predictor(s))."
+        )
+        doc.table(lin.drop(columns=["advice"]))
+    elif lin is not None and lin.attrs.get("skipped"):
+        doc.text(f"Linearity check: {lin.attrs['skipped']}.")
     for key, title in (
         ("metrics", "Classification (in-sample: accuracy, AUC, Brier score)"),
         ("rootogram", "Rootogram data"),

@@ -23,6 +23,7 @@ from bayesmixed.report.plots_checks import (
     _errorbars,
     plot_calibration,
     plot_influence,
+    plot_linearity,
     plot_ppc,
     plot_residuals,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "plot_forest",
     "plot_icc",
     "plot_influence",
+    "plot_linearity",
     "plot_ppc",
     "plot_rank",
     "plot_residuals",

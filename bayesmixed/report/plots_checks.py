@@ -1,5 +1,6 @@
 """Plots of the model checks: posterior predictive check by family, calibration and binned
-residuals, quantile residuals and influential clusters. Each returns the matplotlib figure."""
+residuals, binned residuals against each continuous predictor, quantile residuals and
+influential clusters. Each returns the matplotlib figure."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from bayesmixed.report.checks import (
     check,
     posterior_predictive,
 )
+from bayesmixed.report.checks_linearity import linearity_checks
 from bayesmixed.report.residuals import fitted_mean, influential_clusters, quantile_residuals
 
-__all__ = ["plot_calibration", "plot_influence", "plot_ppc", "plot_residuals"]
+__all__ = ["plot_calibration", "plot_influence", "plot_linearity", "plot_ppc", "plot_residuals"]
 
 BLUE, ORANGE, GREY, RED = "#1f77b4", "#ff7f0e", "#7f7f7f", "#d62728"
 
@@ -171,6 +173,48 @@ def plot_calibration(fit, checks: dict | None = None) -> Figure:
         ax2.set_ylabel("observed - predicted")
         ax2.set_title("Binned residuals")
         ax2.legend(fontsize=8)
+    return fig
+
+
+def plot_linearity(fit, checks: dict | None = None, max_panels: int = 6) -> Figure:
+    """Binned residuals (observed - predicted mean) against each continuous predictor with the
+    +-2 SE band, one panel per predictor; the title gives the curvature z and the flag.
+
+    Examples
+    --------
+    >>> fig = plot_linearity(fit)
+    >>> type(fig).__name__, [ax.get_xlabel() for ax in fig.axes]
+    ('Figure', ['Days'])
+    """
+    if checks is not None and "linearity" in checks:
+        bins, tests = checks["linearity_bins"], checks["linearity"]
+    else:
+        bins, tests = linearity_checks(fit)
+    names = list(tests.index)[:max_panels]
+    ncol = min(3, max(len(names), 1))
+    nrow = max(1, -(-len(names) // ncol))
+    fig = Figure(figsize=(4.2 * ncol, 3.4 * nrow), layout="constrained")
+    if not names:
+        ax = fig.add_subplot()
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, tests.attrs.get("skipped", "no continuous predictor"), ha="center")
+        return fig
+    for k, v in enumerate(names):
+        ax = fig.add_subplot(nrow, ncol, k + 1)
+        b = bins[bins["predictor"] == v].sort_values("x")
+        x, se = b["x"].to_numpy(), b["se"].to_numpy()
+        ax.fill_between(x, -2 * se, 2 * se, color=GREY, alpha=0.25, label="+-2 SE")
+        ax.scatter(x, b["residual"], s=14, c=np.where(b["inside"], "black", RED).tolist(),
+                   label="bin residual")
+        ax.axhline(0, color=GREY, lw=1)
+        t = tests.loc[v]
+        flag = "  CURVED" if t["flagged"] else ""
+        ax.set_title(f"{v}: curvature z = {t['z']:.2f}{flag}", fontsize=9,
+                     color=RED if t["flagged"] else "black")
+        ax.set_xlabel(v)
+        ax.set_ylabel("observed - predicted")
+        if k == 0:
+            ax.legend(fontsize=7)
     return fig
 
 
