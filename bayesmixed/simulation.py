@@ -226,13 +226,10 @@ def _resolve_truth(design, truth: Mapping[str, Any] | None) -> dict[str, float]:
     return params
 
 
-def _ar_times(ar, data: pd.DataFrame, group_cols: list[str]) -> np.ndarray:
+def _ar_times(ar, data: pd.DataFrame) -> np.ndarray:
     """1, 2, ... within each level of the ``ar()`` term's group column (or over all rows)."""
     if ar.gr is None:
         return np.arange(1, len(data) + 1)
-    if ar.gr not in group_cols:
-        raise SpecError(f"{ar}: the group column {ar.gr!r} must be a grouping factor of the model "
-                        "so that simulate() can lay out the series")
     return data.groupby(ar.gr, sort=False).cumcount().to_numpy() + 1
 
 
@@ -354,13 +351,15 @@ def simulate(
         for c in g.factor_columns:
             if c not in group_cols:
                 group_cols.append(c)
+    if spec.ar is not None and spec.ar.gr and spec.ar.gr not in group_cols:
+        group_cols.append(spec.ar.gr)  # the series of an ar() term without a random effect
     counts = _level_counts(group_cols, n_groups if group_cols else {})
     data = _layout(group_cols, counts, n_per_group, n_groups)
     n = len(data)
 
     reserved = {y_col, other, *group_cols}
     if spec.ar is not None:  # time: the measurement index within each series
-        data[spec.ar.time] = _ar_times(spec.ar, data, group_cols)
+        data[spec.ar.time] = _ar_times(spec.ar, data)
         reserved.add(spec.ar.time)
     offset_cols: list[str] = []
     if spec.offset:
