@@ -385,3 +385,8 @@ def ar_label(k: int = 1) -> str:
     'ar[1]'
     """
     return f"ar[{k}]"
+
+
+#: model variable of the innovation sd ``sigma * sqrt(1 - ar[1]^2)`` of an ``ar()`` term: what
+#: the sampler draws (and the ``sigma`` prior applies to); ``sigma`` is derived from it
+AR_INNOVATION_SD = "sigma_innovation"

@@ -140,7 +140,8 @@ def test_log_likelihood_equals_multivariate_normal_with_ar1_covariance(phi):
     # PyTensor: the observed variable of the model, at the same parameter values
     x_mean = built.x_means[list(d.x_names).index("x")]
     point = {"Intercept_c": b0 + b1 * x_mean, "b": np.array([b1]),
-             "sigma_log__": np.log(sigma), "ar[1]_interval__": np.log((1 + phi) / (1 - phi))}
+             "sigma_innovation_log__": np.log(sigma * np.sqrt(1 - phi**2)),
+             "ar[1]_interval__": np.log((1 + phi) / (1 - phi))}
     logp = built.model.compile_fn(built.model.logp(vars=[built.model["y"]], sum=True),
                                   inputs=built.model.value_vars)
     np.testing.assert_allclose(logp(point), ref, rtol=1e-10)

@@ -23,7 +23,8 @@ coefficient ``x``         Normal(0, 2.5 s_y / sd(x))
 ``shape`` (gamma)         Gamma(alpha=2, beta=0.1 / k), k = mean(y)^2 / var(y) (in [0.1, 100])
 ``phi`` (beta)            Gamma(alpha=2, beta=0.1 / k), k = mean(y)(1 - mean(y)) / var(y) - 1
 ``sigma`` (lognormal)     Exponential(lam=1 / sd(log y))
-``ar[1]`` (``ar()`` term)  Uniform(lower=-1, upper=1) on the lag-1 residual correlation (as brms)
+``ar[1]`` (``ar()``)      Uniform(lower=-1, upper=1) on the lag-1 residual correlation (as brms)
+``sigma`` (``ar()``)      as gaussian, on the innovation sd sigma * sqrt(1 - ar[1]^2) (brms)
 ========================  =================================================================
 
 ``sd(x)`` of a column that does not vary is replaced by 1.

@@ -1,9 +1,11 @@
 """Gaussian response with AR(1) residuals within series: the family of ``ar(time, gr)``.
 
 Chosen by the design for ``family="gaussian"`` with an ``ar()`` term (never named by users).
-Parameterized as nlme's ``corAR1``: ``sigma`` is the marginal residual sd and ``ar[1]``
-(``phi``) the correlation of consecutive residuals of a series; two observations ``d`` time
-steps apart correlate ``phi^d``. Given the random effects, the residuals ``e = y - mu`` of a
+Reported as nlme's ``corAR1``: ``sigma`` is the marginal residual sd and ``ar[1]`` (``phi``)
+the correlation of consecutive residuals of a series; two observations ``d`` time steps apart
+correlate ``phi^d``. The sampler draws ``phi`` (prior ``Uniform(-1, 1)``) and the innovation
+sd ``sigma * sqrt(1 - phi^2)`` (``sigma_innovation``, which the ``sigma`` prior applies to,
+as in brms); ``sigma`` is derived. Given the random effects, the residuals ``e = y - mu`` of a
 series follow the sequential (conditional) factorization
 
 * first observation: ``y ~ N(mu, sigma)``;
@@ -25,7 +27,7 @@ import numpy as np
 from bayesmixed.families.base import AuxParam, Family
 from bayesmixed.families.gaussian import _response_scale, _sigma_prior
 from bayesmixed.families.links import LINKS
-from bayesmixed.names import ar_label
+from bayesmixed.names import AR_INNOVATION_SD, ar_label
 
 __all__ = ["AR", "GAUSSIAN_AR1", "decode_links", "link_codes"]
 
@@ -186,6 +188,27 @@ def _observed(eta, link, aux, y, trials=None):
     )
 
 
+def _build_aux(priors, design) -> dict:
+    """``ar[1]`` and the innovation sd from their priors; ``sigma`` (marginal) derived.
+
+    Sampling the innovation sd ``sigma * sqrt(1 - phi^2)`` rather than ``sigma`` removes the
+    ridge along which ``phi -> 1`` and ``sigma`` grows (a series' level then drifts like a
+    random intercept): with ``sigma`` sampled, the BodyWeight model mixed poorly (R-hat 1.04).
+    The ``sigma`` prior therefore applies to the innovation sd, as brms's ``sigma`` of an
+    ``ar()`` term does.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    def prior_rv(name, prior):
+        return getattr(pm, prior.dist)(name, **{k: float(v) for k, v in prior.params.items()})
+
+    phi = prior_rv(AR, priors[AR])
+    innovation = prior_rv(AR_INNOVATION_SD, priors["sigma"])
+    sigma = pm.Deterministic("sigma", innovation / pt.sqrt(1.0 - phi**2))
+    return {AR: phi, "sigma": sigma}
+
+
 def _ar_prior(design):
     from bayesmixed.formula.priors import Prior
 
@@ -210,4 +233,5 @@ GAUSSIAN_AR1 = Family(
     latent_variance=_latent_variance,
     response_scale=_response_scale,
     latent_scale=False,
+    build_aux=_build_aux,
 )
