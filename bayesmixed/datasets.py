@@ -33,6 +33,9 @@ class DatasetInfo:
     #: integer columns made ordered categoricals over their sorted values (ordinal responses)
     ordered: tuple[str, ...] = ()
     columns: tuple[tuple[str, tuple], ...] = ()  # a small data set written out here
+    #: (new column, group column, time column): the measurement index 1, 2, ... of each row
+    #: within its group, in time order (the ``time`` of an ``ar()`` term)
+    index_within: tuple[str, str, str] | None = None
 
     @property
     def provenance(self) -> str:
@@ -150,6 +153,16 @@ DATASETS: dict[str, DatasetInfo] = {
         description="Normalized exam scores of 4059 students in 65 inner-London schools, with "
         "standardized London reading test (standLRT).",
     ),
+    "bodyweight": DatasetInfo(
+        "nlme",
+        "BodyWeight",
+        ("Rat", "Diet"),
+        description="Body weights (g) of 16 rats on 3 diets, measured 11 times over 64 days (days "
+        "1, 8, ..., 64, with an extra weighing on day 44); ``t`` is the measurement index 1-11 "
+        "within rat, the time of nlme's corAR1(form = ~ t | Rat) and of ar(t, Rat) (Crowder & "
+        "Hand 1990; Pinheiro & Bates 2000).",
+        index_within=("t", "Rat", "Time"),
+    ),
     "eight_schools": DatasetInfo(
         "Rubin (1981), J. Educ. Stat. 6:377-401; posteriordb",
         "eight_schools",
@@ -202,6 +215,9 @@ def load(name: str) -> pd.DataFrame:
             df[col].dtype, pd.StringDtype | pd.CategoricalDtype
         ):
             df[col] = df[col].astype(str)
+    if info.index_within is not None:
+        new, group, time = info.index_within
+        df[new] = df.groupby(group)[time].rank(method="first").astype("int64")
     for col in info.ordered:
         df[col] = pd.Categorical(df[col], categories=sorted(df[col].unique()), ordered=True)
     df.attrs["provenance"] = info.provenance

@@ -28,6 +28,7 @@ __all__ = [
     "PriorKey",
     "W_data",
     "Z_data",
+    "ar_label",
     "block_label",
     "component_var",
     "cor_label",
@@ -374,3 +375,18 @@ def dpar_intercept_c_var(dpar: str) -> str:
     'hu_Intercept_c'
     """
     return f"{dpar}_Intercept_c"
+
+
+def ar_label(k: int = 1) -> str:
+    """The lag-``k`` autocorrelation of an ``ar()`` term: model variable, prior key and summary
+    row (brms's name).
+
+    >>> ar_label(1)
+    'ar[1]'
+    """
+    return f"ar[{k}]"
+
+
+#: model variable of the innovation sd ``sigma * sqrt(1 - ar[1]^2)`` of an ``ar()`` term: what
+#: the sampler draws (and the ``sigma`` prior applies to); ``sigma`` is derived from it
+AR_INNOVATION_SD = "sigma_innovation"

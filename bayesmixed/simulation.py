@@ -29,7 +29,7 @@ from bayesmixed.errors import SpecError
 from bayesmixed.families import AUX_NAMES, Family, get_family, resolve_link
 from bayesmixed.families.ordinal import threshold_names, thresholds_in, truth_categories
 from bayesmixed.formula.terms import ModelSpec
-from bayesmixed.names import cor_label, dpar_label, parse_prior_key, sd_label
+from bayesmixed.names import ar_label, cor_label, dpar_label, parse_prior_key, sd_label
 from bayesmixed.report.linpred import inverse_link
 
 __all__ = ["default_truth", "simulate"]
@@ -217,13 +217,20 @@ def _resolve_truth(design, truth: Mapping[str, Any] | None) -> dict[str, float]:
             raise SpecError(f"truth value of {p!r} must be >= 0, got {v}")
         if p in AUX_NAMES and v <= 0:
             raise SpecError(f"truth value of {p!r} must be positive, got {v}")
-        if kind == "cor" and not -1 < v < 1:
+        if (kind == "cor" or p == ar_label(1)) and not -1 < v < 1:
             raise SpecError(f"truth value of {p!r} must lie strictly between -1 and 1, got {v}")
     if design.categories:
         th = [params[n] for n in threshold_names(len(design.categories))]
         if np.any(np.diff(th) <= 0):
             raise SpecError(f"the thresholds Intercept[1], ... must increase, got {th}")
     return params
+
+
+def _ar_times(ar, data: pd.DataFrame) -> np.ndarray:
+    """1, 2, ... within each level of the ``ar()`` term's group column (or over all rows)."""
+    if ar.gr is None:
+        return np.arange(1, len(data) + 1)
+    return data.groupby(ar.gr, sort=False).cumcount().to_numpy() + 1
 
 
 def _block_effects(block, params: Mapping[str, float], rng: np.random.Generator) -> np.ndarray:
@@ -344,11 +351,16 @@ def simulate(
         for c in g.factor_columns:
             if c not in group_cols:
                 group_cols.append(c)
+    if spec.ar is not None and spec.ar.gr and spec.ar.gr not in group_cols:
+        group_cols.append(spec.ar.gr)  # the series of an ar() term without a random effect
     counts = _level_counts(group_cols, n_groups if group_cols else {})
     data = _layout(group_cols, counts, n_per_group, n_groups)
     n = len(data)
 
     reserved = {y_col, other, *group_cols}
+    if spec.ar is not None:  # time: the measurement index within each series
+        data[spec.ar.time] = _ar_times(spec.ar, data)
+        reserved.add(spec.ar.time)
     offset_cols: list[str] = []
     if spec.offset:
         offset_cols = sorted(names_in(spec.offset, []))
@@ -375,6 +387,8 @@ def simulate(
         n_trials = np.ones(n, dtype=np.int64)
 
     design = build_design(spec, data)
+    if spec.ar is not None:  # gaussian_ar1: the draws follow the series of the time column
+        fam, n_trials = design.family, design.trials
     params = _resolve_truth(design, truth)
     eta = design.X @ np.array([params[x] for x in design.x_names])
     if design.offset is not None:

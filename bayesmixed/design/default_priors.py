@@ -23,6 +23,8 @@ coefficient ``x``         Normal(0, 2.5 s_y / sd(x))
 ``shape`` (gamma)         Gamma(alpha=2, beta=0.1 / k), k = mean(y)^2 / var(y) (in [0.1, 100])
 ``phi`` (beta)            Gamma(alpha=2, beta=0.1 / k), k = mean(y)(1 - mean(y)) / var(y) - 1
 ``sigma`` (lognormal)     Exponential(lam=1 / sd(log y))
+``ar[1]`` (``ar()``)      Uniform(lower=-1, upper=1) on the lag-1 residual correlation (as brms)
+``sigma`` (``ar()``)      as gaussian, on the innovation sd sigma * sqrt(1 - ar[1]^2) (brms)
 ========================  =================================================================
 
 ``sd(x)`` of a column that does not vary is replaced by 1.
@@ -40,6 +42,7 @@ from bayesmixed.errors import PriorError
 from bayesmixed.families import AUX_NAMES
 from bayesmixed.formula.priors import Prior, as_prior
 from bayesmixed.names import (
+    ar_label,
     cor_prior_key,
     dpar_b_var,
     dpar_label,
@@ -160,7 +163,7 @@ def param_classes(key: str, design: Design) -> list[str]:
         return [key, sd_factor_key(parsed.factor), "sd"]
     if parsed is not None and parsed.kind == "cor":
         return [key, "cor"]
-    if key == "Intercept" or key in AUX_NAMES:
+    if key == "Intercept" or key in AUX_NAMES or key == ar_label(1):
         return [key]
     for dpar in design.family.dpars if design is not None else ():
         if key == dpar_label(dpar, "Intercept"):
@@ -170,7 +173,10 @@ def param_classes(key: str, design: Design) -> list[str]:
     return [key, "b"]
 
 
-_SUPPORT = {"sd": "positive", "cor": "correlation", **{a: "positive" for a in AUX_NAMES}}
+_SUPPORT = {
+    "sd": "positive", "cor": "correlation", **{a: "positive" for a in AUX_NAMES},
+    ar_label(1): "interval",
+}
 
 
 def resolve_priors(design: Design, overrides: Mapping[str, Any] | None = None) -> dict[str, Prior]:
@@ -229,6 +235,8 @@ def resolve_priors(design: Design, overrides: Mapping[str, Any] | None = None) -
                 raise PriorError(
                     f"prior {p} for {key!r} has {p.support} support; {key!r} needs a {need} prior"
                 )
+            if key == ar_label(1) and not -1 <= p.params["lower"] < p.params["upper"] <= 1:
+                raise PriorError(f"prior {p} for {key!r} must lie within (-1, 1)")
             priors[key] = p
             break
     return priors

@@ -16,6 +16,7 @@ import formulae as fm
 import numpy as np
 import pandas as pd
 
+from bayesmixed.design.autocor import ar_family, series_codes
 from bayesmixed.design.centering import NAMESPACE as CENTERING
 from bayesmixed.design.evaluate import evaluate
 from bayesmixed.design.frames import as_pandas
@@ -247,6 +248,7 @@ def build_design(
     family = get_family(spec.family)
     if spec.response.kind == "se" and family.name == "gaussian":
         family = get_family("gaussian_se")  # y | se(s): known standard errors, no sigma
+    family = ar_family(spec, family)  # ar(time, gr): gaussian_ar1
     link = resolve_link(family, spec.link)
     used = check_columns(spec, data)
     data, n_dropped = clean_rows(data, used, dropna)
@@ -299,13 +301,14 @@ def build_design(
             )
         )
     _check_duplicate_terms(blocks)
+    trials = resp.trials if spec.ar is None else series_codes(spec.ar, data)
     dpar_X, dpar_names, dpar_matrices = _dpar_matrices(spec, family, data)
     return Design(
         spec=spec,
         family=family,
         link=link,
         y=resp.y,
-        trials=resp.trials,
+        trials=trials,
         offset=offset,
         X=X,
         x_names=x_names,

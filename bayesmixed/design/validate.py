@@ -65,6 +65,8 @@ def used_columns(spec: ModelSpec, columns: pd.Index) -> dict[str, str]:
     for name, rhs in spec.dpars:
         for n in sorted(_formula_vars(rhs)):
             used.setdefault(n, f"{name} formula '~ {rhs}'")
+    for c in spec.ar.columns if spec.ar is not None else ():
+        used.setdefault(c, f"term {spec.ar}")
     return used
 
 

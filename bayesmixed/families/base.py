@@ -183,6 +183,11 @@ class Family:
         Numpy transformation of the response onto the scale of the linear predictor under the
         identity link (lognormal: ``log``), used for default-prior locations and starting
         values; ``None`` when the response is modelled on its own scale.
+    build_aux
+        ``(priors, design) -> {name: PyMC variable}`` creating the auxiliary parameters in the
+        current model when they are not independent draws from their priors (``gaussian_ar1``
+        samples the innovation sd and derives ``sigma``); ``None``: one variable per
+        :class:`AuxParam` from its prior.
 
     Examples
     --------
@@ -217,6 +222,7 @@ class Family:
     dpars: tuple[str, ...] = ()
     response_mean: Callable | None = None
     transform: Callable[[np.ndarray], np.ndarray] | None = None
+    build_aux: Callable | None = None
 
     @property
     def default_link(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bayesmixed.errors import FamilyError
+from bayesmixed.families.autocor import GAUSSIAN_AR1
 from bayesmixed.families.base import Family
 from bayesmixed.families.beta import BETA
 from bayesmixed.families.binomial import BERNOULLI, BINOMIAL
@@ -27,8 +28,9 @@ FAMILIES: dict[str, Family] = {
 DPAR_NAMES: frozenset[str] = frozenset(d for f in FAMILIES.values() for d in f.dpars)
 
 #: Families the design chooses from the response, never named by users: ``y | se(s)`` with
-#: family gaussian is fitted as ``gaussian_se`` (a known standard error per row, no sigma).
-DERIVED: dict[str, Family] = {GAUSSIAN_SE.name: GAUSSIAN_SE}
+#: family gaussian is fitted as ``gaussian_se`` (a known standard error per row, no sigma), and
+#: with an ``ar()`` term as ``gaussian_ar1`` (AR(1) residuals within series).
+DERIVED: dict[str, Family] = {GAUSSIAN_SE.name: GAUSSIAN_SE, GAUSSIAN_AR1.name: GAUSSIAN_AR1}
 
 #: Every auxiliary parameter name of any family.
 AUX_NAMES: frozenset[str] = frozenset(

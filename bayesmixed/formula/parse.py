@@ -19,7 +19,8 @@ import re
 import formulae as fm
 
 from bayesmixed.errors import FormulaError
-from bayesmixed.formula.terms import GroupTerm, ModelSpec, Response
+from bayesmixed.formula.ar_term import ar_from_args
+from bayesmixed.formula.terms import ARTerm, GroupTerm, ModelSpec, Response
 
 __all__ = ["bf", "expand_factor", "parse_dpar", "parse_formula", "split_top_level"]
 
@@ -204,7 +205,8 @@ def parse_formula(
         For example ``"y ~ x + treatment + (1 + x | school)"``. Supported: numeric and
         categorical predictors, interactions, ``I()`` and function transforms, ``0 +``/``- 1``,
         ``(1 | g)``, ``(x | g)``, ``(x || g)``, ``(1 | a/b)``, ``(1 | a:b)``, crossed blocks,
-        ``cbind(s, f)`` and ``s | trials(n)`` responses, ``offset(expr)``.
+        ``cbind(s, f)`` and ``s | trials(n)`` responses, ``offset(expr)``, autocorrelated
+        residuals ``ar(time = t, gr = g)`` (:mod:`bayesmixed.formula.ar_term`).
     family, link
         Stored in the spec; checked later against the data.
 
@@ -235,6 +237,7 @@ def parse_formula(
     fixed: list[str] = []
     groups: list[GroupTerm] = []
     offsets: list[str] = []
+    ar: list[ARTerm] = []
     pieces = split_top_level(rhs, "+-")
     if len(pieces) > 1 and pieces[0] == ("", ""):  # a leading sign, as in '~ -1 + x'
         pieces = pieces[1:]
@@ -252,6 +255,12 @@ def parse_formula(
             if sign == "-":
                 raise FormulaError(f"cannot subtract an offset: -{piece}")
             offsets.append(call[1])
+            continue
+        call = _outer_call(piece, ("ar",))
+        if call is not None:
+            if sign == "-" or ar:
+                raise FormulaError(f"ar() may appear once, added: {formula!r}")
+            ar.append(ar_from_args([a for _, a in split_top_level(call[1], ",")], piece))
             continue
         if "|" in piece:
             raise FormulaError(f"a random-effects block must be in parentheses: {piece!r}")
@@ -272,6 +281,7 @@ def parse_formula(
         family=family,
         link=link,
         offset=offset,
+        ar=ar[0] if ar else None,
     )
 
 
@@ -320,6 +330,8 @@ def parse_dpar(name: str, formula: str) -> str:
         )
     if spec.offset:
         raise FormulaError(f"offsets in the {name} formula are not supported: offset({spec.offset})")
+    if spec.ar:
+        raise FormulaError(f"{spec.ar} in the {name} formula is not supported")
     return spec.fixed
 
 

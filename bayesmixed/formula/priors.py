@@ -41,6 +41,7 @@ DISTRIBUTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "InverseGamma": (("alpha", "beta"), "positive"),
     "LogNormal": (("mu", "sigma"), "positive"),
     "LKJ": (("eta",), "correlation"),
+    "Uniform": (("lower", "upper"), "interval"),
 }
 _LOWER = {k.lower(): k for k in DISTRIBUTIONS}
 _LOWER.update(
@@ -105,12 +106,14 @@ class Prior:
                 raise PriorError(f"{self.dist} parameter {key}={val!r} is not a number") from None
             if not np.isfinite(v):
                 raise PriorError(f"{self.dist} parameter {key}={val!r} must be finite")
-            if key not in ("mu",) and not v > 0:
+            if key not in ("mu", "lower", "upper") and not v > 0:
                 raise PriorError(f"{self.dist} parameter {key}={val!r} must be positive")
+        if self.dist == "Uniform" and not float(self.params["lower"]) < float(self.params["upper"]):
+            raise PriorError(f"Uniform prior needs lower < upper, got {self.params}")
 
     @property
     def support(self) -> str:
-        """``"real"``, ``"positive"`` or ``"correlation"``."""
+        """``"real"``, ``"positive"``, ``"correlation"`` or ``"interval"`` (``Uniform``)."""
         return DISTRIBUTIONS[self.dist][1]
 
     def __str__(self) -> str:

@@ -12,7 +12,7 @@ from typing import Literal
 
 from bayesmixed.formula.priors import Prior
 
-__all__ = ["GroupTerm", "ModelSpec", "Response"]
+__all__ = ["ARTerm", "GroupTerm", "ModelSpec", "Response"]
 
 Centering = bool | Literal["auto", "partial"]
 
@@ -91,6 +91,41 @@ class GroupTerm:
 
 
 @dataclass(frozen=True)
+class ARTerm:
+    """Autocorrelated residuals, ``ar(time = t, gr = g, p = 1)`` as brms writes it.
+
+    Parameters
+    ----------
+    time
+        Column of integer time points; a gap of ``d`` between consecutive observations of a
+        series gives correlation ``phi^d`` (as nlme's ``corAR1`` with an integer covariate).
+    gr
+        Column whose levels are the series (``None``: the whole data are one series).
+    p
+        Order of the process (only 1 is supported).
+
+    Examples
+    --------
+    >>> str(ARTerm("t", "Rat"))
+    'ar(time = t, gr = Rat)'
+    """
+
+    time: str
+    gr: str | None = None
+    p: int = 1
+
+    def __str__(self) -> str:
+        gr = f", gr = {self.gr}" if self.gr else ""
+        order = f", p = {self.p}" if self.p != 1 else ""
+        return f"ar(time = {self.time}{gr}{order})"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The data columns the term reads."""
+        return (self.time,) + ((self.gr,) if self.gr else ())
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """A complete multilevel model specification.
 
@@ -116,6 +151,8 @@ class ModelSpec:
         Formulas of distributional parameters as ``((name, rhs), ...)``, e.g.
         ``(("zi", "1 + x"),)`` (population-level terms only, logit link); a family's dpar
         missing here is intercept-only (:func:`bayesmixed.formula.parse.bf`).
+    ar
+        Autocorrelated residuals within series (:class:`ARTerm`), or ``None``.
 
     Examples
     --------
@@ -135,6 +172,7 @@ class ModelSpec:
     priors: dict[str, Prior] = field(default_factory=dict, compare=False, hash=False)
     centered: dict[str, Centering] = field(default_factory=dict, compare=False, hash=False)
     dpars: tuple[tuple[str, str], ...] = ()
+    ar: ARTerm | None = None
 
     def dpar_formula(self, name: str) -> str:
         """Right-hand side of distributional parameter ``name`` (``"1"`` when not given)."""
@@ -147,6 +185,8 @@ class ModelSpec:
         if self.offset:
             rhs.append(f"offset({self.offset})")
         rhs.extend(str(g) for g in self.groups)
+        if self.ar is not None:
+            rhs.append(str(self.ar))
         return f"{self.response} ~ {' + '.join(rhs)}"
 
     @property

@@ -9,6 +9,7 @@ per grouping factor::
     fixed: age + I(age**2) + urban     # formulae syntax; default "1"
     offset: log(exposure)              # optional
     zi: ~ x                            # zero-inflation formula (hu: for hurdle families)
+    ar: {time: t, gr: subject}         # AR(1) residuals within series (formula: ar(t, subject))
     groups:
       - factor: district               # a column, a:b (interaction) or a/b (nested)
         intercept: true                # default true
@@ -31,7 +32,8 @@ from typing import Any
 
 import yaml
 
-from bayesmixed.errors import SpecError
+from bayesmixed.errors import FormulaError, SpecError
+from bayesmixed.formula.ar_term import ar_from_dict
 from bayesmixed.formula.parse import expand_factor, parse_dpar, parse_formula, split_top_level
 from bayesmixed.formula.priors import as_prior
 from bayesmixed.formula.terms import GroupTerm, ModelSpec, Response
@@ -39,7 +41,8 @@ from bayesmixed.formula.terms import GroupTerm, ModelSpec, Response
 __all__ = ["load_spec", "spec_from_dict", "spec_to_dict"]
 
 _MODEL_KEYS = {
-    "response", "family", "link", "fixed", "offset", "groups", "priors", "formula", "zi", "hu"
+    "response", "family", "link", "fixed", "offset", "groups", "priors", "formula", "zi", "hu",
+    "ar",
 }
 _META_KEYS = {
     "name",
@@ -154,10 +157,21 @@ def spec_from_dict(d: Mapping[str, Any]) -> ModelSpec:
     if not isinstance(priors, Mapping):
         raise SpecError(f"priors must be a mapping of name -> prior, got {priors!r}")
     dpars = tuple((k, parse_dpar(k, str(d[k]))) for k in ("zi", "hu") if d.get(k) is not None)
+    changes: dict[str, Any] = {}
+    if d.get("ar") is not None:
+        if spec.ar is not None:
+            raise SpecError("give ar() either in the formula or as the 'ar' entry, not both")
+        if not isinstance(d["ar"], Mapping):
+            raise SpecError(f"ar must be a mapping like {{time: t, gr: g}}, got {d['ar']!r}")
+        try:
+            changes["ar"] = ar_from_dict(dict(d["ar"]), "the 'ar' entry")
+        except FormulaError as exc:
+            raise SpecError(str(exc)) from None
     return spec.with_options(
         priors={str(k): as_prior(v, str(k)) for k, v in priors.items()},
         centered=centered,
         dpars=dpars,
+        **changes,
     )
 
 
@@ -204,6 +218,9 @@ def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
     out["groups"] = groups
     for k, rhs in spec.dpars:
         out[k] = f"~ {rhs}"
+    if spec.ar is not None:
+        out["ar"] = {"time": spec.ar.time, **({"gr": spec.ar.gr} if spec.ar.gr else {}),
+                     "p": spec.ar.p}
     if spec.priors:
         out["priors"] = {k: p.to_dict() for k, p in spec.priors.items()}
     return out

@@ -43,7 +43,7 @@ def add_likelihood(design: Design, eta, priors: dict[str, Prior], y, trials=None
     (['y'], ['sigma'])
     """
     fam = design.family
-    aux = {
+    aux = fam.build_aux(priors, design) if fam.build_aux is not None else {
         a.name: a.build(a.name, priors[a.name], design) if a.vector
         else prior_rv(a.name, priors[a.name])
         for a in fam.aux_params

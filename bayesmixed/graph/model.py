@@ -110,6 +110,7 @@ class BuiltModel:
             "x_means": [float(v) for v in self.x_means],
             "reference_levels": d.reference_levels,
             "response_note": d.response_note,
+            **({"ar": str(d.spec.ar)} if d.spec.ar is not None else {}),
             **({"categories": list(d.categories)} if d.categories else {}),
             "blocks": [
                 {

@@ -171,6 +171,8 @@ def sample_response(
     n = None
     if family.response == "binomial":
         n = (np.ones(mu.shape[1]) if trials is None else trials).astype(np.int64)[None, :]
+    elif meta.get("ar"):  # an ar() term: the draws follow the series links in ``trials``
+        n = trials
     return family.draw(rng, mu, aux, n).astype(float)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from bayesmixed.design.autocor import series_codes
 from bayesmixed.design.evaluate import evaluate
 from bayesmixed.design.frames import as_pandas
 from bayesmixed.design.levels import column_texts, match_levels
@@ -182,6 +183,14 @@ def prediction_inputs(fit, newdata: pd.DataFrame | None = None) -> PredictionInp
             trials = None
         if trials is None:
             trials = np.ones(len(newdata))
+    if spec.ar is not None:  # the series of the new rows, by their own time and group columns
+        missing = [c for c in spec.ar.columns if c not in newdata.columns]
+        if missing:
+            raise PredictionError(f"new data need column {missing[0]!r} of {spec.ar}")
+        try:
+            trials = series_codes(spec.ar, newdata)
+        except DataError as exc:
+            raise PredictionError(f"new data: {exc}") from None
     dpar_X = {
         k: _evaluate_matrix(m, newdata, f"the {k} columns").reshape(len(newdata), -1)
         for k, m in design.dpar_matrices.items()

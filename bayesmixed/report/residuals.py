@@ -103,6 +103,8 @@ def _cdf(fit, mu: np.ndarray, y: np.ndarray) -> np.ndarray:
     if family.uses_trials:
         n = np.ones_like(y) if design.trials is None else np.asarray(design.trials, dtype=float)
         n = n[None, :]
+    elif fit.meta.get("ar"):  # conditional on the previous row of the series: independent PITs
+        n = design.trials
     return family.cdf(y[None, :], mu, aux_draws(fit.idata, family, meta=fit.meta, dpar_X=fit.design.dpar_X), n)
 
 

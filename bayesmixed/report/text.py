@@ -112,6 +112,9 @@ def format_fit(fit) -> str:
         lines += ["", f"Reference levels: {refs}"]
     if meta.get("response_note"):
         lines.append(f"Response: {meta['response_note']}")
+    if meta.get("ar"):
+        lines.append(f"Residuals: {meta['ar']}, AR(1) within series (sigma: marginal residual "
+                     "sd; ar[1]: lag-1 correlation; LOO conditional on the previous row)")
     diag = fit.diagnostics()
     lines += ["", str(diag)]
     return "\n".join(lines)
