@@ -93,3 +93,34 @@ def test_prior_draws_have_the_nested_covariance(pastes):
     assert abs(np.diag(cov).mean() - 0.89) < 0.02
     assert abs(cov[same].mean() - 0.64) < 0.02
     assert abs(cov[~same & ~np.eye(len(level_map), dtype=bool)].mean()) < 0.01
+
+
+@pytest.mark.slow
+def test_reuse_of_a_compiled_collapsed_model_swaps_the_nesting(pastes):
+    """A refit on data of the same structure but other casks in each batch reuses the compiled
+    model (``reuse_compiled``) and gives the draws of a compilation for those data (both with
+    swappable data): the nesting map is data (``outer_idx__``), swapped in, not a constant of
+    the first data set."""
+    from bayesmixed.report.draws import internal
+    from bayesmixed.sample.backends import clear_cache, reuse_compiled
+
+    other = pastes.copy()
+    batches = sorted(other["batch"].unique())
+    shift = {b: batches[(i + 1) % len(batches)] for i, b in enumerate(batches)}
+    first_cask = other["cask"] == sorted(other["cask"].unique())[0]
+    other.loc[first_cask, "batch"] = other.loc[first_cask, "batch"].map(shift)
+    kw = {"chains": 1, "draws": 50, "tune": 50, "progress": False, "seed": 3}
+    clear_cache()
+    with reuse_compiled():
+        first = bm.fit(FORMULA, pastes, **kw)
+        second = bm.fit(FORMULA, other, **kw)
+    clear_cache()
+    with reuse_compiled():
+        fresh = bm.fit(FORMULA, other, **kw)
+    clear_cache()
+    assert first.parameterization["batch"]["integrated_into"] == "batch:cask"
+    assert second.parameterization["batch"]["integrated_into"] == "batch:cask"
+    assert second.timings["cached"] is True and fresh.timings["cached"] is False
+    for name in ("r__batch", "r__batch__cask", "sd__batch"):
+        np.testing.assert_allclose(internal(second.idata)[name].values,
+                                   internal(fresh.idata)[name].values, rtol=1e-8, atol=1e-10)
