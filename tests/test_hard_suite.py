@@ -16,9 +16,6 @@ from benchmarks.hard.measure import ESS_MIN, RHAT_MAX, fit_case
 #: (case, seed) -> what was measured on 2026-12-01 (python -m benchmarks.hard; see
 #: docs/parameterization.md, "The hard suite", for what was tried on each)
 SHORT = {
-    ("grouseticks", 1): "sd(Intercept|LOCATION) bulk ESS 132, R-hat 1.039",
-    ("grouseticks", 2): "sd(Intercept|LOCATION) bulk ESS 189, R-hat 1.020",
-    ("grouseticks", 3): "sd(Intercept|LOCATION) bulk ESS 232, R-hat 1.012 (r__INDEX)",
     ("guimmun", 1): "ethn[N] R-hat 1.011 (sd(Intercept|mom) bulk ESS 422)",
     ("negbin_crossed", 3): "sd(Intercept|item) R-hat 1.011 (seeds 4-7 meet the goal)",
     ("slopes_few_groups", 2): "1 divergence (seed 6 misses too: R-hat 1.011)",

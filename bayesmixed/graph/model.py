@@ -42,6 +42,7 @@ import pytensor.tensor as pt
 from bayesmixed.design.matrices import Design, GroupBlock
 from bayesmixed.formula.priors import Prior
 from bayesmixed.graph.blocks import add_block
+from bayesmixed.graph.collapse import collapsed_block
 from bayesmixed.graph.distributions import prior_rv
 from bayesmixed.graph.lean_likelihood import add_lean_likelihood
 from bayesmixed.graph.likelihood import add_likelihood, dpar_coords
@@ -92,6 +93,9 @@ class BuiltModel:
     #: (factor, level index) whose linear predictor is sampled in place of the intercept
     #: (:mod:`bayesmixed.graph.pivot`), or None
     pivot: tuple[str, int] | None = None
+    #: (outer factor, factor nested in it): the outer intercepts integrated out of the inner
+    #: effects' prior (:mod:`bayesmixed.graph.collapse`), or None
+    collapsed: tuple[str, str] | None = None
 
     def _pivot_name(self) -> str:
         factor, j = self.pivot
@@ -128,6 +132,8 @@ class BuiltModel:
                     **c.to_dict(),
                     **({"marginal": True} if self.marginal else {}),
                     **({"pivot_level": self._pivot_name()} if self.pivot and self.pivot[0] == f else {}),
+                    **({"integrated_into": self.collapsed[1]}
+                       if self.collapsed and self.collapsed[0] == f else {}),
                 }
                 for f, c in self.choices.items()
             },
@@ -208,6 +214,7 @@ def build_model(
         model, design, priors, choices, cent.means, _absorbed(design, plan),
         qr=[design.x_names[cent.slope_idx[k]] for k in plan.row_cols] if pop.qr else [],
         pivot=(plan.pivot[0].factor, plan.pivot[1]) if plan.pivot else None,
+        collapsed=(plan.collapsed[0].factor, plan.target.factor) if plan.collapsed else None,
     )
 
 
@@ -271,9 +278,17 @@ def _random_effects(design: Design, plan: ModelPlan, pop: _Population, eta):
     """Every block by its plan's form (:mod:`bayesmixed.graph.blocks`), added to ``eta``."""
     effects_of: dict[str, Any] = {}
     absorbed_outer = {o.label for o, _ in plan.outer}
+    collapsed = plan.collapsed[0].label if plan.collapsed else None
     for blk in plan.order(design):
+        if blk.label == collapsed:
+            continue  # built with the target (:mod:`~.collapse`); only in the target's mean
         ctx = BlockContext(mean=_mean_of(blk, plan, pop, effects_of), moved=pop.moved)
-        effects_of[blk.label] = effects = add_block(blk, plan.blocks[blk.label], ctx)
+        if plan.is_target(blk) and collapsed is not None:
+            effects = collapsed_block(blk, plan.blocks[blk.label], plan.collapsed[0],
+                                      plan.blocks[collapsed], plan.collapsed[1], ctx.mean)
+        else:
+            effects = add_block(blk, plan.blocks[blk.label], ctx)
+        effects_of[blk.label] = effects
         if ctx.base is not None:  # the pivot: the intercept is derived from its level
             pm.Deterministic("Intercept", ctx.intercept - pop.shift)
             eta = eta + ctx.base
@@ -290,7 +305,8 @@ def _mean_of(blk: GroupBlock, plan: ModelPlan, pop: _Population, effects_of: dic
             W = level_values(plan.cent.Xc[:, plan.absorbed_cols], blk)
             mu = mu + pt.dot(pm.Data(W_data(blk.label), W), pop.b[plan.absorbed_cols])
         for ob, level_map in plan.outer:
-            mu = mu + effects_of[ob.label][level_map, 0]
+            if plan.collapsed is None or ob is not plan.collapsed[0]:
+                mu = mu + effects_of[ob.label][level_map, 0]
         columns[0] = mu
     elif plan.level_plan.get(blk.label):
         cols = plan.level_plan[blk.label]

@@ -13,6 +13,7 @@ import numpy as np
 
 from bayesmixed.design.matrices import Design, GroupBlock
 from bayesmixed.graph.blocks import plan_blocks
+from bayesmixed.graph.collapse import collapsible
 from bayesmixed.graph.mean_plan import hier_target, level_plan_of, outer_blocks, slope_plan_of
 from bayesmixed.graph.pivot import pivot_block
 from bayesmixed.graph.random_effects import BlockPlan
@@ -82,6 +83,9 @@ class ModelPlan:
     moved: list[int]  # positions in ``b`` moved into random-slope means
     pivot: tuple[GroupBlock, int] | None
     blocks: dict[str, BlockPlan]
+    #: the outer block integrated out of the target's prior, and the map from target level to
+    #: its level (:mod:`~.collapse`), or None
+    collapsed: tuple[GroupBlock, np.ndarray] | None = None
 
     @property
     def absorbed_cols(self) -> list[int]:
@@ -115,11 +119,18 @@ def plan_model(design: Design, priors: dict, choices: dict, cent: Centering) -> 
     slope_absorbed = {pos for pairs in slope_plan.values() for _, pos in pairs}
     moved_out = level_absorbed | slope_absorbed
     pivot = pivot_block(design, choices, priors.get("Intercept"), target)
+    outer = outer_blocks(design, target) if target is not None else []
+    blocks = plan_blocks(design, priors, choices, pivot)
+    user = {f for f, c in choices.items() if c.rule == "user"}
+    has_mean = set(level_plan) | set(slope_plan)
+    collapsed = collapsible(target, blocks.get(target.label) if target is not None else None,
+                            [(b, m) for b, m in outer if b.label not in has_mean], blocks, user)
     return ModelPlan(
         cent, target, level_plan, slope_plan,
-        outer=outer_blocks(design, target) if target is not None else [],
+        outer=outer,
         row_cols=[k for k in range(len(cent.slope_idx)) if k not in moved_out],
         moved=sorted(slope_absorbed),
         pivot=pivot,
-        blocks=plan_blocks(design, priors, choices, pivot),
+        blocks=blocks,
+        collapsed=collapsed if len(outer) == 1 else None,
     )

@@ -95,6 +95,8 @@ def format_fit(fit) -> str:
             if c.get("pivot_level"):  # issue 6: a data-rich level carries the intercept
                 kind += f", pivot level {c['pivot_level']!r}"
             why = f"auto, information ratio {c['ratio']:.2f}" if c["rule"] == "auto" else "user"
+            if c.get("integrated_into"):  # issue 13: out of the nested factor's prior
+                kind = f"integrated into {c['integrated_into']}'s prior, drawn from its conditional"
             if c.get("marginal"):  # issue 5: gaussian effects integrated out exactly
                 kind, why = "integrated out", "exact for a gaussian model; effects drawn afterwards"
             parts.append(f"{f}: {kind} ({why})")

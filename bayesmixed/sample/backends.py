@@ -171,7 +171,8 @@ def _structure_key(built) -> str:
     # the graph depends on which factors are centered or partially centered (and on the
     # position of a pivot level), not on the rule's statistic nor the weights (data, w__L)
     meta["parameterization"] = {
-        f: [c["centered"], c.get("marginal", False), c.get("partial", False)]
+        f: [c["centered"], c.get("marginal", False), c.get("partial", False),
+            c.get("integrated_into")]
         for f, c in meta["parameterization"].items()
     }
     meta["pivot"] = list(built.pivot) if getattr(built, "pivot", None) else None

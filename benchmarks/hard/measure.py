@@ -38,7 +38,8 @@ def measure(fit, wall: float) -> dict:
     div = int(fit.idata["sample_stats"]["diverging"].values.sum())
     max_rhat = float(np.nanmax(r[worst_r].values))
     min_ess = float(np.nanmin(e[worst_e].values))
-    par = {f: "PC" if c.get("partial") else "C" if c.get("centered") else "NC"
+    par = {f: f"integrated into {c['integrated_into']}" if c.get("integrated_into")
+           else "PC" if c.get("partial") else "C" if c.get("centered") else "NC"
            for f, c in fit.meta.get("parameterization", {}).items()}
     return {
         "max_rhat": max_rhat, "rhat_where": str(worst_r),
