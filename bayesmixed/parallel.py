@@ -1,7 +1,8 @@
 """Run many independent tasks (fits) in-process or on a Dask cluster, with identical results.
 
 One executor for every "many fits" workload (:func:`bayesmixed.fit_many`,
-:func:`bayesmixed.power`, simulation studies; SBC and K-fold next): :func:`run_tasks` maps a
+:func:`bayesmixed.power`, SBC (:func:`bayesmixed.validate.sbc`) and K-fold
+(:meth:`Fit.kfold <bayesmixed.result.Fit.kfold>`)): :func:`run_tasks` maps a
 function over tasks and returns the results in task order.
 
 ``client``:
@@ -177,6 +178,7 @@ def run_tasks[T, R](
     *,
     progress: bool | str | Callable[[int, int], None] = False,
     n_workers: int | None = None,
+    on_result: Callable[[int, R], None] | None = None,
 ) -> list[R]:
     """``[fn(task) for task in tasks]``, in-process or on a Dask cluster; results in task order.
 
@@ -195,6 +197,9 @@ def run_tasks[T, R](
         ``progress(done, total)`` after each finished task.
     n_workers
         Worker processes of a ``"local"`` cluster (default: one per core).
+    on_result
+        Called as ``on_result(i, fn(tasks[i]))`` in this process as each task finishes (in
+        task order when serial, in completion order on a cluster): for checkpoints.
 
     Returns
     -------
@@ -214,16 +219,19 @@ def run_tasks[T, R](
             out = []
             for i, task in enumerate(tasks):
                 out.append(fn(task))
+                if on_result is not None:
+                    on_result(i, out[-1])
                 update(i + 1)
             return out
         with open_client(client, n_workers) as c:
-            return _run_on(c, fn, tasks, update)
+            return _run_on(c, fn, tasks, update, on_result)
     finally:
         if progress:
             close()
 
 
-def _run_on(client, fn: Callable, tasks: Sequence, update: Callable[[int], None]) -> list:
+def _run_on(client, fn: Callable, tasks: Sequence, update: Callable[[int], None],
+            on_result: Callable[[int, Any], None] | None = None) -> list:
     distributed = _distributed()
     if not tasks:
         return []
@@ -232,7 +240,10 @@ def _run_on(client, fn: Callable, tasks: Sequence, update: Callable[[int], None]
     out: list[Any] = [None] * len(tasks)
     try:
         for done, fut in enumerate(distributed.as_completed(futures), start=1):
-            out[index[fut.key]] = fut.result()
+            i = index[fut.key]
+            out[i] = fut.result()
+            if on_result is not None:
+                on_result(i, out[i])
             update(done)
     except BaseException:
         client.cancel(futures)

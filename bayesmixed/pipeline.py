@@ -12,8 +12,7 @@ The model-building and sampling modules import PyMC, so they are imported on fir
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -25,7 +24,7 @@ from bayesmixed.report.linpred import add_log_likelihood, linpred
 from bayesmixed.report.native import native_tree
 from bayesmixed.sample.backends import SamplerConfig, reuse_compiled, run
 
-__all__ = ["FitParts", "build", "prior_draws", "refitter", "sample_parts"]
+__all__ = ["FitParts", "Refitter", "build", "prior_draws", "refitter", "sample_parts"]
 
 
 @dataclass
@@ -154,6 +153,32 @@ def sample_parts(
     return FitParts(idata, meta, design.spec, design.data, asdict(config), timings, design)
 
 
+@dataclass(frozen=True)
+class Refitter:
+    """A refit callable for K-fold CV: ``refitter(train, seed) -> FitParts`` (picklable).
+
+    A module-level class holding plain data (the spec, the parameterization, the sampler
+    settings), so K-fold can send it to Dask workers; see :func:`refitter`.
+
+    Examples
+    --------
+    >>> import pickle
+    >>> refit = refitter(fit.spec, fit.meta, fit.config, chains=1, draws=50, tune=50)
+    >>> pickle.loads(pickle.dumps(refit)) == refit
+    True
+    """
+
+    spec: ModelSpec
+    settings: SamplerConfig
+    centered: dict[str, Any] | None = None
+
+    def __call__(self, train: pd.DataFrame, seed: int) -> FitParts:
+        """Sample the model on ``train`` with sampler seed ``seed``."""
+        with reuse_compiled():  # one compiled model for every fold of the same shape
+            return sample_parts(self.spec, train, replace(self.settings, seed=int(seed)),
+                                centered=self.centered, log_likelihood=False)
+
+
 def refitter(
     spec: ModelSpec,
     meta: dict[str, Any],
@@ -163,12 +188,13 @@ def refitter(
     draws: int | None = None,
     tune: int | None = None,
     progress: bool = False,
-) -> Callable[[pd.DataFrame, int], FitParts]:
+) -> Refitter:
     """A refit callable for K-fold CV: ``refit(train, seed) -> FitParts``.
 
     The refits keep the fitted model's spec, parameterization and sampler settings (``chains``,
     ``draws``, ``tune`` override them), store no log-likelihood, and share one compiled model
-    for every training set of the same structure (:func:`reuse_compiled`).
+    for every training set of the same structure (:func:`reuse_compiled`). The callable is a
+    :class:`Refitter`: picklable, so folds can run on Dask workers.
 
     Examples
     --------
@@ -181,23 +207,17 @@ def refitter(
         f: "partial" if c.get("partial") else c["centered"]
         for f, c in meta.get("parameterization", {}).items()
     }
-
-    def refit(train: pd.DataFrame, seed: int) -> FitParts:
-        settings = SamplerConfig(
-            backend=cfg.get("backend", "nutpie"),
-            chains=chains or cfg.get("chains", 4),
-            draws=draws or cfg.get("draws", 1000),
-            tune=tune or cfg.get("tune", 1000),
-            target_accept=cfg.get("target_accept", 0.8),
-            seed=seed,
-            progress=progress,
-            adaptation=cfg.get("adaptation", "diag"),
-        )
-        with reuse_compiled():  # one compiled model for every fold of the same shape
-            return sample_parts(spec, train, settings, centered=centered or None,
-                                log_likelihood=False)
-
-    return refit
+    settings = SamplerConfig(
+        backend=cfg.get("backend", "nutpie"),
+        chains=chains or cfg.get("chains", 4),
+        draws=draws or cfg.get("draws", 1000),
+        tune=tune or cfg.get("tune", 1000),
+        target_accept=cfg.get("target_accept", 0.8),
+        seed=None,
+        progress=progress,
+        adaptation=cfg.get("adaptation", "diag"),
+    )
+    return Refitter(spec, settings, centered or None)
 
 
 def prior_draws(spec: ModelSpec, data: pd.DataFrame, draws: int = 10_000, seed: int | None = 0):

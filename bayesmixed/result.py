@@ -7,6 +7,8 @@ and can be used without a ``Fit``.
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -14,8 +16,9 @@ import pandas as pd
 from bayesmixed.design.matrices import Design, build_design
 from bayesmixed.fitfiles import save_fit
 from bayesmixed.formula.terms import ModelSpec
+from bayesmixed.parallel import run_tasks
+from bayesmixed.pipeline import Refitter, refitter
 from bayesmixed.pipeline import prior_draws as _prior_draws
-from bayesmixed.pipeline import refitter
 from bayesmixed.report import checks as _checks
 from bayesmixed.report import compare as _compare
 from bayesmixed.report import diagnostics as _diag
@@ -28,7 +31,7 @@ from bayesmixed.report import summary as _summary
 from bayesmixed.report import text as _text
 from bayesmixed.report import variance as _variance
 
-__all__ = ["Fit"]
+__all__ = ["Fit", "FitRefitter"]
 
 
 class Fit:
@@ -388,12 +391,17 @@ class Fit:
         draws: int | None = None,
         tune: int | None = None,
         progress: bool = False,
+        client=None,
     ):
         """Grouped K-fold CV refitting without whole clusters of ``by``.
 
         The refits keep this fit's spec, parameterization and sampler settings (``chains``,
-        ``draws``, ``tune`` override them); see :func:`bayesmixed.report.compare.kfold` for
-        ``seed``, ``n_new`` and the result.
+        ``draws``, ``tune`` override them); see :func:`bayesmixed.report.kfold.kfold` for
+        ``seed``, ``n_new`` and the result. ``client`` runs the folds through
+        :func:`bayesmixed.parallel.run_tasks`: ``None`` in this process, ``"local"``, a
+        scheduler address or a ``dask.distributed.Client``; the same seed gives the same
+        result on any executor. ``progress``: sampler progress bars (in this process), or a
+        progress bar of the folds (with a client).
 
         Examples
         --------
@@ -402,12 +410,10 @@ class Fit:
         18
         """
         parts = refitter(self.spec, self.meta, self.config, chains=chains, draws=draws,
-                         tune=tune, progress=progress)
-
-        def refit(train: pd.DataFrame, fold_seed: int) -> Fit:
-            return Fit(*parts(train, fold_seed).as_tuple())
-
-        return _compare.kfold(self, refit, k, by, seed=seed, n_new=n_new)
+                         tune=tune, progress=progress and client is None)
+        bar = "kfold" if progress and client is not None else False
+        run = functools.partial(run_tasks, client=client, progress=bar)
+        return _compare.kfold(self, FitRefitter(parts), k, by, seed=seed, n_new=n_new, run=run)
 
     def plot_trace(self, var_names=None):
         """Trace and density plot (matplotlib figure).
@@ -579,3 +585,26 @@ class Fit:
 
     def _repr_html_(self) -> str:
         return _text.html_fit(self)
+
+
+@dataclass(frozen=True)
+class FitRefitter:
+    """The K-fold refit callable of :meth:`Fit.kfold`: ``refit(train, seed) -> Fit``.
+
+    A module-level class around a picklable :class:`~bayesmixed.pipeline.Refitter`, so the
+    folds can run on Dask workers (a closure over a ``Fit`` could not travel).
+
+    Examples
+    --------
+    >>> from bayesmixed.report.kfold import Refit
+    >>> refit = FitRefitter(refitter(fit.spec, fit.meta, fit.config, chains=1, draws=50,
+    ...                              tune=50))
+    >>> isinstance(refit, Refit), refit.parts.settings.draws
+    (True, 50)
+    """
+
+    parts: Refitter
+
+    def __call__(self, train: pd.DataFrame, seed: int) -> Fit:
+        """Refit on ``train`` with sampler seed ``seed``."""
+        return Fit(*self.parts(train, seed).as_tuple())

@@ -1,7 +1,9 @@
 """Many fits on Dask (issue 14.4): serial and a real LocalCluster give identical results.
 
 The cluster tests start a ``LocalCluster`` of 2 worker processes (one thread each) and run
-tiny fits (1 chain x 40 draws): most of their time is each worker compiling the model once.
+tiny fits (1 chain x 40 draws): most of their time is each worker compiling the model once
+(or loading it from the test session's disk cache when the serial run compiled it first).
+fit_many, power, K-fold and SBC each compare a serial run with a run on the cluster.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import io
 import os
 import warnings
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -107,3 +110,47 @@ def test_power_is_identical_on_two_workers(client):
     cols = ["data_seed", "fit_seed", "estimate", "lower", "upper", "excludes_zero", "covers"]
     pd.testing.assert_frame_equal(serial.sims[cols], remote.sims[cols])
     pd.testing.assert_frame_equal(serial.table, remote.table)
+
+
+def test_on_result_sees_every_task_with_its_index():
+    seen = {}
+    out = run_tasks(_square, [3, 1, 2], on_result=lambda i, r: seen.__setitem__(i, r))
+    assert out == [9, 1, 4] and seen == {0: 9, 1: 1, 2: 4}
+
+
+def test_kfold_is_identical_on_two_workers(client, datasets):
+    """Folds refitted on two worker processes give bit for bit the serial result: the refit
+    callable travels pickled, every fold carries its own seeds."""
+    # keep="fit": the structure test_fit_many compiled (in this process or the disk cache)
+    fit = bm.fit_many(FORMULA, datasets[0], priors=PRIORS, seed=2, keep="fit", **ONE_FORM)[0]
+    kw = dict(k=3, by="g", seed=4, n_new=5, chains=1, draws=40, tune=40)
+    serial = fit.kfold(**kw)
+    remote = fit.kfold(client=client, **kw)
+    assert serial.n_folds == remote.n_folds == 3
+    assert (serial.folds == remote.folds).all()
+    assert serial.elpd == remote.elpd and serial.se == remote.se and serial.p == remote.p
+    assert serial.elpd_fold.tolist() == remote.elpd_fold.tolist()
+    assert serial.elpd_i.values.tolist() == remote.elpd_i.values.tolist()
+    clusters = sorted(datasets[0]["g"].astype(str).unique())
+    assert serial.elpd_i.coords["cluster"].values.tolist() == clusters
+    assert np.isfinite(serial.elpd_i.values).all()
+    assert serial.elpd == pytest.approx(serial.elpd_fold.sum())
+
+
+def test_sbc_ranks_are_identical_on_two_workers(client):
+    """SBC on two workers: the same ranks, truths and per-simulation rows as a serial run,
+    and the checkpoint callback sees every simulation."""
+    from bayesmixed.validate import sbc
+
+    priors = {"Intercept": "normal(0, 1)", "sd": "half_normal(1)", "sigma": "gamma(4, 4)"}
+    kw = dict(priors=priors, n_groups=4, n_per_group=3, chains=1, draws=40, tune=40, n_rank_draws=9,
+              centered=False, seed=7)
+    done = []
+    serial = sbc("y ~ 1 + (1 | g)", 4, **kw)
+    remote = sbc("y ~ 1 + (1 | g)", 4, client=client, callback=lambda i, r: done.append(i), **kw)
+    assert sorted(done) == [0, 1, 2, 3]
+    assert serial.n_done == 4
+    pd.testing.assert_frame_equal(serial.ranks, remote.ranks)
+    pd.testing.assert_frame_equal(serial.truths, remote.truths)
+    cols = ["seed", "error", "centered", "divergences", "min_ess_bulk", "max_rhat"]
+    pd.testing.assert_frame_equal(serial.sims[cols], remote.sims[cols])

@@ -16,6 +16,7 @@ import bayesmixed as bm
 from bayesmixed.design.matrices import factor_codes
 from bayesmixed.errors import DataError, PredictionError
 from bayesmixed.report import compare as CMP
+from bayesmixed.report import kfold as KFOLD
 from bayesmixed.report.draws import internal
 from tests.fixtures_report import fit_fixture
 
@@ -127,10 +128,10 @@ def test_kfold_refits_without_whole_clusters():
 def test_kfold_clusters_are_levels_equal_as_text():
     """3, "3", 3.0 and np.int64(3) in one column are one cluster, named as in fitting."""
     data = pd.DataFrame({"g": pd.Series([3, "3", 3.0, np.int64(3), "a", "a"], dtype=object)})
-    keys = CMP._cluster_keys(data, "g")
+    keys = KFOLD._cluster_keys(data, "g")
     assert keys.tolist() == ["3", "3", "3", "3", "a", "a"]
     folds = CMP.group_folds(keys, k=2, seed=0)
     assert len(set(folds[:4])) == 1 and len(set(folds)) == 2
     both = pd.DataFrame({"a": [1.0, 1.0, 2.0], "b": ["x", "x", "y"]})
     codes, labels = factor_codes(both, "a:b")  # the fitted level labels: "1.0:x", "2.0:y"
-    assert CMP._cluster_keys(both, "a:b").tolist() == [labels[c] for c in codes]
+    assert KFOLD._cluster_keys(both, "a:b").tolist() == [labels[c] for c in codes]

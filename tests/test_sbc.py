@@ -201,3 +201,15 @@ def test_sbc_partial_centering_two_poisson_factors():
     assert res.n_done == 100
     assert (res.sims["centered"] == "patient=PC,obs=PC").all()
     assert res.passes(ALPHA), res.uniformity()
+
+
+def test_run_all_cluster_options_are_checked(capsys):
+    """``--workers N`` / ``--scheduler ADDRESS`` of the validation run: one of them, N >= 1."""
+    from bayesmixed.validate.run_all import main
+
+    with pytest.raises(SystemExit) as err:
+        main(["--workers", "0"])
+    assert err.value.code == 2 and "--workers must be at least 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"])
+    assert "not allowed with argument" in capsys.readouterr().err

@@ -7,10 +7,7 @@
   warning when some ``p_waic_i > 0.4``. (ArviZ 1.x dropped WAIC; PSIS-LOO is preferred.)
 - :func:`compare`: the :func:`arviz_stats.compare` table (elpd, differences, their SE,
   stacking weights) for several fits.
-- :func:`kfold`: grouped K-fold CV that refits the model without whole clusters (through a
-  :class:`Refit` callable it is given) and scores the held-out clusters as new groups:
-  ``log p(y_c | train) = log mean_{s,m} prod_{i in c} p(y_i | theta_s, u_sm)`` with
-  ``u_sm ~ N(0, Sigma_s)`` one draw per cluster shared by its rows.
+- :func:`kfold` (in :mod:`bayesmixed.report.kfold`, re-exported here): grouped K-fold CV.
 """
 
 from __future__ import annotations
@@ -18,20 +15,15 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy.special import logsumexp
 
-from bayesmixed.design.levels import factor_texts
-from bayesmixed.design.validate import response_data
 from bayesmixed.errors import DataError, PredictionError
-from bayesmixed.families import get_family, resolve_link
 from bayesmixed.report.draws import internal
-from bayesmixed.report.linpred import log_likelihood
-from bayesmixed.report.predict import predict_draws, prediction_inputs
+from bayesmixed.report.kfold import Refit, group_folds, kfold
 from bayesmixed.report.residuals import pointwise_log_likelihood
 
 __all__ = [
@@ -229,162 +221,3 @@ def compare(fits: Sequence | Mapping, method: str = "stacking") -> pd.DataFrame:
         warnings.simplefilter("ignore")
         table = azs.compare(elpds, method=method, round_to="none")
     return table
-
-
-def _cluster_keys(data: pd.DataFrame, by: str) -> np.ndarray:
-    cols = [c.strip() for c in by.split(":")]
-    missing = [c for c in cols if c not in data.columns]
-    if missing:
-        raise DataError(f"kfold by={by!r}: column {missing[0]!r} is not in the data")
-    return factor_texts(data, data, by).astype(str)  # labels as in fitting (3 and "3" one)
-
-
-def group_folds(keys: Sequence, k: int, seed=0) -> np.ndarray:
-    """Fold number (0..k-1) per row such that all rows of a cluster share a fold.
-
-    Clusters are shuffled, then assigned largest first to the fold with the fewest rows, so
-    folds have similar sizes.
-
-    Examples
-    --------
-    >>> group_folds(["a", "a", "b", "c", "c", "d"], k=2, seed=1)  # clusters never split
-    array([0, 0, 0, 1, 1, 1])
-    """
-    keys = np.asarray(keys)
-    uniq, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
-    if not 2 <= k <= uniq.size:
-        raise DataError(f"k must be between 2 and the number of clusters ({uniq.size}), got {k}")
-    rng = np.random.default_rng(seed)
-    perm = rng.permutation(uniq.size)
-    order = perm[np.argsort(-counts[perm], kind="stable")]
-    fold_of = np.empty(uniq.size, dtype=int)
-    load = np.zeros(k)
-    for j in order:
-        f = int(np.argmin(load))
-        fold_of[j] = f
-        load[f] += counts[j]
-    return fold_of[inverse]
-
-
-def _heldout_log_density(
-    refit, test: pd.DataFrame, keys: np.ndarray, n_new: int, seed
-) -> np.ndarray:
-    """log p(y_c | training data) per held-out cluster (in the order of ``np.unique(keys)``)."""
-    spec = refit.spec
-    fam = get_family(spec.family)
-    resp = response_data(spec, fam, resolve_link(fam, spec.link), test)
-    y = np.asarray(resp.y, dtype=float)
-    trials = None if resp.trials is None else np.asarray(resp.trials, dtype=float)
-    inputs = prediction_inputs(refit, test)
-    uniq, inv = np.unique(keys, return_inverse=True)
-    rng = np.random.default_rng(seed)
-    per_rep = []
-    for _ in range(n_new):
-        eta, _ = predict_draws(
-            refit, kind="linpred", groups="observed", seed=rng, warn=False, inputs=inputs
-        )
-        ll = log_likelihood(refit.idata, refit.meta, eta, y, trials, inputs.dpar_X)
-        per_rep.append(np.stack([ll[:, inv == c].sum(axis=1) for c in range(uniq.size)], axis=1))
-    stacked = np.concatenate(per_rep, axis=0)  # (n_new * S, clusters)
-    return logsumexp(stacked, axis=0) - np.log(stacked.shape[0])
-
-
-@runtime_checkable
-class Refit(Protocol):
-    """How :func:`kfold` refits: ``refit(train, seed)`` fits the model to the rows ``train``.
-
-    The result must be fit-like (``spec``, ``meta``, ``idata``, ``design``, ``data``), as a
-    :class:`~bayesmixed.result.Fit`. :meth:`Fit.kfold <bayesmixed.result.Fit.kfold>` passes
-    one that keeps the fit's spec and sampler settings, in the spirit of arviz-stats'
-    ``SamplingWrapper``: the K-fold computation never imports model building or sampling.
-
-    Examples
-    --------
-    >>> def refit(train, seed):
-    ...     return fit  # a stand-in: a real refit samples the model on ``train``
-    >>> isinstance(refit, Refit)
-    True
-    """
-
-    def __call__(self, train: pd.DataFrame, seed: int) -> Any: ...
-
-
-def kfold(
-    fit,
-    refit: Refit,
-    k: int = 10,
-    by: str | None = None,
-    *,
-    seed=0,
-    n_new: int = 20,
-):
-    """Grouped K-fold cross-validation: refit leaving whole clusters of ``by`` out.
-
-    Parameters
-    ----------
-    fit
-        The fit to cross-validate (fit-like: ``meta``, ``data``, ``idata``).
-    refit
-        ``refit(train, seed)``: the model fitted to the training rows (see :class:`Refit`).
-    k
-        Number of folds (at most the number of clusters).
-    by
-        Grouping column whose clusters are kept together (default the first grouping factor).
-    seed
-        Seed of the fold assignment, the refits (fold ``f`` gets ``seed + f + 1``) and the
-        new-group effect draws.
-    n_new
-        Draws of the held-out clusters' new effects per posterior draw.
-
-    Returns
-    -------
-    arviz_stats.ELPDDataLOOKFold
-        ``elpd`` (sum over held-out clusters), ``se``, ``p`` (in-sample lppd minus elpd),
-        pointwise ``elpd_i`` per cluster (dim ``cluster``), plus attributes ``folds`` (fold
-        per row of the fitted data) and ``by``.
-
-    Examples
-    --------
-    >>> res = fit.kfold(k=3, by="Subject", draws=200, tune=200)  # doctest: +SKIP
-    >>> res.n_folds, res.elpd_i.sizes["cluster"]  # doctest: +SKIP
-    (3, 18)
-    """
-    from arviz_stats.utils import ELPDDataLOOKFold
-
-    if by is None:
-        if not fit.meta["blocks"]:
-            raise PredictionError("the model has no grouping factor: give by=")
-        by = fit.meta["blocks"][0]["factor"]
-    seed = 0 if seed is None else int(seed)
-    data = fit.data.reset_index(drop=True)
-    keys = _cluster_keys(data, by)
-    folds = group_folds(keys, k, seed)
-    uniq = np.unique(keys)
-    elpd_c = np.full(uniq.size, np.nan)
-    for f in range(k):
-        train, test = data[folds != f], data[folds == f].reset_index(drop=True)
-        refitted = refit(train, seed + f + 1)
-        test_keys = keys[folds == f]
-        dens = _heldout_log_density(refitted, test, test_keys, n_new, seed + 1000 + f)
-        elpd_c[np.searchsorted(uniq, np.unique(test_keys))] = dens
-    ll = pointwise_log_likelihood(fit)
-    inv = np.searchsorted(uniq, keys)
-    in_sample = np.stack([ll[:, inv == c].sum(axis=1) for c in range(uniq.size)], axis=1)
-    lppd_c = logsumexp(in_sample, axis=0) - np.log(in_sample.shape[0])
-    n = uniq.size
-    res = ELPDDataLOOKFold(
-        elpd=float(elpd_c.sum()),
-        se=float(np.sqrt(n * np.var(elpd_c, ddof=1))),
-        p=float(np.sum(lppd_c - elpd_c)),
-        n_samples=int(ll.shape[0]),
-        n_data_points=n,
-        scale="log",
-        warning=False,
-        good_k=None,
-        n_folds=k,
-        elpd_i=xr.DataArray(elpd_c, dims=["cluster"], coords={"cluster": uniq}),
-        p_kfold_i=xr.DataArray(lppd_c - elpd_c, dims=["cluster"], coords={"cluster": uniq}),
-    )
-    res.folds = folds
-    res.by = by
-    return res

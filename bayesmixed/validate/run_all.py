@@ -7,7 +7,9 @@ Run (long: about a second per simulation and family on one core, plus compilatio
 Every family is fitted as ``y ~ x + (1 + x | g)`` on a fixed balanced design (``--n-groups``
 groups of ``--n-per-group`` rows, ``x`` standard normal) with the priors in :data:`CASES`. The
 page is rewritten every ``--checkpoint`` simulations, so an interrupted run leaves the
-simulations that finished, marked as partial.
+simulations that finished, marked as partial. ``--workers N`` runs the fits on a local Dask
+cluster of N processes, ``--scheduler ADDRESS`` on an existing cluster: the same ranks as a
+serial run (:func:`bayesmixed.validate.sbc`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bayesmixed.parallel import open_client
 from bayesmixed.validate.sbc import SBCResult, sbc
 
 __all__ = ["CASES", "main", "render_markdown"]
@@ -257,7 +260,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--checkpoint", type=int, default=10, help="rewrite the page every N simulations"
     )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, metavar="N",
+                       help="run the fits on a local Dask cluster of N worker processes")
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="run the fits on the Dask cluster of this scheduler (tcp://host:8786)")
     args = parser.parse_args(argv)
+    if args.workers is not None and args.workers < 1:
+        parser.error(f"--workers must be at least 1, got {args.workers}")
+    client = args.scheduler or ("local" if args.workers else None)
+    with open_client(client, args.workers) as c:  # one cluster for every family
+        return _run(args, argv, c)
+
+
+def _run(args, argv: list[str] | None, client) -> int:
     command = "python -m bayesmixed.validate.run_all " + " ".join(
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])
     )
@@ -275,10 +291,10 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
 
         def checkpoint(i: int, res: SBCResult, family: str = family) -> None:
-            if (i + 1) % args.checkpoint == 0 and res.n_done >= 2:
+            if res.n_done % args.checkpoint == 0 and res.n_done >= 2:
                 results[family] = res
                 write()
-                print(f"[{family}] {i + 1}/{args.n_sims} simulations", flush=True)
+                print(f"[{family}] {res.n_done}/{args.n_sims} simulations", flush=True)
 
         res = sbc(
             formula,
@@ -292,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
             tune=args.tune,
             seed=args.seed + k,
             callback=checkpoint,
+            client=client,
         )
         results[family] = res
         write()

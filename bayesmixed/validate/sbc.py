@@ -22,11 +22,14 @@ How it is done here:
    counted and reported.
 5. Uniformity per parameter: a chi-square test on binned ranks and the simultaneous ECDF test
    of Säilynoja, Bürkner & Vehtari (2022), whose null distribution is simulated exactly.
+
+Each simulation is one task (:func:`bayesmixed.validate.sbc_task.sbc_task`) carrying its own
+sampler seed and tie-breaking seed, run through :func:`bayesmixed.parallel.run_tasks`: with
+``client=`` the fits run on Dask workers and give the same ranks as a serial run.
 """
 
 from __future__ import annotations
 
-import time
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -34,11 +37,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayesmixed.errors import BayesmixedError, DataError, PriorError, SamplerError, SpecError
+from bayesmixed.errors import DataError, PriorError, SamplerError, SpecError
 from bayesmixed.families import get_family
 from bayesmixed.formula.terms import ModelSpec
-from bayesmixed.names import r_var
+from bayesmixed.parallel import ClientLike, run_tasks
 from bayesmixed.validate.sbc_result import SBCResult
+from bayesmixed.validate.sbc_task import named_values, sbc_task
 from bayesmixed.validate.uniformity import (
     chisq_uniformity_test,
     default_bins,
@@ -137,23 +141,6 @@ def with_response(template: pd.DataFrame, spec: ModelSpec, y: np.ndarray) -> pd.
 # -- the SBC loop ----------------------------------------------------------------------------
 
 
-def _named_values(ds, meta: dict, include_effects: bool) -> dict[str, np.ndarray]:
-    """Parameter name -> (chain, draw) array: summary parameters and first-level effects."""
-    from bayesmixed.report.draws import internal
-    from bayesmixed.report.params import parameter_dataset
-
-    params = parameter_dataset(ds, meta)
-    out = {name: np.asarray(params[name].values) for name in params.data_vars}
-    if include_effects:
-        post = internal(ds)
-        for blk in meta["blocks"]:
-            r = np.asarray(post[r_var(blk["label"])].values)  # chain, draw, level, term
-            level = str(post[r_var(blk["label"])].coords[blk["label"]].values[0])
-            for t, term in enumerate(blk["terms"]):
-                out[f"r({term}|{blk['factor']})[{level}]"] = r[:, :, 0, t]
-    return out
-
-
 def _check_priors_fixed(spec: ModelSpec, template: pd.DataFrame, ys: np.ndarray) -> None:
     """Raise when a resolved prior would change with the simulated response."""
     from bayesmixed.design.default_priors import resolve_priors
@@ -178,21 +165,6 @@ def _as_count(name: str, value: Any, low: int) -> int:
     return int(value)
 
 
-def _form_code(choice: dict) -> str:
-    """M (integrated out), C (centered), PC (partially centered), P (pivot level), NC.
-
-    Examples
-    --------
-    >>> _form_code({"centered": False, "partial": True})
-    'PC'
-    """
-    if choice.get("marginal"):
-        return "M"
-    if choice["centered"]:
-        return "C"
-    return "PC" if choice.get("partial") else "P" if choice.get("pivot_level") else "NC"
-
-
 def sbc(
     spec: str | ModelSpec | Mapping[str, Any],
     n_sims: int,
@@ -215,6 +187,8 @@ def sbc(
     include_effects: bool = True,
     fit_priors: Mapping[str, Any] | None = None,
     callback: Callable[[int, SBCResult], None] | None = None,
+    client: ClientLike = None,
+    progress: bool = False,
 ) -> SBCResult:
     """Run simulation-based calibration of ``spec`` with ``n_sims`` simulated data sets.
 
@@ -249,7 +223,14 @@ def sbc(
         Priors used for fitting instead of ``priors`` (a deliberately wrong model: a negative
         control that uniformity tests must reject). Default: the simulation priors.
     callback
-        Called as ``callback(i, partial_result)`` after each simulation (for checkpoints).
+        Called as ``callback(i, partial_result)`` in this process after simulation ``i``
+        finished (for checkpoints; in completion order when ``client`` is given).
+    client
+        ``None`` (fits in this process), ``"local"``, a scheduler address or a
+        ``dask.distributed.Client``: where the fits run (:func:`bayesmixed.parallel.run_tasks`).
+        Each simulation carries its own seeds, so the ranks are the same on any executor.
+    progress
+        A progress bar of the simulations on stderr.
 
     Returns
     -------
@@ -265,10 +246,7 @@ def sbc(
     >>> len(res.ranks), list(res.sims.columns[:3])
     (2, ['seed', 'error', 'centered'])
     """
-    from bayesmixed.api import fit as fit_model
     from bayesmixed.api import make_spec, prepare, prior_predictive
-    from bayesmixed.report.summary import convergence
-    from bayesmixed.sample.backends import reuse_compiled
 
     n_sims = _as_count("n_sims", n_sims, 1)
     n_rank_draws = _as_count("n_rank_draws", n_rank_draws, 1)
@@ -299,7 +277,7 @@ def sbc(
     ys = np.asarray(pp["prior_predictive"]["y"].values)[0]  # (n_sims, n_obs)
     _check_priors_fixed(spec, template, ys[: min(3, n_sims)])
     meta0 = prepare(spec, template, centered=False).meta()
-    truth_vals = _named_values({"posterior": pp["prior"]}, meta0, include_effects)
+    truth_vals = named_values({"posterior": pp["prior"]}, meta0, include_effects)
     truths = pd.DataFrame({k: v[0] for k, v in truth_vals.items()})
 
     settings = {
@@ -320,75 +298,38 @@ def sbc(
     }
     rank_rows: dict[int, dict[str, int]] = {}
     sim_rows: dict[int, dict[str, Any]] = {}
-    tie_rng = np.random.default_rng(seed + 1)
 
     def partial() -> SBCResult:
         idx = sorted(rank_rows)
         return SBCResult(
-            ranks=pd.DataFrame.from_dict(rank_rows, orient="index").loc[idx]
+            ranks=pd.DataFrame.from_dict({i: rank_rows[i] for i in idx}, orient="index")
             if idx
             else pd.DataFrame(),
             truths=truths.loc[idx] if idx else truths.iloc[:0],
-            sims=pd.DataFrame.from_dict(sim_rows, orient="index").rename_axis("sim"),
+            sims=pd.DataFrame.from_dict(dict(sorted(sim_rows.items())), orient="index")
+            .rename_axis("sim"),
             n_rank_draws=n_rank_draws,
             settings=settings,
         )
 
-    for i in range(n_sims):
-        t0 = time.perf_counter()
-        data = with_response(template, spec, ys[i])
-        row: dict[str, Any] = {"seed": int(fit_seeds[i]), "error": ""}
-        try:
-            # "auto" goes to bm.fit as it is: the automatic rule, and for a gaussian model with
-            # one factor the effects integrated out (bayesmixed.graph.marginal), are validated
-            cent = centered
-            with warnings.catch_warnings(), reuse_compiled():
-                warnings.simplefilter("ignore")
-                fit = fit_model(
-                    fit_spec,
-                    data,
-                    chains=chains,
-                    draws=draws,
-                    tune=tune,
-                    target_accept=target_accept,
-                    seed=int(fit_seeds[i]),
-                    backend=backend,
-                    progress=False,
-                    centered=cent,
-                    log_likelihood=False,
-                )
-        except BayesmixedError as exc:  # a simulated data set the model refuses: record it
-            row["error"] = str(exc)
-            row["seconds"] = time.perf_counter() - t0
-            sim_rows[i] = row
-            continue
-        post = _named_values(fit.idata, fit.meta, include_effects)
-        ranks = {
-            name: rank_statistic(v, float(truths.loc[i, name]), n_rank_draws, tie_rng)
-            for name, v in post.items()
-        }
-        from bayesmixed.report.params import parameter_dataset
+    tasks = [
+        {"sim": i, "spec": fit_spec, "data": with_response(template, spec, ys[i]),
+         "seed": int(fit_seeds[i]), "tie_seed": [seed + 1, i], "truths": truths.loc[i].to_dict(),
+         "include_effects": include_effects, "n_rank_draws": n_rank_draws, "chains": chains,
+         "draws": draws, "tune": tune, "target_accept": target_accept, "backend": backend,
+         "centered": centered}
+        for i in range(n_sims)
+    ]
 
-        conv = convergence(parameter_dataset(fit.idata, fit.meta))
-        div = (
-            fit.idata["sample_stats"]["diverging"].values
-            if "diverging" in fit.idata["sample_stats"]
-            else 0
-        )
-        row.update(
-            centered=",".join(
-                f"{f}={_form_code(v)}" for f, v in fit.meta["parameterization"].items()
-            ),
-            divergences=int(np.sum(div)),
-            min_ess_bulk=float(conv["ess_bulk"].min()),
-            max_rhat=float(conv["r_hat"].max()),
-            seconds=time.perf_counter() - t0,
-        )
-        rank_rows[i] = ranks
-        sim_rows[i] = row
-        if callback is not None:
-            callback(i, partial())
+    def collect(i: int, out: tuple[dict[str, int] | None, dict[str, Any]]) -> None:
+        ranks, sim_rows[i] = out
+        if ranks is not None:
+            rank_rows[i] = ranks
+            if callback is not None:
+                callback(i, partial())
+
+    run_tasks(sbc_task, tasks, client, on_result=collect, progress="sbc" if progress else False)
     if not rank_rows:
-        first = next(iter(sim_rows.values()))["error"]
+        first = sim_rows[min(sim_rows)]["error"]
         raise SamplerError(f"every SBC simulation failed; the first error: {first}")
     return partial()
