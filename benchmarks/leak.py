@@ -7,6 +7,10 @@ set (200 rows, ``y ~ x + (1 | g)``, 2 chains x 200 draws after 200 tuning), call
 the resident memory (RSS, MiB) after every tenth fit and the growth per fit over the second
 half of the loop, after the compiled-model cache (bounded: 16 structures with data frozen in)
 has filled. Flat memory means growth per fit near 0 MiB.
+
+``python -m benchmarks.leak N --reuse`` runs the same loop inside
+``bayesmixed.sample.backends.reuse_compiled()`` (what ``fit_many``, ``power``, SBC and K-fold
+do): the structure is compiled once and each data set is swapped in.
 """
 
 from __future__ import annotations
@@ -25,13 +29,26 @@ def rss_mib() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def main(n: int = 100) -> dict:
+def main(n: int = 100, reuse: bool = False) -> dict:
     import warnings
 
     warnings.filterwarnings("ignore")
+    import contextlib
+
     import bayesmixed as bm
+    from bayesmixed.sample.backends import reuse_compiled
 
     rows, t0 = [], time.perf_counter()
+    ctx = reuse_compiled() if reuse else contextlib.nullcontext()
+    with ctx:
+        _loop(bm, n, rows, t0)
+    half = [r for r in rows if r[0] > n // 2]
+    slope = (half[-1][1] - half[0][1]) / max(half[-1][0] - half[0][0], 1) if len(half) > 1 else 0
+    print(f"growth over the second half: {slope:.3f} MiB per fit")
+    return {"rss": rows, "mib_per_fit_second_half": slope}
+
+
+def _loop(bm, n: int, rows: list, t0: float) -> None:
     for i in range(n):
         df = bm.simulate("y ~ x + (1 | g)", n_groups=20, n_per_group=10, family="bernoulli",
                          seed=i)
@@ -45,11 +62,8 @@ def main(n: int = 100) -> dict:
             rows.append((i + 1, rss_mib()))
             print(f"after {i + 1:4d} fits: RSS {rows[-1][1]:8.1f} MiB "
                   f"({time.perf_counter() - t0:6.0f} s)", flush=True)
-    half = [r for r in rows if r[0] > n // 2]
-    slope = (half[-1][1] - half[0][1]) / max(half[-1][0] - half[0][0], 1) if len(half) > 1 else 0
-    print(f"growth over the second half: {slope:.3f} MiB per fit")
-    return {"rss": rows, "mib_per_fit_second_half": slope}
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100)
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    main(int(args[0]) if args else 100, reuse="--reuse" in sys.argv)
