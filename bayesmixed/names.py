@@ -172,6 +172,35 @@ def idx_data(label: str) -> str:
     return _block("idx", label)
 
 
+def outer_map_data(label: str, outer: str) -> str:
+    """For each level of the block ``label``, the level of the factor ``outer`` it is nested
+    in (data: swapped in with the rest when a compiled structure is reused).
+
+    >>> outer_map_data("BROOD", "LOCATION")
+    'outer_map__BROOD__LOCATION'
+    """
+    return f"{_block('outer_map', label)}__{outer}"
+
+
+def outer_idx_data(label: str) -> str:
+    """For each level of the block ``label``, the level of the outer factor integrated out of
+    its prior (data; see :mod:`bayesmixed.graph.collapse`).
+
+    >>> outer_idx_data("BROOD")
+    'outer_idx__BROOD'
+    """
+    return _block("outer_idx", label)
+
+
+def outer_n_data(label: str) -> str:
+    """Number of levels of the block ``label`` in each level of its integrated-out outer factor.
+
+    >>> outer_n_data("BROOD")
+    'outer_n__BROOD'
+    """
+    return _block("outer_n", label)
+
+
 def W_data(label: str) -> str:
     """Per-level values of the predictors moved into the block's mean (data).
 

@@ -13,6 +13,7 @@ import bayesmixed as bm
 from bayesmixed.formula.priors import prior
 from bayesmixed.graph.collapse import collapsed_block, nested_logp
 from bayesmixed.graph.random_effects import BlockPlan, block_coords
+from bayesmixed.names import outer_map_data
 
 FORMULA = "strength ~ 1 + (1 | batch/cask)"
 
@@ -124,3 +125,29 @@ def test_reuse_of_a_compiled_collapsed_model_swaps_the_nesting(pastes):
     for name in ("r__batch", "r__batch__cask", "sd__batch"):
         np.testing.assert_allclose(internal(second.idata)[name].values,
                                    internal(fresh.idata)[name].values, rtol=1e-8, atol=1e-10)
+
+
+def test_a_reused_structure_gets_the_new_nesting_map(pastes):
+    """The map from inner to outer levels in the mean of a centered block is data, swapped in
+    with the rest when a compiled structure is reused (K-fold, SBC, simulation loops): with
+    the sample labels shuffled (same sizes, another nesting), the first model given the second
+    data set's values has the second model's log density."""
+    spec = "strength ~ 1 + (1 | batch) + (1 | sample)"
+    forms = {"batch": False, "sample": True}
+    built = bm.prepare(spec, pastes, centered=forms)
+    a = built.model
+    label = {blk.factor: blk.label for blk in built.design.blocks}
+    other = pastes.copy()
+    rng = np.random.default_rng(5)
+    labels = other["sample"].unique()
+    other["sample"] = other["sample"].map(dict(zip(labels, rng.permutation(labels), strict=True)))
+    other["batch"] = other.groupby("sample")["batch"].transform("first")  # still nested
+    b = bm.prepare(spec, other, centered=forms).model
+    name = outer_map_data(label["sample"], label["batch"])
+    assert not np.array_equal(a[name].get_value(), b[name].get_value())
+    point = {k: rng.normal(size=np.shape(v)) for k, v in a.initial_point().items()}
+    want = b.compile_logp()(point)
+    assert not np.isclose(a.compile_logp()(point), want)
+    with a:
+        pm.set_data({v.name: v.get_value() for v in b.data_vars})
+    assert np.isclose(a.compile_logp()(point), want, rtol=0, atol=1e-9)

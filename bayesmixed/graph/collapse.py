@@ -34,7 +34,7 @@ import pytensor.tensor as pt
 
 from bayesmixed.design.matrices import GroupBlock
 from bayesmixed.graph.random_effects import BlockPlan, block_sd
-from bayesmixed.names import r_raw_var, r_var, term_dim, z_var
+from bayesmixed.names import outer_idx_data, outer_n_data, r_raw_var, r_var, term_dim, z_var
 
 __all__ = ["collapsed_block", "collapsible", "nested_logp"]
 
@@ -129,8 +129,8 @@ def collapsed_block(block: GroupBlock, plan: BlockPlan, outer: GroupBlock,
     (['sd__batch', 'sd__batch__cask', 'r_raw__batch__cask', 'z__batch'], (30, 1))
     """
     L, O = block.label, outer.label
-    level_map = pm.Data(f"outer_idx__{L}", np.asarray(level_map, dtype=np.int64))
-    counts = pm.Data(f"outer_n__{L}", np.bincount(level_map.get_value(),
+    level_map = pm.Data(outer_idx_data(L), np.asarray(level_map, dtype=np.int64))
+    counts = pm.Data(outer_n_data(L), np.bincount(level_map.get_value(),
                                                    minlength=outer.n_levels).astype(float))
     sd_o = block_sd(outer, outer_plan)[0]
     sd = block_sd(block, plan)[0]

@@ -52,7 +52,7 @@ from bayesmixed.graph.model_plan import Centering, ModelPlan, centering, plan_mo
 from bayesmixed.graph.parameterization import Choice
 from bayesmixed.graph.qr import population_coefficients
 from bayesmixed.graph.random_effects import BlockContext, block_coords
-from bayesmixed.names import W_data, Z_data, idx_data
+from bayesmixed.names import W_data, Z_data, idx_data, outer_map_data
 
 __all__ = ["BuiltModel", "build_model"]
 
@@ -306,7 +306,9 @@ def _mean_of(blk: GroupBlock, plan: ModelPlan, pop: _Population, effects_of: dic
             mu = mu + pt.dot(pm.Data(W_data(blk.label), W), pop.b[plan.absorbed_cols])
         for ob, level_map in plan.outer:
             if plan.collapsed is None or ob is not plan.collapsed[0]:
-                mu = mu + effects_of[ob.label][level_map, 0]
+                # data, not a constant: a reused compiled structure gets the new nesting
+                omap = pm.Data(outer_map_data(blk.label, ob.label), level_map)
+                mu = mu + effects_of[ob.label][omap, 0]
         columns[0] = mu
     elif plan.level_plan.get(blk.label):
         cols = plan.level_plan[blk.label]
