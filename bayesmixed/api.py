@@ -150,7 +150,9 @@ def fit(
     centered
         ``True``/``False``/``"auto"`` for all factors, or a dict per factor; default automatic.
     log_likelihood
-        Store the pointwise log-likelihood (for LOO); default when draws x rows <= 5e7.
+        The pointwise log-likelihood (for LOO): by default computed on first use (the first
+        access to ``fit.idata``, ``fit.loo()``, the report) when draws x rows <= 5e7; ``True``
+        computes it now, ``False`` never stores it (see :meth:`Fit.add_log_likelihood`).
     auto_retry
         When the diagnostics verdict is ``"fail"``, refit with a higher ``target_accept`` and
         the other parameterization for the factors the divergence triage implicates; what was

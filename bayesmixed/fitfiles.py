@@ -175,7 +175,7 @@ def write_fit_files(fit, folder: str | Path) -> None:
     ['data.parquet', 'meta.json', 'posterior.nc', 'sampler.json', 'spec.yaml']
     """
     folder = Path(folder)
-    for_storage(fit.idata).to_netcdf(folder / POSTERIOR_FILE, engine="h5netcdf")
+    for_storage(fit.base_idata).to_netcdf(folder / POSTERIOR_FILE, engine="h5netcdf")
     spec_text = yaml.safe_dump(jsonable(spec_to_dict(fit.spec)), sort_keys=False)
     (folder / SPEC_FILE).write_text(f"# bayesmixed model spec: {fit.spec.formula}\n{spec_text}")
     try:

@@ -131,7 +131,8 @@ def load_fit(path: str | Path):
             f"{str(folder)!r}: the stored spec and data no longer build: {exc}"
         ) from None
     _check_design(design, meta, folder)
-    idata = restore(idata, meta, design)  # log-likelihood recomputed; old layouts converted
+    # old layouts converted; the log-likelihood is recomputed on first use (issue 18)
+    idata = restore(idata, meta, design, lazy=True)
     config, timings = sampler.get("config", {}), sampler.get("timings", {})
     return Fit(idata, meta, spec, data, config, timings, design)
 

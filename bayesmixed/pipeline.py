@@ -20,8 +20,8 @@ import pandas as pd
 from bayesmixed.design import checks as _checks
 from bayesmixed.design.matrices import Design, build_design
 from bayesmixed.formula.terms import ModelSpec
-from bayesmixed.report.linpred import add_log_likelihood, linpred
-from bayesmixed.report.native import native_tree
+from bayesmixed.report.linpred import add_observed_data
+from bayesmixed.report.native import complete_log_likelihood, defer_log_likelihood, native_tree
 from bayesmixed.sample.backends import SamplerConfig, reuse_compiled, run
 
 __all__ = ["FitParts", "Refitter", "build", "prior_draws", "refitter", "sample_parts"]
@@ -109,7 +109,8 @@ def sample_parts(
     centered, dropna, aggregate
         As in :func:`bayesmixed.fit`.
     log_likelihood
-        Store the pointwise log-likelihood; default when draws x rows <= 5e7.
+        ``True``: compute the pointwise log-likelihood now; ``None`` (default): on first use
+        (``fit.idata``, LOO, the report) when draws x rows <= 5e7; ``False``: never store it.
     stacklevel
         Where the data warnings (separation, singular fit) point, as in
         :func:`warnings.warn` from this function: 2 is its caller, 3 the caller's caller.
@@ -137,19 +138,20 @@ def sample_parts(
     design = built.design
     meta = built.meta()
     t0 = time.perf_counter()
-    n_draws = config.chains * config.draws * design.n_obs
-    want_ll = log_likelihood if log_likelihood is not None else n_draws <= 5e7
-    if want_ll:
-        groups = [(b.index, b.Z) for b in design.blocks]
-        eta = linpred(idata, meta, design.X, groups, design.offset)
-        add_log_likelihood(idata, meta, eta, design.y, design.trials, design.dpar_X)
-    timings["postprocess"] = time.perf_counter() - t0
     fit_warnings += _checks.warn_all(  # issue 6: lme4-style singular-fit warnings
         _checks.singular_messages(idata, meta, built.priors), _checks.SingularWarning,
         stacklevel + 1,
     )
     meta["warnings"] = fit_warnings
+    add_observed_data(idata, design.y, design.trials)
     idata = native_tree(idata, meta, design)  # issue 16: user names in posterior, ArviZ-native
+    n_draws = config.chains * config.draws * design.n_obs
+    if log_likelihood or (log_likelihood is None and n_draws <= 5e7):
+        # issue 18: computed on first use (Fit.idata, LOO, report) unless asked for now
+        defer_log_likelihood(idata)
+        if log_likelihood:
+            idata = complete_log_likelihood(idata, meta, design)
+    timings["postprocess"] = time.perf_counter() - t0
     return FitParts(idata, meta, design.spec, design.data, asdict(config), timings, design)
 
 

@@ -8,6 +8,7 @@ and can be used without a ``Fit``.
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from bayesmixed.report import compare as _compare
 from bayesmixed.report import diagnostics as _diag
 from bayesmixed.report import effects as _effects
 from bayesmixed.report import hypothesis as _hypothesis
+from bayesmixed.report import native as _native
 from bayesmixed.report import predict as _predict
 from bayesmixed.report import r2 as _r2
 from bayesmixed.report import ranef as _ranef
@@ -41,6 +43,7 @@ class Fit:
     ----------
     idata : xarray.DataTree
         Posterior draws, sample stats, pointwise log-likelihood and observed data (ArviZ).
+        The log-likelihood is computed on the first access (see :attr:`idata`).
     meta : dict
         Model description: formula, family, link, terms, blocks, parameterization, priors.
     spec : ModelSpec
@@ -76,7 +79,7 @@ class Fit:
         timings: dict[str, Any] | None = None,
         design: Design | None = None,
     ) -> None:
-        self.idata = idata
+        self._idata = idata
         self.meta = meta
         self.spec = spec
         self.data = data
@@ -86,6 +89,56 @@ class Fit:
         self._memo: dict[tuple, Any] = {}  # per fit: dropped with it (no process-wide cache)
 
     # -- state ---------------------------------------------------------------------------
+    @property
+    def idata(self):
+        """The ArviZ-native :class:`xarray.DataTree` of the fit (see :mod:`bayesmixed.report.native`).
+
+        A fit computes its pointwise log-likelihood on first use (issue 18): the first access
+        to ``fit.idata`` adds the ``log_likelihood`` group (:meth:`add_log_likelihood`), so
+        ``arviz_stats.loo(fit.idata)`` works as usual, while summaries, diagnostics, saving
+        and the other draws-only methods, which read :attr:`base_idata`, never pay for it.
+
+        Examples
+        --------
+        >>> sorted(fit.idata.children)[:2]
+        ['log_likelihood', 'observed_data']
+        """
+        if _native.pending_log_likelihood(self._idata):
+            self.add_log_likelihood()
+        return self._idata
+
+    @idata.setter
+    def idata(self, tree) -> None:
+        self._idata = tree
+
+    @property
+    def base_idata(self):
+        """The tree as held: :attr:`idata` without computing a pending log-likelihood.
+
+        Examples
+        --------
+        >>> "posterior" in fit.base_idata.children
+        True
+        """
+        return self._idata
+
+    def add_log_likelihood(self):
+        """Compute the pointwise log-likelihood now (if not held) and return :attr:`idata`.
+
+        Also for fits made with ``log_likelihood=False``. The seconds it took are recorded in
+        ``fit.timings["log_likelihood"]``.
+
+        Examples
+        --------
+        >>> fit.add_log_likelihood()["log_likelihood"]["y"].sizes["obs"]
+        180
+        """
+        if "log_likelihood" not in self._idata.children:
+            t0 = time.perf_counter()
+            self._idata = _native.complete_log_likelihood(self._idata, self.meta, self.design)
+            self.timings["log_likelihood"] = time.perf_counter() - t0
+        return self._idata
+
     @property
     def design(self) -> Design:
         """Numeric design of the fitted data (rebuilt from spec and data after loading)."""
@@ -131,7 +184,7 @@ class Fit:
         key = ("summary", exponentiate, prob)
         if key not in self._memo:  # a Fit is immutable after creation
             self._memo[key] = _summary.summary_table(
-                self.idata, self.meta, exponentiate=exponentiate, prob=prob)
+                self._idata, self.meta, exponentiate=exponentiate, prob=prob)
         return self._memo[key]
 
     def summary(self, exponentiate: bool = False, prob: float = 0.95) -> pd.DataFrame:
@@ -168,7 +221,7 @@ class Fit:
         True
         """
         if "diagnostics" not in self._memo:
-            self._memo["diagnostics"] = _diag.diagnose(self.idata, self.meta)
+            self._memo["diagnostics"] = _diag.diagnose(self._idata, self.meta)
         return self._memo["diagnostics"]
 
     def icc(self, prob: float = 0.95, kind: str = "adjusted") -> pd.DataFrame:
@@ -182,7 +235,7 @@ class Fit:
         >>> fit.icc().loc["Subject", "kind"], fit.icc(kind="conditional").loc["Subject", "kind"]
         ('adjusted', 'conditional')
         """
-        return _variance.icc_table(self.idata, self.meta, self.design, kind=kind, prob=prob)
+        return _variance.icc_table(self._idata, self.meta, self.design, kind=kind, prob=prob)
 
     # -- persistence (issue 4) ----------------------------------------------------------
     def save(self, path, overwrite: bool = False):
@@ -209,7 +262,7 @@ class Fit:
         >>> fit.vpc(x="Days", values=[0, 9])[["factor", "Days"]].values.tolist()
         [['Subject', 0.0], ['Subject', 9.0]]
         """
-        return _variance.vpc_table(self.idata, self.meta, self.design, x, values, prob)
+        return _variance.vpc_table(self._idata, self.meta, self.design, x, values, prob)
 
     def mor(self, prob: float = 0.95) -> pd.DataFrame:
         """Median odds ratio (logit) / rate ratio (log) per factor (Larsen & Merlo 2005).
@@ -221,7 +274,7 @@ class Fit:
         >>> bfit.mor().loc["ID", "measure"]
         'MOR'
         """
-        return _variance.mor_table(self.idata, self.meta, prob)
+        return _variance.mor_table(self._idata, self.meta, prob)
 
     def varcorr(self, prob: float = 0.95) -> pd.DataFrame:
         """Variance components in lme4's VarCorr layout with posterior intervals.
@@ -231,7 +284,7 @@ class Fit:
         >>> fit.varcorr()["name"].tolist()
         ['Intercept', 'Days', 'cor(Intercept,Days)', '']
         """
-        return _variance.varcorr_table(self.idata, self.meta, prob)
+        return _variance.varcorr_table(self._idata, self.meta, prob)
 
     def r2(self, prob: float = 0.95, method: str = "model") -> pd.DataFrame:
         """Bayesian R2 (Gelman et al. 2019) and marginal / conditional R2 (Nakagawa).
@@ -270,7 +323,7 @@ class Fit:
                 self._memo[key] = _prior_draws(self.spec, self.data, prior_draws, seed)
             return self._memo[key]
 
-        return _hypothesis.hypothesis_table(self.idata, self.meta, hypotheses, prob=prob,
+        return _hypothesis.hypothesis_table(self._idata, self.meta, hypotheses, prob=prob,
                                             rope=rope, prior=prior)
 
     def predict(self, newdata=None, kind: str = "mean", groups: str = "observed", **kwargs):
@@ -307,7 +360,7 @@ class Fit:
         >>> fit.ranef().shape[0]  # 18 subjects x (intercept, slope)
         36
         """
-        return _ranef.ranef_table(self.idata, self.meta, factor, prob)
+        return _ranef.ranef_table(self._idata, self.meta, factor, prob)
 
     def coef(self, factor: str | None = None, prob: float = 0.95, wide: bool = False):
         """Group-specific coefficients, fixed + random per level (lme4's ``coef``).
@@ -317,7 +370,7 @@ class Fit:
         >>> fit.coef(wide=True)["Subject"].columns.tolist()
         ['Intercept', 'Days']
         """
-        return _ranef.coef_table(self.idata, self.meta, factor, prob, wide)
+        return _ranef.coef_table(self._idata, self.meta, factor, prob, wide)
 
     def tidy(self, effects="fixed", prob: float = 0.95, exponentiate: bool = False):
         """Estimates in broom.mixed's layout: ``effects`` is ``"fixed"``, ``"ran_pars"``,
@@ -330,7 +383,7 @@ class Fit:
         """
         from bayesmixed.report import tidy
 
-        return tidy.tidy_table(self.idata, self.meta, effects, prob, exponentiate)
+        return tidy.tidy_table(self._idata, self.meta, effects, prob, exponentiate)
 
     def ppc(self, seed=0):
         """Add posterior predictive draws of the fitted rows to ``fit.idata`` and return it.
@@ -345,9 +398,9 @@ class Fit:
         (2, 200, 180)
         """
         ppc = _checks.posterior_predictive(self, seed)
-        self.idata["posterior_predictive"] = ppc["posterior_predictive"].to_dataset()
-        if "observed_data" not in self.idata.children:
-            self.idata["observed_data"] = ppc["observed_data"].to_dataset()
+        self._idata["posterior_predictive"] = ppc["posterior_predictive"].to_dataset()
+        if "observed_data" not in self._idata.children:
+            self._idata["observed_data"] = ppc["observed_data"].to_dataset()
         return self.idata
 
     def check(self, seed=0, influence: bool = True) -> dict:

@@ -110,7 +110,7 @@ class RetryPolicy:
         current = self.fits[-1]
         if number > self.max_retries or current.diagnostics().verdict != "fail":
             return None
-        found = triage(current.idata, current.meta)
+        found = triage(current.base_idata, current.meta)
         centered = _centered(current)
         changes = []
         target_accept = self.target_accept

@@ -205,17 +205,22 @@ def write_run_folder(
         diag = fit.diagnostics()
         _write_json(tmp / DIAGNOSTICS, diag.to_dict())
         report_info: dict[str, Any] = {"file": REPORT}
+        t_report = None
         if not report:
             report_info = {"file": None, "skipped": True}
         else:
+            t_report = time.perf_counter()
             try:
                 fit.report(tmp / REPORT)
             except Exception as exc:  # the posterior must survive a failing renderer
                 report_info = {"file": None, "error": f"{type(exc).__name__}: {exc}"}
+            t_report = time.perf_counter() - t_report
         hashed = {p.name: file_sha256(p) for p in sorted(tmp.iterdir())
                   if p.is_file() and not p.name.startswith("report")}
         all_timings = {**{k: v for k, v in fit.timings.items()}, **dict(timings or {})}
-        all_timings["write"] = time.perf_counter() - t0
+        all_timings["write"] = time.perf_counter() - t0  # files, summary, diagnostics, report
+        if t_report is not None:
+            all_timings["report"] = t_report  # the HTML report (its LOO computes the log-lik.)
         if started is not None:
             all_timings["total"] = time.perf_counter() - started
         manifest = {

@@ -17,6 +17,7 @@ from bayesmixed.report.tree import internal
 
 __all__ = [
     "add_log_likelihood",
+    "add_observed_data",
     "aux_draws",
     "dpar_draws",
     "inverse_link",
@@ -247,6 +248,18 @@ def add_log_likelihood(
         {"y": (("chain", "draw", "obs"), ll.reshape(c, d, -1))},
         coords={"chain": post["chain"].values, "draw": post["draw"].values},
     )
+    return add_observed_data(idata, y, trials)
+
+
+def add_observed_data(idata, y: np.ndarray, trials: np.ndarray | None):
+    """Attach the ``observed_data`` group (``y`` and ``trials`` per row) to ``idata`` (in place).
+
+    Examples
+    --------
+    >>> d = fit.design
+    >>> sorted(add_observed_data(fit.idata.copy(), d.y, d.trials)["observed_data"].data_vars)
+    ['y']
+    """
     obs = {"y": (("obs",), y)}
     if trials is not None:
         obs["trials"] = (("obs",), trials)

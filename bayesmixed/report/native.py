@@ -17,11 +17,16 @@ directly:
 - ``posterior_predictive``: added by :meth:`Fit.ppc <bayesmixed.result.Fit.ppc>`, dims
   ``(chain, draw, obs)``.
 
+The pointwise log-likelihood is computed on first use (issue 18): a fresh fit's tree carries
+the root attribute ``LL_ATTR`` instead of the group (:func:`defer_log_likelihood`), and
+:func:`complete_log_likelihood` adds the group when it is asked for (``fit.idata``, LOO, the
+report; :attr:`Fit.idata <bayesmixed.result.Fit.idata>` does it on first access).
+
 Saved fits and run folders store the tree without ``log_likelihood`` and
 ``posterior_predictive`` (:func:`for_storage`): both are recomputed from the draws and the
 stored data, so a folder is small and a loaded fit gives the same LOO.
-:func:`restore` rebuilds them on load and converts folders written before this layout (their
-``posterior`` held the sampler's names).
+:func:`restore` rebuilds the layout on load (converting folders written before it, whose
+``posterior`` held the sampler's names) and the log-likelihood, now or on first use.
 """
 
 from __future__ import annotations
@@ -35,15 +40,20 @@ from bayesmixed.report.params import parameter_dataset
 
 __all__ = [
     "INTERNAL_GROUP",
+    "LL_ATTR",
+    "complete_log_likelihood",
+    "defer_log_likelihood",
     "effect_label",
     "for_storage",
     "native_tree",
     "obs_coords",
+    "pending_log_likelihood",
     "restore",
     "user_posterior",
 ]
 
-#: root attribute of a stored tree: the log-likelihood was dropped and is recomputed on load
+#: root attribute: the log-likelihood is wanted but not computed yet (dropped for storage, or
+#: deferred to its first use)
 LL_ATTR = "bayesmixed_log_likelihood"
 #: groups recomputed on load rather than stored
 RECOMPUTED = ("log_likelihood", "posterior_predictive")
@@ -144,20 +154,74 @@ def for_storage(idata) -> xr.DataTree:
     """
     keep = {f"/{k}": idata[k].to_dataset() for k in idata.children if k not in RECOMPUTED}
     tree = xr.DataTree.from_dict(keep)
-    tree.attrs = {**idata.attrs, LL_ATTR: int("log_likelihood" in idata.children)}
+    wanted = "log_likelihood" in idata.children or pending_log_likelihood(idata)
+    tree.attrs = {**idata.attrs, LL_ATTR: int(wanted)}
     return tree
 
 
-def restore(idata, meta: dict, design) -> xr.DataTree:
+def defer_log_likelihood(tree: xr.DataTree) -> xr.DataTree:
+    """Mark ``tree`` (in place) as wanting its log-likelihood, computed on first use.
+
+    Examples
+    --------
+    >>> tree = defer_log_likelihood(for_storage(fit.idata))
+    >>> pending_log_likelihood(tree)
+    True
+    """
+    tree.attrs[LL_ATTR] = 1
+    return tree
+
+
+def pending_log_likelihood(tree) -> bool:
+    """Whether ``tree`` wants a log-likelihood it does not hold yet.
+
+    Examples
+    --------
+    >>> pending_log_likelihood(fit.idata)
+    False
+    """
+    return bool(tree.attrs.get(LL_ATTR, 0)) and "log_likelihood" not in tree.children
+
+
+def complete_log_likelihood(idata, meta: dict, design) -> xr.DataTree:
+    """The native tree of ``idata`` with its ``log_likelihood`` group (computed if missing).
+
+    The group has one entry per fitted row (``obs``, the coordinate of ``observed_data``), the
+    same values whether computed at fit time, on first use or after loading.
+
+    Examples
+    --------
+    >>> tree = complete_log_likelihood(for_storage(fit.idata), fit.meta, fit.design)
+    >>> tree["log_likelihood"]["y"].sizes["obs"], pending_log_likelihood(tree)
+    (180, False)
+    """
+    coords = None
+    if "observed_data" in idata.children and "obs" in idata["observed_data"].coords:
+        coords = np.asarray(idata["observed_data"]["obs"].values)  # the original row labels
+    attrs = {k: v for k, v in idata.attrs.items() if k != LL_ATTR}
+    if "log_likelihood" not in idata.children:
+        groups = [(b.index, b.Z) for b in design.blocks]
+        eta = linpred(idata, meta, design.X, groups, design.offset)
+        idata = idata.copy()
+        add_log_likelihood(idata, meta, eta, design.y, design.trials, design.dpar_X)
+    tree = native_tree(idata, meta, design, coords)
+    tree.attrs = attrs
+    return tree
+
+
+def restore(idata, meta: dict, design, *, lazy: bool = False) -> xr.DataTree:
     """A stored tree made whole again: native layout and the recomputed log-likelihood.
 
     Trees written before the native layout (``posterior`` under the sampler's names) are
-    converted; the log-likelihood is recomputed when it was stored or dropped for storage.
+    converted; the log-likelihood is recomputed when it was stored or dropped for storage,
+    now or, with ``lazy``, on first use (:func:`complete_log_likelihood`).
 
     Examples
     --------
     >>> again = restore(for_storage(fit.idata), fit.meta, fit.design)
     >>> bool(np.array_equal(again["log_likelihood"]["y"], fit.idata["log_likelihood"]["y"]))
+    True
+    >>> pending_log_likelihood(restore(for_storage(fit.idata), fit.meta, fit.design, lazy=True))
     True
     """
     attrs = dict(idata.attrs)
@@ -165,11 +229,10 @@ def restore(idata, meta: dict, design) -> xr.DataTree:
     if "observed_data" in idata.children and "obs" in idata["observed_data"].coords:
         coords = np.asarray(idata["observed_data"]["obs"].values)  # the original row labels
     wanted = bool(attrs.pop(LL_ATTR, 0)) or "log_likelihood" in idata.children
-    if wanted and "log_likelihood" not in idata.children:
-        groups = [(b.index, b.Z) for b in design.blocks]
-        eta = linpred(idata, meta, design.X, groups, design.offset)
-        idata = idata.copy()
-        add_log_likelihood(idata, meta, eta, design.y, design.trials)
     tree = native_tree(idata, meta, design, coords)
     tree.attrs = attrs
+    if wanted and "log_likelihood" not in tree.children:
+        defer_log_likelihood(tree)
+        if not lazy:
+            tree = complete_log_likelihood(tree, meta, design)
     return tree

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from bayesmixed.errors import SamplerError
-from bayesmixed.sample.imports import import_nutpie
+from bayesmixed.sample.imports import defer_dask_check, import_nutpie
 
 __all__ = ["ADAPTATIONS", "BACKENDS", "SamplerConfig", "clear_cache", "reuse_compiled", "run"]
 
@@ -334,6 +334,7 @@ def run(built, config: SamplerConfig):
     ['cached', 'compile', 'disk_cache', 'sample']
     """
     timings: dict[str, float | bool] = {}
+    defer_dask_check()  # issue 18: xarray would import dask (1.5-2 s) to build the tree
     if config.backend == "nutpie":
         nutpie = import_nutpie()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["import_nutpie"]
+__all__ = ["defer_dask_check", "import_nutpie"]
 
 
 def import_nutpie():
@@ -50,3 +50,56 @@ def import_nutpie():
         if sys.modules.get("arviz") is shim:
             del sys.modules["arviz"]
     return nutpie
+
+
+class _DaskUntilImported:
+    """xarray's cached entry for dask while ``dask.array`` is not imported (see below)."""
+
+    def _real(self):
+        import sys
+
+        if "dask.array" not in sys.modules:
+            return None
+        from xarray.namedarray import pycompat
+
+        real = pycompat.DuckArrayModule("dask")
+        pycompat._cached_duck_array_modules["dask"] = real  # from now on xarray's own entry
+        return real
+
+    @property
+    def type(self) -> tuple:
+        real = self._real()
+        return () if real is None else real.type  # no dask array exists before dask.array
+
+    def __getattr__(self, name: str):  # version, module, available: the real entry
+        import importlib
+
+        importlib.import_module("dask.array")
+        return getattr(self._real(), name)
+
+
+def defer_dask_check() -> bool:
+    """Keep xarray from importing dask just to ask whether an array is a dask array.
+
+    xarray's first ``DataArray`` of a process looks up ``dask.array.Array`` for an
+    ``isinstance`` check, and so imports dask when it is installed: 1.5-2 s of a 2-core
+    machine's time to a first posterior (issue 18), spent while nutpie turns its draws into a
+    DataTree. A dask array cannot exist before ``dask.array`` is imported, so until then the
+    check is answered with "no dask array type"; once anything imports ``dask.array``, xarray's
+    own entry takes over. Returns whether the stand-in was installed (not when xarray already
+    looked dask up, or its internals differ).
+
+    Examples
+    --------
+    >>> isinstance(defer_dask_check(), bool)
+    True
+    """
+    try:
+        from xarray.namedarray import pycompat
+    except ImportError:
+        return False
+    cache = getattr(pycompat, "_cached_duck_array_modules", None)
+    if not isinstance(cache, dict) or "dask" in cache or not hasattr(pycompat, "DuckArrayModule"):
+        return False
+    cache["dask"] = _DaskUntilImported()
+    return True
