@@ -133,10 +133,13 @@ def sample_parts(
     fit_warnings = _checks.warn_all(  # issue 6: pre-fit data warnings
         _checks.separation_messages(built.design), _checks.SeparationWarning, stacklevel + 1
     )
-    idata, timings = run(built, config)
+    run_info: dict[str, Any] = {}
+    idata, timings = run(built, config, run_info)
     timings["build"] = t_build
     design = built.design
     meta = built.meta()
+    meta["device"] = run_info["device"]  # issue 14: where and in which precision it ran
+    meta["sampler_run"] = run_info
     t0 = time.perf_counter()
     n_draws = config.chains * config.draws * design.n_obs
     want_ll = log_likelihood if log_likelihood is not None else n_draws <= 5e7
@@ -192,6 +195,8 @@ def refitter(
             seed=seed,
             progress=progress,
             adaptation=cfg.get("adaptation", "diag"),
+            precision=cfg.get("precision", "float64"),
+            chain_method=cfg.get("chain_method", "auto"),
         )
         with reuse_compiled():  # one compiled model for every fold of the same shape
             return sample_parts(spec, train, settings, centered=centered or None,
