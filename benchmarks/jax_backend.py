@@ -94,6 +94,31 @@ def main(argv: list[str] | None = None) -> int:
     info = device_info()
     started = datetime.now(UTC)
     load0 = os.getloadavg()[0]
+
+    def write(lines: list[str], done: bool) -> None:
+        took = (datetime.now(UTC) - started).total_seconds() / 60
+        state = f"took {took:.1f} min" if done else f"running for {took:.1f} min (partial)"
+        head = [
+            "# JAX backend: data size x backend x precision",
+            "",
+            f"Command: `python -m benchmarks.jax_backend {' '.join(argv or sys.argv[1:])}`  ",
+            f"Started {started:%Y-%m-%d %H:%M} UTC, {state}. Machine: "
+            f"{platform.machine()}, {os.cpu_count()} CPU cores; JAX {jax.__version__} on "
+            f"{info['device']} ({info['n_devices']} device(s)); load average {load0:.1f} at "
+            f"start, {os.getloadavg()[0]:.1f} now.  ",
+            f"Model: `{FORMULA}` (bernoulli), 30 rows per group; {args.chains} chains x "
+            f"{args.draws} draws after {args.tune} tuning steps, seed {args.seed}; one process, "
+            "JAX's persistent compilation cache off (compile = cold). Wall = build + compile + "
+            "sample; ESS = min bulk ESS over the summary's rows.",
+            "",
+        ]
+        text = "\n".join(head + lines) + "\n"
+        if args.out:
+            with open(args.out, "w") as fh:
+                fh.write(text)
+        elif done:
+            print(text)
+
     lines = [
         "| rows | backend | precision | device | chain method | wall s | compile s | sample s "
         "| min bulk ESS | ESS/s (wall) | ESS/s (sampling) | max R-hat | div "
@@ -119,27 +144,8 @@ def main(argv: list[str] | None = None) -> int:
                         f"| {r['rhat']:.3f} | {r['div']} | {acc} |")
                 lines.append(line)
                 print(line, flush=True)
-    took = (datetime.now(UTC) - started).total_seconds() / 60
-    head = [
-        "# JAX backend: data size x backend x precision",
-        "",
-        f"Command: `python -m benchmarks.jax_backend {' '.join(argv or sys.argv[1:])}`  ",
-        f"Started {started:%Y-%m-%d %H:%M} UTC, took {took:.1f} min. Machine: "
-        f"{platform.machine()}, {os.cpu_count()} CPU cores; JAX {jax.__version__} on "
-        f"{info['device']} ({info['n_devices']} device(s)); load average {load0:.1f} at start, "
-        f"{os.getloadavg()[0]:.1f} at end.  ",
-        f"Model: `{FORMULA}` (bernoulli), 30 rows per group; {args.chains} chains x "
-        f"{args.draws} draws after {args.tune} tuning steps, seed {args.seed}; one process, "
-        "JAX's persistent compilation cache off (compile = cold). Wall = build + compile + "
-        "sample; ESS = min bulk ESS over the summary's rows.",
-        "",
-    ]
-    text = "\n".join(head + lines) + "\n"
-    if args.out:
-        with open(args.out, "w") as fh:
-            fh.write(text)
-    else:
-        print(text)
+                write(lines, False)
+    write(lines, True)
     return 0
 
 

@@ -19,6 +19,9 @@ numpyro's ``NUTS(potential_fn=...)`` or blackjax's NUTS directly, so that this m
   compiled code) during the run (JAX's own compilation events), ``sample`` the rest of the run.
   Compilation is most of a small model's time on a CPU (sleepstudy, 2 chains x 200
   iterations: 41-57 s of 56-62 s on a loaded 2-core machine, see ``benchmarks/JAX.md``);
+- progress: numpyro's progress bar when ``progress`` is on (numpyro then dispatches each
+  iteration from Python, slower for a small model than one compiled loop; numpyro also turns
+  it off when ``CI`` is set); blackjax runs without one;
 - compiled code is kept: when bayesmixed's disk cache is on
   (:mod:`bayesmixed.sample.diskcache`), JAX's persistent compilation cache is pointed at its
   ``jax`` folder (unless the user set one), so a later process fitting the same model and data
@@ -299,8 +302,9 @@ def run_jax(built, config, jitter: set | None = None) -> tuple[Any, dict[str, An
     (DataTree, dict, dict)
         The posterior with ``sample_stats`` (``diverging``, ``energy``, ``lp``, ``n_steps``,
         ``tree_depth``, ``reached_max_treedepth``, ``acceptance_rate``); timings in seconds
-        (``compile``, ``sample``); and the run's ``device``, ``n_devices``, ``jax_version``,
-        ``precision`` and ``chain_method``.
+        (``compile``: PyTensor's graph to JAX and JAX's compilation; ``sample``: the rest of
+        the sampler's run; ``transform``: draws to the constrained space); and the run's
+        ``device``, ``n_devices``, ``jax_version``, ``precision`` and ``chain_method``.
 
     Examples
     --------
@@ -329,8 +333,10 @@ def run_jax(built, config, jitter: set | None = None) -> tuple[Any, dict[str, An
     dtype = np.float32 if config.precision == "float32" else np.float64
     cache = persistent_cache()
     t0 = time.perf_counter()
+    logp = pmjax.get_jaxified_logp(model)  # the log-density (despite the name)
+    t_graph = time.perf_counter() - t0
+    t0 = time.perf_counter()
     with compile_clock() as clock:
-        logp = pmjax.get_jaxified_logp(model)  # the log-density (despite the name)
         with precision(config.precision):
             init = _initial_points(model, jax.jit(logp), config.chains, int(config.seed), dtype,
                                    set(model.free_RVs) if jitter is None else jitter)
@@ -340,11 +346,13 @@ def run_jax(built, config, jitter: set | None = None) -> tuple[Any, dict[str, An
             draws = [np.asarray(d) for d in draws]
         total = time.perf_counter() - t0
     compile_s = min(clock[0], total)
+    t0 = time.perf_counter()
     posterior = _constrained(model, draws)
     coords, dims = coords_and_dims_for_inferencedata(model)
     idata = from_dict({"posterior": posterior, "sample_stats": stats}, coords=coords, dims=dims)
     info = {**device_info(), "precision": config.precision, "chain_method": method}
     disk = "off" if cache == "off" else ("hit" if clock[1] else "stored")
-    timings = {"compile": compile_s, "sample": total - compile_s, "cached": False,
+    timings = {"compile": t_graph + compile_s, "sample": total - compile_s,
+               "transform": time.perf_counter() - t0, "cached": False,
                "disk_cache": disk if cache != "user" else "user's JAX cache"}
     return idata, timings, info
