@@ -122,6 +122,8 @@ def fit(
     auto_retry: bool = False,
     aggregate: bool = True,
     adaptation: str = "diag",
+    precision: str = "float64",
+    chain_method: str = "auto",
 ):
     """Fit a Bayesian multilevel model.
 
@@ -166,6 +168,13 @@ def fit(
         nutpie's mass-matrix adaptation, ``"diag"`` (default) or ``"draw_diag"`` (from draw
         variances: more effective draws for weakly identified sds, at more gradients per draw;
         see :class:`~bayesmixed.sample.backends.SamplerConfig`).
+    precision
+        ``"float64"`` (default) or ``"float32"`` (``numpyro``/``blackjax`` only: single
+        precision for accelerators; see :mod:`bayesmixed.sample.jaxrun`).
+    chain_method
+        How ``numpyro``/``blackjax`` run chains: ``"auto"`` (default: one per device when
+        there are enough devices, else vectorized), ``"vectorized"``, ``"parallel"`` or
+        ``"sequential"``. The device and precision used are in ``fit.meta["sampler_run"]``.
 
     Returns
     -------
@@ -189,6 +198,8 @@ def fit(
         seed=seed,
         progress=progress,
         adaptation=adaptation,
+        precision=precision,
+        chain_method=chain_method,
     ).with_seed()
     spec = make_spec(model, family, link, priors)
     # stacklevel 3: the data warnings point at the code that called bm.fit

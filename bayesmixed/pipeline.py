@@ -133,10 +133,13 @@ def sample_parts(
     fit_warnings = _checks.warn_all(  # issue 6: pre-fit data warnings
         _checks.separation_messages(built.design), _checks.SeparationWarning, stacklevel + 1
     )
-    idata, timings = run(built, config)
+    run_info: dict[str, Any] = {}
+    idata, timings = run(built, config, run_info)
     timings["build"] = t_build
     design = built.design
     meta = built.meta()
+    meta["device"] = run_info["device"]  # issue 14: where and in which precision it ran
+    meta["sampler_run"] = run_info
     t0 = time.perf_counter()
     fit_warnings += _checks.warn_all(  # issue 6: lme4-style singular-fit warnings
         _checks.singular_messages(idata, meta, built.priors), _checks.SingularWarning,
@@ -218,6 +221,8 @@ def refitter(
         seed=None,
         progress=progress,
         adaptation=cfg.get("adaptation", "diag"),
+        precision=cfg.get("precision", "float64"),
+        chain_method=cfg.get("chain_method", "auto"),
     )
     return Refitter(spec, settings, centered or None)
 

@@ -234,6 +234,8 @@ def write_run_folder(
             "packages": package_versions(),
             "seed": fit.config.get("seed"),
             "sampler": dict(fit.config),
+            "device": fit.meta.get("device", "cpu"),
+            "sampler_run": fit.meta.get("sampler_run", {}),
             "model": {
                 "formula": fit.meta["formula"],
                 "family": fit.meta["family"],

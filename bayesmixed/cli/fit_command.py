@@ -23,7 +23,7 @@ from bayesmixed.cli.common import (
 __all__ = ["add_parser", "run"]
 
 DEFAULTS = {"chains": 4, "draws": 1000, "tune": 1000, "target_accept": 0.8, "backend": "nutpie",
-            "adaptation": "diag"}
+            "adaptation": "diag", "precision": "float64", "chain_method": "auto"}
 
 EPILOG = """\
 examples:
@@ -80,6 +80,12 @@ def add_parser(sub) -> None:
     smp.add_argument("--adaptation", choices=["diag", "draw_diag"],
                      help="nutpie's mass-matrix adaptation (default diag; draw_diag: from draw "
                           "variances, for slowly mixing sds)")
+    smp.add_argument("--precision", choices=["float64", "float32"],
+                     help="floating-point precision (default float64; float32: numpyro or "
+                          "blackjax only, for accelerators)")
+    smp.add_argument("--chain-method", choices=["auto", "vectorized", "parallel", "sequential"],
+                     help="how numpyro/blackjax run chains (default auto: one per device when "
+                          "there are enough devices, else vectorized)")
     smp.add_argument("--auto-retry", action="store_true",
                      help="refit with safer settings when the diagnostics verdict is fail "
                           "(higher target_accept, the other parameterization for the factors "

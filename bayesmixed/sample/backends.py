@@ -14,7 +14,9 @@
   inlined than when it is loaded from PyTensor's on-disk numba cache, so the first process on a
   machine (cold cache) drew different numbers from later ones with the same seed.
 - ``pymc``: PyMC's own NUTS, chains in parallel processes.
-- ``numpyro`` / ``blackjax`` (alias ``jax``): JAX-based NUTS through PyMC.
+- ``numpyro`` / ``blackjax`` (alias ``jax``): JAX-based NUTS on the model's jaxified
+  log-density, chains vectorized or one per device, in float64 or float32, on CPU or an
+  accelerator (:mod:`bayesmixed.sample.jaxrun`).
 """
 
 from __future__ import annotations
@@ -26,102 +28,13 @@ import threading
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from bayesmixed.errors import SamplerError
+from bayesmixed.sample.config import ADAPTATIONS, BACKENDS, SamplerConfig
 from bayesmixed.sample.imports import defer_dask_check, import_nutpie
 
 __all__ = ["ADAPTATIONS", "BACKENDS", "SamplerConfig", "clear_cache", "reuse_compiled", "run"]
-
-BACKENDS = ("nutpie", "pymc", "numpyro", "blackjax")
-#: nutpie's mass-matrix adaptations offered (see :class:`SamplerConfig`)
-ADAPTATIONS = ("diag", "draw_diag")
-_ALIASES = {"jax": "numpyro", "nuts": "pymc"}
-
-
-@dataclass(frozen=True)
-class SamplerConfig:
-    """Sampler options, validated on creation.
-
-    Parameters
-    ----------
-    backend
-        ``"nutpie"``, ``"pymc"``, ``"numpyro"`` (or ``"jax"``) or ``"blackjax"``.
-    chains, draws, tune
-        Number of chains, kept draws per chain and warm-up draws per chain.
-    target_accept
-        Target acceptance rate of NUTS step-size adaptation, in (0, 1).
-    seed
-        Integer seed; the same seed gives the same draws on the same backend.
-    progress
-        Show a progress bar.
-    max_treedepth
-        Maximum NUTS tree depth.
-    adaptation
-        nutpie's mass-matrix adaptation: ``"diag"`` (default; from draws and gradients) or
-        ``"draw_diag"`` (from the variances of the draws, as Stan). ``"draw_diag"`` gave the
-        weakly identified sds of the hard suite more effective draws (``sd(Intercept|mom)``
-        of mlmRev's guImmun: bulk ESS 375-418 -> 516-624, seeds 1 and 3) for about 60% more
-        gradients per draw; ignored by the other backends.
-
-    Examples
-    --------
-    >>> SamplerConfig(chains=2, draws=500, seed=1).backend
-    'nutpie'
-    >>> SamplerConfig(chains=0)
-    Traceback (most recent call last):
-    ...
-    bayesmixed.errors.SamplerError: chains must be an integer >= 1, got 0
-    """
-
-    backend: str = "nutpie"
-    chains: int = 4
-    draws: int = 1000
-    tune: int = 1000
-    target_accept: float = 0.8
-    seed: int | None = None
-    progress: bool = True
-    max_treedepth: int = 10
-    adaptation: str = "diag"
-
-    def __post_init__(self) -> None:
-        backend = _ALIASES.get(str(self.backend).lower(), str(self.backend).lower())
-        if backend not in BACKENDS:
-            raise SamplerError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
-        object.__setattr__(self, "backend", backend)
-        for name, low in (("chains", 1), ("draws", 1), ("tune", 0), ("max_treedepth", 1)):
-            val = getattr(self, name)
-            if isinstance(val, bool) or not isinstance(val, int | np.integer) or val < low:
-                raise SamplerError(f"{name} must be an integer >= {low}, got {val!r}")
-        ta = self.target_accept
-        if isinstance(ta, bool) or not isinstance(ta, int | float) or not 0 < float(ta) < 1:
-            raise SamplerError(f"target_accept must be a number strictly between 0 and 1, got {ta!r}")
-        if self.adaptation not in ADAPTATIONS:
-            raise SamplerError(
-                f"adaptation must be one of {', '.join(ADAPTATIONS)}, got {self.adaptation!r}"
-            )
-        seed = self.seed
-        bad_seed = isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0
-        if seed is not None and bad_seed:
-            raise SamplerError(f"seed must be a non-negative integer or None, got {self.seed!r}")
-        if backend in ("numpyro", "blackjax"):
-            import importlib.util
-
-            if importlib.util.find_spec(backend) is None or importlib.util.find_spec("jax") is None:
-                raise SamplerError(
-                    f"backend {backend!r} needs the packages jax and {backend}: "
-                    "pip install 'bayesmixed[jax]'"
-                )
-
-    def with_seed(self) -> SamplerConfig:
-        """This config with a concrete seed (drawn at random when ``seed`` is None)."""
-        if self.seed is not None:
-            return self
-        seed = int(np.random.default_rng().integers(0, 2**31 - 1))
-        return SamplerConfig(**{**asdict(self), "seed": seed})
-
 
 _CACHE: OrderedDict[str, object] = OrderedDict()  # swappable data, by structure
 _FROZEN: OrderedDict[str, object] = OrderedDict()  # data frozen in, by structure and data
@@ -311,8 +224,19 @@ def _cores(chains: int) -> int:
     return max(1, min(chains, os.cpu_count() or 1))
 
 
-def run(built, config: SamplerConfig):
+def run(built, config: SamplerConfig, info: dict | None = None):
     """Sample the posterior of ``built.model``.
+
+    Parameters
+    ----------
+    built
+        The built model.
+    config
+        Sampler settings (with a seed).
+    info
+        When given, filled with how the run went: ``device`` (``"cpu"``, ``"gpu:<kind>"``),
+        ``precision``, and for the JAX backends ``chain_method``, ``n_devices`` and
+        ``jax_version``.
 
     Returns
     -------
@@ -326,15 +250,18 @@ def run(built, config: SamplerConfig):
     --------
     >>> import bayesmixed as bm
     >>> built = bm.prepare("Reaction ~ Days + (Days | Subject)", bm.datasets.load("sleepstudy"))
+    >>> info = {}
     >>> idata, timings = run(built, SamplerConfig(chains=2, draws=100, tune=100, seed=1,
-    ...                                             progress=False))
-    >>> idata["posterior"]["b"].shape
-    (2, 100, 1)
+    ...                                             progress=False), info)
+    >>> idata["posterior"]["b"].shape, info
+    ((2, 100, 1), {'device': 'cpu', 'precision': 'float64'})
     >>> sorted(timings)
     ['cached', 'compile', 'disk_cache', 'sample']
     """
     timings: dict[str, float | bool] = {}
     defer_dask_check()  # issue 18: xarray would import dask (1.5-2 s) to build the tree
+    info = {} if info is None else info
+    info.update(device="cpu", precision="float64")
     if config.backend == "nutpie":
         nutpie = import_nutpie()
 
@@ -362,32 +289,29 @@ def run(built, config: SamplerConfig):
         _complete(built, idata, config)
         return idata, timings
 
-    import pymc as pm
+    if config.backend in ("numpyro", "blackjax"):
+        from bayesmixed.sample.jaxrun import run_jax
 
-    t0 = time.perf_counter()
-    kwargs = {}
-    if config.backend == "pymc":
-        kwargs["cores"] = _cores(config.chains)
-        kwargs["target_accept"] = float(config.target_accept)
-        kwargs["max_treedepth"] = config.max_treedepth
+        idata, timings, run_info = run_jax(built, config, jitter_rvs(built.model))
+        info.update(run_info)
     else:
-        kwargs["nuts_sampler_kwargs"] = {"chain_method": "sequential"} if config.backend == "numpyro" else {}
-        kwargs["target_accept"] = float(config.target_accept)
-    with built.model:
-        idata = pm.sample(
-            draws=config.draws,
-            tune=config.tune,
-            chains=config.chains,
-            random_seed=int(config.seed),
-            progressbar=config.progress,
-            nuts_sampler=config.backend,
-            compute_convergence_checks=False,
-            **kwargs,
-        )
-    timings["compile"] = 0.0
-    timings["sample"] = time.perf_counter() - t0
-    timings["cached"] = False
-    timings["disk_cache"] = f"not available for backend {config.backend}"
+        import pymc as pm
+
+        t0 = time.perf_counter()
+        with built.model:
+            idata = pm.sample(
+                draws=config.draws,
+                tune=config.tune,
+                chains=config.chains,
+                random_seed=int(config.seed),
+                progressbar=config.progress,
+                compute_convergence_checks=False,
+                cores=_cores(config.chains),
+                target_accept=float(config.target_accept),
+                max_treedepth=config.max_treedepth,
+            )
+        timings = {"compile": 0.0, "sample": time.perf_counter() - t0, "cached": False,
+                   "disk_cache": "not available for backend pymc"}
     _complete(built, idata, config)
     return idata, timings
 
