@@ -122,6 +122,7 @@ def fit(
     auto_retry: bool = False,
     aggregate: bool = True,
     adaptation: str = "diag",
+    method: str = "nuts",
 ):
     """Fit a Bayesian multilevel model.
 
@@ -164,6 +165,14 @@ def fit(
         nutpie's mass-matrix adaptation, ``"diag"`` (default) or ``"draw_diag"`` (from draw
         variances: more effective draws for weakly identified sds, at more gradients per draw;
         see :class:`~bayesmixed.sample.backends.SamplerConfig`).
+    method
+        ``"nuts"`` (default) or ``"pathfinder"``: fast approximate draws for exploring big
+        data (multi-path Pathfinder with Pareto-smoothed importance resampling, see
+        :mod:`bayesmixed.sample.pathfinder`; ``chains`` paths, ``draws`` draws in one chain;
+        ``tune``, ``target_accept``, ``backend`` and ``adaptation`` unused). The fit is
+        labelled approximate everywhere (``fit.meta["method"]``, summary, diagnostics,
+        report): no R-hat or ESS, the Pareto k of the importance weights as quality check.
+        Refit with NUTS before reporting.
 
     Returns
     -------
@@ -177,6 +186,10 @@ def fit(
     ...              tune=200, seed=1, progress=False)
     >>> bool(fit.summary().loc["Days", "mean"] > 5)
     True
+    >>> approx = bm.fit("Reaction ~ Days + (1 | Subject)", df, method="pathfinder", chains=2,
+    ...                 draws=200, seed=1, progress=False)
+    >>> approx.meta["method"], approx.diagnostics().verdict
+    ('pathfinder', 'approximate')
     """
     config = SamplerConfig(
         backend=backend,
@@ -187,6 +200,7 @@ def fit(
         seed=seed,
         progress=progress,
         adaptation=adaptation,
+        method=method,
     ).with_seed()
     spec = make_spec(model, family, link, priors)
     # stacklevel 3: the data warnings point at the code that called bm.fit

@@ -133,10 +133,19 @@ def sample_parts(
     fit_warnings = _checks.warn_all(  # issue 6: pre-fit data warnings
         _checks.separation_messages(built.design), _checks.SeparationWarning, stacklevel + 1
     )
-    idata, timings = run(built, config)
+    approx = None
+    if config.method == "pathfinder":  # issue 14: approximate draws for exploration
+        from bayesmixed.sample.pathfinder import run_pathfinder
+
+        idata, timings, approx = run_pathfinder(built, config)
+    else:
+        idata, timings = run(built, config)
     timings["build"] = t_build
     design = built.design
     meta = built.meta()
+    meta["method"] = config.method
+    if approx is not None:
+        meta["approximation"] = approx
     t0 = time.perf_counter()
     n_draws = config.chains * config.draws * design.n_obs
     want_ll = log_likelihood if log_likelihood is not None else n_draws <= 5e7
@@ -192,6 +201,7 @@ def refitter(
             seed=seed,
             progress=progress,
             adaptation=cfg.get("adaptation", "diag"),
+            method=cfg.get("method", "nuts"),
         )
         with reuse_compiled():  # one compiled model for every fold of the same shape
             return sample_parts(spec, train, settings, centered=centered or None,

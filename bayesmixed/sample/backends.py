@@ -33,11 +33,13 @@ import numpy as np
 from bayesmixed.errors import SamplerError
 from bayesmixed.sample.imports import import_nutpie
 
-__all__ = ["ADAPTATIONS", "BACKENDS", "SamplerConfig", "clear_cache", "reuse_compiled", "run"]
+__all__ = ["ADAPTATIONS", "BACKENDS", "METHODS", "SamplerConfig", "clear_cache", "reuse_compiled", "run"]
 
 BACKENDS = ("nutpie", "pymc", "numpyro", "blackjax")
 #: nutpie's mass-matrix adaptations offered (see :class:`SamplerConfig`)
 ADAPTATIONS = ("diag", "draw_diag")
+#: inference methods: NUTS (exact, the default) or Pathfinder (approximate, for exploration)
+METHODS = ("nuts", "pathfinder")
 _ALIASES = {"jax": "numpyro", "nuts": "pymc"}
 
 
@@ -65,6 +67,10 @@ class SamplerConfig:
         weakly identified sds of the hard suite more effective draws (``sd(Intercept|mom)``
         of mlmRev's guImmun: bulk ESS 375-418 -> 516-624, seeds 1 and 3) for about 60% more
         gradients per draw; ignored by the other backends.
+    method
+        ``"nuts"`` (default: the backend's NUTS) or ``"pathfinder"``: approximate draws
+        (:mod:`bayesmixed.sample.pathfinder`; ``chains`` paths, ``draws`` draws in one chain,
+        ``backend`` and the NUTS options unused), for exploration only.
 
     Examples
     --------
@@ -85,6 +91,7 @@ class SamplerConfig:
     progress: bool = True
     max_treedepth: int = 10
     adaptation: str = "diag"
+    method: str = "nuts"
 
     def __post_init__(self) -> None:
         backend = _ALIASES.get(str(self.backend).lower(), str(self.backend).lower())
@@ -102,13 +109,24 @@ class SamplerConfig:
             raise SamplerError(
                 f"adaptation must be one of {', '.join(ADAPTATIONS)}, got {self.adaptation!r}"
             )
+        method = str(self.method).lower()
+        if method not in METHODS:
+            raise SamplerError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
+        object.__setattr__(self, "method", method)
         seed = self.seed
         bad_seed = isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0
         if seed is not None and bad_seed:
             raise SamplerError(f"seed must be a non-negative integer or None, got {self.seed!r}")
-        if backend in ("numpyro", "blackjax"):
-            import importlib.util
+        import importlib.util
 
+        if method == "pathfinder":
+            missing = [p for p in ("jax", "blackjax") if importlib.util.find_spec(p) is None]
+            if missing:
+                raise SamplerError(
+                    f"method 'pathfinder' needs the packages {' and '.join(missing)}: "
+                    "pip install 'bayesmixed[approx]'"
+                )
+        elif backend in ("numpyro", "blackjax"):
             if importlib.util.find_spec(backend) is None or importlib.util.find_spec("jax") is None:
                 raise SamplerError(
                     f"backend {backend!r} needs the packages jax and {backend}: "
