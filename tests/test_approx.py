@@ -74,7 +74,7 @@ def test_labelled_approximate_in_meta_summary_and_diagnostics(approx):
     assert d.to_dict()["max_rhat"] is None
 
 
-def test_report_quantities_work_on_the_draws(approx, bern_ri):
+def test_report_quantities_work_on_the_draws(approx):
     odds = approx.summary(exponentiate=True)
     assert (odds.loc[["OR(x)", "OR(trt[B])"], "mean"] > 1).all()
     icc = approx.icc()
