@@ -31,6 +31,8 @@ ESS_PER_CHAIN = 100
 EBFMI_MIN = 0.3
 #: Pareto k above which an approximation's importance weights are unreliable (Vehtari et al.)
 PARETO_K_MAX = 0.7
+#: fewer effective importance draws than this: the resampled draws repeat a few points
+APPROX_ESS_MIN = 100
 
 
 @dataclass
@@ -262,6 +264,13 @@ def _approximate(idata, meta: dict) -> Diagnostics:
             f"Pareto k {khat:.2f} > {PARETO_K_MAX}: the importance weights are unreliable, the "
             "approximation misses the posterior's shape (typically the sds' skew): means are a "
             "rough guide, sds and intervals may be too narrow"
+        )
+    ess = float(approx.get("ess", np.nan))
+    if np.isfinite(ess) and ess < APPROX_ESS_MIN:
+        problems.append(
+            f"the importance weights leave {ess:.0f} effective draws of "
+            f"{approx.get('pooled_draws')}: the resampled draws repeat a few points, so sds and "
+            "intervals are too narrow"
         )
     stuck = sum(bool(h) for h in approx.get("hit_maxiter", []))
     if stuck:
