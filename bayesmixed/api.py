@@ -124,6 +124,7 @@ def fit(
     adaptation: str = "diag",
     precision: str = "float64",
     chain_method: str = "auto",
+    method: str = "nuts",
 ):
     """Fit a Bayesian multilevel model.
 
@@ -175,6 +176,14 @@ def fit(
         How ``numpyro``/``blackjax`` run chains: ``"auto"`` (default: one per device when
         there are enough devices, else vectorized), ``"vectorized"``, ``"parallel"`` or
         ``"sequential"``. The device and precision used are in ``fit.meta["sampler_run"]``.
+    method
+        ``"nuts"`` (default) or ``"pathfinder"``: fast approximate draws for exploring big
+        data (multi-path Pathfinder with Pareto-smoothed importance resampling, see
+        :mod:`bayesmixed.sample.pathfinder`; ``chains`` paths, ``draws`` draws in one chain;
+        ``tune``, ``target_accept``, ``backend`` and ``adaptation`` unused). The fit is
+        labelled approximate everywhere (``fit.meta["method"]``, summary, diagnostics,
+        report): no R-hat or ESS, the Pareto k of the importance weights as quality check.
+        Refit with NUTS before reporting.
 
     Returns
     -------
@@ -188,6 +197,10 @@ def fit(
     ...              tune=200, seed=1, progress=False)
     >>> bool(fit.summary().loc["Days", "mean"] > 5)
     True
+    >>> approx = bm.fit("Reaction ~ Days + (1 | Subject)", df, method="pathfinder", chains=2,
+    ...                 draws=200, seed=1, progress=False)
+    >>> approx.meta["method"], approx.diagnostics().verdict
+    ('pathfinder', 'approximate')
     """
     config = SamplerConfig(
         backend=backend,
@@ -200,6 +213,7 @@ def fit(
         adaptation=adaptation,
         precision=precision,
         chain_method=chain_method,
+        method=method,
     ).with_seed()
     spec = make_spec(model, family, link, priors)
     # stacklevel 3: the data warnings point at the code that called bm.fit

@@ -133,13 +133,23 @@ def sample_parts(
     fit_warnings = _checks.warn_all(  # issue 6: pre-fit data warnings
         _checks.separation_messages(built.design), _checks.SeparationWarning, stacklevel + 1
     )
+    approx = None
     run_info: dict[str, Any] = {}
-    idata, timings = run(built, config, run_info)
+    if config.method == "pathfinder":  # issue 14: approximate draws for exploration
+        from bayesmixed.sample.pathfinder import run_pathfinder
+
+        idata, timings, approx = run_pathfinder(built, config)
+        run_info.update(device="cpu", precision="float64")
+    else:
+        idata, timings = run(built, config, run_info)
     timings["build"] = t_build
     design = built.design
     meta = built.meta()
     meta["device"] = run_info["device"]  # issue 14: where and in which precision it ran
     meta["sampler_run"] = run_info
+    meta["method"] = config.method
+    if approx is not None:
+        meta["approximation"] = approx
     t0 = time.perf_counter()
     fit_warnings += _checks.warn_all(  # issue 6: lme4-style singular-fit warnings
         _checks.singular_messages(idata, meta, built.priors), _checks.SingularWarning,
@@ -223,6 +233,7 @@ def refitter(
         adaptation=cfg.get("adaptation", "diag"),
         precision=cfg.get("precision", "float64"),
         chain_method=cfg.get("chain_method", "auto"),
+        method=cfg.get("method", "nuts"),
     )
     return Refitter(spec, settings, centered or None)
 

@@ -213,7 +213,9 @@ class Fit:
         return self._summary(bool(exponentiate), float(prob)).copy()
 
     def diagnostics(self) -> _diag.Diagnostics:
-        """Convergence diagnostics with a verdict (``ok``, ``warning``, ``fail``) and advice.
+        """Convergence diagnostics with a verdict (``ok``, ``warning``, ``fail``) and advice;
+        ``approximate`` for the draws of ``method="pathfinder"`` (no convergence checks, the
+        Pareto k of the importance weights instead).
 
         Examples
         --------

@@ -53,7 +53,7 @@ REPORT = "report.html"
 PACKAGES = (
     "bayesmixed", "pymc", "pytensor", "nutpie", "numba", "arviz", "arviz-base", "arviz-stats",
     "numpy", "scipy", "pandas", "xarray", "formulae", "h5netcdf", "h5py", "pyarrow", "numpyro",
-    "jax",
+    "jax", "blackjax",
 )
 
 
@@ -233,6 +233,11 @@ def write_run_folder(
             "platform": platform.platform(),
             "packages": package_versions(),
             "seed": fit.config.get("seed"),
+            # issue 14: approximate draws say so where a reader looks first
+            "method": fit.meta.get("method", "nuts"),
+            "approximate": fit.meta.get("method", "nuts") != "nuts",
+            **({"approximation": fit.meta["approximation"]}
+               if "approximation" in fit.meta else {}),
             "sampler": dict(fit.config),
             "device": fit.meta.get("device", "cpu"),
             "sampler_run": fit.meta.get("sampler_run", {}),

@@ -23,13 +23,15 @@ from bayesmixed.cli.common import (
 __all__ = ["add_parser", "run"]
 
 DEFAULTS = {"chains": 4, "draws": 1000, "tune": 1000, "target_accept": 0.8, "backend": "nutpie",
-            "adaptation": "diag", "precision": "float64", "chain_method": "auto"}
+            "adaptation": "diag", "precision": "float64", "chain_method": "auto",
+            "method": "nuts"}
 
 EPILOG = """\
 examples:
   bayesmixed fit --model contraception --out runs/contraception --force
   bayesmixed fit --data sleep.csv --formula "Reaction ~ Days + (Days | Subject)" --seed 1
   bayesmixed fit --data d.parquet --spec model.yaml --chains 4 --draws 2000 --strict --json
+  bayesmixed fit --data big.parquet --spec model.yaml --method pathfinder   # approximate, fast
 
 exit status: 0 success; 2 bad arguments or input; 3 diagnostics verdict "fail" with --strict;
 130/143 interrupted by SIGINT/SIGTERM (no run folder is written).
@@ -86,6 +88,10 @@ def add_parser(sub) -> None:
     smp.add_argument("--chain-method", choices=["auto", "vectorized", "parallel", "sequential"],
                      help="how numpyro/blackjax run chains (default auto: one per device when "
                           "there are enough devices, else vectorized)")
+    smp.add_argument("--method", choices=["nuts", "pathfinder"],
+                     help="nuts (default) or pathfinder: fast approximate draws for exploring "
+                          "big data (--chains paths, --draws resampled draws; labelled "
+                          "APPROXIMATE, no R-hat/ESS: refit with NUTS before reporting)")
     smp.add_argument("--auto-retry", action="store_true",
                      help="refit with safer settings when the diagnostics verdict is fail "
                           "(higher target_accept, the other parameterization for the factors "
@@ -191,12 +197,14 @@ def run(args) -> int:
     out = Path(args.out) if args.out else _default_out(label)
     check_target(out.absolute(), args.force)
     settings = _settings(args, hints)
-    say(
-        f"bayesmixed: {spec.formula} [{spec.family}] on {len(data)} rows; {settings['chains']} "
-        f"chains x {settings['draws']} draws (tune {settings['tune']}, backend "
-        f"{settings['backend']}, seed {args.seed if args.seed is not None else 'random'})",
-        args.quiet,
-    )
+    seed_text = args.seed if args.seed is not None else "random"
+    if settings["method"] == "nuts":
+        plan = (f"{settings['chains']} chains x {settings['draws']} draws (tune "
+                f"{settings['tune']}, backend {settings['backend']}, seed {seed_text})")
+    else:
+        plan = (f"APPROXIMATE {settings['method']}: {settings['chains']} paths, "
+                f"{settings['draws']} resampled draws (seed {seed_text})")
+    say(f"bayesmixed: {spec.formula} [{spec.family}] on {len(data)} rows; {plan}", args.quiet)
     guard = InterruptGuard()
     stage = "compiling and sampling"
     try:
@@ -238,6 +246,7 @@ def run(args) -> int:
             "family": fit.family,
             "link": fit.link,
             "seed": fit.config.get("seed"),
+            "method": fit.meta.get("method", "nuts"),
             "verdict": diag.verdict,
             "diagnostics": diag.to_dict(),
             "summary": table_records(fit.summary().drop(columns=["kind"], errors="ignore")),

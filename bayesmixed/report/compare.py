@@ -41,6 +41,18 @@ class ParetoKWarning(UserWarning):
     """
 
 
+def _exact_draws(fit, what: str) -> None:
+    """Refuse ``what`` (LOO, WAIC) for approximate draws: PSIS-LOO and WAIC assume draws from
+    the posterior, and importance-resampled draws of an approximation repeat and are not."""
+    method = fit.meta.get("method", "nuts")
+    if method != "nuts":
+        raise PredictionError(
+            f"{what} needs posterior draws; this fit has approximate {method} draws "
+            "(importance-resampled, with repeats): refit with method='nuts', or use "
+            "fit.kfold(), which refits each fold with the same method"
+        )
+
+
 def _with_log_likelihood(fit):
     if "log_likelihood" in fit.idata.children:
         return fit.idata
@@ -67,6 +79,7 @@ def loo(fit, warn: bool = True):
     """
     import arviz_stats as azs
 
+    _exact_draws(fit, "PSIS-LOO")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = azs.loo(_with_log_likelihood(fit), pointwise=True)
@@ -146,6 +159,7 @@ def waic(fit, warn: bool = True) -> WAIC:
     >>> w.elpd_i.shape
     (180,)
     """
+    _exact_draws(fit, "WAIC")
     ll = pointwise_log_likelihood(fit)
     S = ll.shape[0]
     lppd_i = logsumexp(ll, axis=0) - np.log(S)

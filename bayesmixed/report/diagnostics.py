@@ -3,6 +3,11 @@
 Thresholds follow Vehtari et al. (2021) and the Stan team's recommendations: R-hat <= 1.01,
 bulk and tail ESS >= 100 per chain, no divergent transitions, no tree-depth saturation, E-BFMI
 >= 0.3.
+
+Approximate draws (``method="pathfinder"``, issue 14) get no NUTS diagnostics: their verdict
+is ``"approximate"`` (never ``"ok"``: nothing says they match the posterior), R-hat and ESS are
+NaN, and the quality check shown is the Pareto k of the importance weights (k > 0.7: the
+normal approximations miss the posterior's shape).
 """
 
 from __future__ import annotations
@@ -24,14 +29,19 @@ __all__ = ["Diagnostics", "diagnose"]
 RHAT_MAX = 1.01
 ESS_PER_CHAIN = 100
 EBFMI_MIN = 0.3
+#: Pareto k above which an approximation's importance weights are unreliable (Vehtari et al.)
+PARETO_K_MAX = 0.7
+#: fewer effective importance draws than this: the resampled draws repeat a few points
+APPROX_ESS_MIN = 100
 
 
 @dataclass
 class Diagnostics:
     """Figures, verdict and advice.
 
-    ``verdict`` is ``"ok"`` (use the results), ``"warning"`` (usable with care: see advice) or
-    ``"fail"`` (do not trust the results).
+    ``verdict`` is ``"ok"`` (use the results), ``"warning"`` (usable with care: see advice),
+    ``"fail"`` (do not trust the results) or ``"approximate"`` (draws of an approximation such
+    as Pathfinder: no convergence diagnostics, for exploration only).
 
     Examples
     --------
@@ -54,6 +64,10 @@ class Diagnostics:
     worst: dict[str, str] = field(default_factory=dict)
     #: parameters involved in divergences / R-hat problems, cause and remedy (issue 6)
     triage: list[str] = field(default_factory=list)
+    #: ``"nuts"`` or the approximation that made the draws (``"pathfinder"``)
+    method: str = "nuts"
+    #: Pareto k of the approximation's importance weights (NaN for NUTS)
+    pareto_k: float = float("nan")
 
     def to_dict(self) -> dict:
         """JSON-able form."""
@@ -64,6 +78,16 @@ class Diagnostics:
         return d
 
     def __str__(self) -> str:
+        if self.verdict == "approximate":
+            lines = [
+                f"Verdict: APPROXIMATE ({self.method} draws: no R-hat/ESS, convergence not "
+                "checked)",
+                f"  Pareto k of the importance weights {self.pareto_k:.2f}, "
+                f"{self.n_chains} x {self.n_draws} resampled draws",
+            ]
+            lines += [f"  problem: {p}" for p in self.problems]
+            lines += [f"  advice: {a}" for a in self.advice]
+            return "\n".join(lines)
         lines = [
             f"Verdict: {self.verdict.upper()}",
             f"  max R-hat {self.max_rhat:.3f} ({self.worst.get('rhat', '-')}), "
@@ -78,6 +102,12 @@ class Diagnostics:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
+        if self.verdict == "approximate":
+            items = "".join(f"<li>{p}</li>" for p in self.problems + self.advice)
+            return (
+                f"<div><b style='color:#9a6700'>Diagnostics: APPROXIMATE ({self.method} draws, "
+                f"no R-hat/ESS)</b> Pareto k {self.pareto_k:.2f}<ul>{items}</ul></div>"
+            )
         color = {"ok": "#1a7f37", "warning": "#9a6700", "fail": "#cf222e"}[self.verdict]
         items = "".join(f"<li>{p}</li>" for p in self.problems + self.triage + self.advice)
         return (
@@ -132,6 +162,8 @@ def diagnose(idata, meta: dict) -> Diagnostics:
     >>> sorted(d.to_dict())[:4]
     ['advice', 'divergences', 'ebfmi_min', 'max_rhat']
     """
+    if meta.get("method", "nuts") != "nuts":
+        return _approximate(idata, meta)
     ds = parameter_dataset(idata, meta)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -216,4 +248,46 @@ def diagnose(idata, meta: dict) -> Diagnostics:
         advice=advice,
         worst=worst,
         triage=found.lines() if found else [],
+    )
+
+
+def _approximate(idata, meta: dict) -> Diagnostics:
+    """The diagnostics of approximate draws: the approximation's own checks, no NUTS ones."""
+    approx = meta.get("approximation", {})
+    method = meta["method"]
+    post = internal(idata)
+    khat = float(approx.get("pareto_k", np.nan))
+    problems = [f"{method} draws are an approximation of the posterior: R-hat, ESS and "
+                "divergences do not apply and convergence is not checked"]
+    if not np.isfinite(khat) or khat > PARETO_K_MAX:
+        problems.append(
+            f"Pareto k {khat:.2f} > {PARETO_K_MAX}: the importance weights are unreliable, the "
+            "approximation misses the posterior's shape (typically the sds' skew): means are a "
+            "rough guide, sds and intervals may be too narrow"
+        )
+    ess = float(approx.get("ess", np.nan))
+    if np.isfinite(ess) and ess < APPROX_ESS_MIN:
+        problems.append(
+            f"the importance weights leave {ess:.0f} effective draws of "
+            f"{approx.get('pooled_draws')}: the resampled draws repeat a few points, so sds and "
+            "intervals are too narrow"
+        )
+    stuck = sum(bool(h) for h in approx.get("hit_maxiter", []))
+    if stuck:
+        problems.append(f"{stuck} of {len(approx['hit_maxiter'])} paths stopped at the "
+                        f"iteration limit ({approx.get('maxiter')}) before L-BFGS converged")
+    return Diagnostics(
+        max_rhat=float("nan"),
+        min_ess_bulk=float("nan"),
+        min_ess_tail=float("nan"),
+        divergences=0,
+        treedepth_hits=0,
+        ebfmi_min=float("nan"),
+        n_draws=int(post.sizes["draw"]),
+        n_chains=int(post.sizes["chain"]),
+        verdict="approximate",
+        problems=problems,
+        advice=["for exploration only: refit with NUTS (method='nuts') before reporting results"],
+        method=method,
+        pareto_k=khat,
     )

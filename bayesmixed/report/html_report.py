@@ -34,6 +34,9 @@ def _round(v):
 def _diagnostics(doc: Document, data: dict) -> None:
     d = data["diagnostics"]
     doc.section("diagnostics")
+    if d["verdict"] == "approximate":
+        _approximate(doc, data)
+        return
     verdict = d["verdict"]
     word = {
         "ok": "OK: the results can be used",
@@ -63,6 +66,37 @@ def _diagnostics(doc: Document, data: dict) -> None:
         doc.items(data["checks"]["warnings"], "warn")
 
 
+def _approximate(doc: Document, data: dict) -> None:
+    """The diagnostics section of approximate draws: the approximation's checks only."""
+    d, m = data["diagnostics"], data["model"]
+    a = m.get("approximation") or {}
+    word = (f"APPROXIMATE: {m['method']} draws, no R-hat/ESS; convergence not checked, for "
+            "exploration only")
+    doc.html.append(f"<div class='verdict approximate'>Sampler diagnostics: {word}</div>")
+    doc.md.append(f"**Verdict: APPROXIMATE** ({word})\n")
+    k = d.get("pareto_k")
+    doc.table(
+        pd.DataFrame(
+            {
+                "value": {
+                    "method": m["method"],
+                    "Pareto k (PSIS of the importance weights)": "NA" if k is None else round(k, 2),
+                    "importance-sampling ESS of the pooled draws": _round(a.get("ess")),
+                    "paths x draws per path": f"{len(a.get('elbo', []))} x "
+                                              f"{a.get('pooled_draws', 0) // max(1, len(a.get('elbo', [])))}",
+                    "L-BFGS iterations per path": ", ".join(map(str, a.get("iterations", []))),
+                    "resampled draws": d["n_draws"],
+                    "R-hat, ESS, divergences": "not applicable (no Markov chain)",
+                }
+            }
+        ).rename_axis("diagnostic")
+    )
+    doc.items([f"problem: {p}" for p in d["problems"]] + [f"advice: {a}" for a in d["advice"]])
+    if data["checks"].get("warnings"):
+        doc.text("Model-check warnings (details under Model checks):")
+        doc.items(data["checks"]["warnings"], "warn")
+
+
 def _summary(doc: Document, fit, data: dict) -> None:
     m = data["model"]
     doc.section("summary")
@@ -73,8 +107,10 @@ def _summary(doc: Document, fit, data: dict) -> None:
             f"Formula: {m['formula']}",
             f"Family: {m['family']} (link {m['link']})",
             f"Observations: {m['n_obs']}; grouping factors: {levels}",
-            f"Sampler: {s.get('backend')}, {s.get('chains')} chains x {s.get('draws')} draws "
-            f"(tune {s.get('tune')}, seed {s.get('seed')})",
+            (f"Sampler: {s.get('backend')}, {s.get('chains')} chains x {s.get('draws')} draws "
+             f"(tune {s.get('tune')}, seed {s.get('seed')})") if m["method"] == "nuts" else
+            (f"APPROXIMATE: {m['method']} draws ({s.get('draws')} resampled from "
+             f"{s.get('chains')} paths, seed {s.get('seed')}); no R-hat/ESS/MCSE"),
         ]
         + ([f"Reference levels: {m['reference_levels']}"] if m["reference_levels"] else [])
         + ([f"Response: {m['response_note']}"] if m["response_note"] else [])
@@ -254,6 +290,9 @@ def _checks(doc: Document, fit, data: dict) -> None:
 
 def _sampler(doc: Document, fit) -> None:
     doc.section("sampler")
+    if fit.meta.get("method", "nuts") != "nuts":
+        doc.text("No trace or rank plots: approximate draws are resampled, not a Markov chain.")
+        return
     doc.figure("trace", "Trace and density per chain", lambda: plots.plot_trace(fit))
     doc.figure("rank", "Rank plots per chain", lambda: plots.plot_rank(fit))
 

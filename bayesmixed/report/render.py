@@ -34,7 +34,7 @@ table{border-collapse:collapse;font-size:0.85em;margin:8px 0 14px 0}
 th,td{border:1px solid #d0d7de;padding:3px 8px;text-align:right}th{background:#f6f8fa}
 td:first-child,th:first-child{text-align:left}
 .verdict{padding:12px 16px;border-radius:6px;font-size:1.15em;font-weight:600;color:white}
-.ok{background:#1a7f37}.warning{background:#9a6700}.fail{background:#cf222e}
+.ok{background:#1a7f37}.warning{background:#9a6700}.fail{background:#cf222e}.approximate{background:#6e40c9}
 .warn{background:#fff8c5;border:1px solid #d4a72c;padding:8px 12px;border-radius:6px}
 figure{margin:10px 0 22px 0}figure img{max-width:100%;border:1px solid #eaeef2}
 figcaption{font-size:0.85em;color:#57606a}nav a{margin-right:14px}

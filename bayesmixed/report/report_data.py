@@ -69,6 +69,8 @@ def _model_info(fit) -> dict:
         "sampler": {
             k: cfg.get(k) for k in ("backend", "chains", "draws", "tune", "target_accept", "adaptation", "seed")
         },
+        "method": fit.meta.get("method", "nuts"),
+        "approximation": fit.meta.get("approximation"),
         "parameterization": fit.meta.get("parameterization", {}),
         "reference_levels": fit.meta.get("reference_levels", {}),
         "response_note": fit.meta.get("response_note"),

@@ -12,7 +12,8 @@ import xarray as xr
 
 from bayesmixed.report.params import parameter_dataset, parameter_kinds
 
-__all__ = ["convergence", "summarize", "summary_table"]
+__all__ = ["approximate_note", "convergence", "summarize", "summarize_approximate",
+           "summary_table"]
 
 COLUMNS = ["mean", "sd", "2.5%", "97.5%", "mcse_mean", "mcse_sd", "r_hat", "ess_bulk", "ess_tail"]
 
@@ -41,6 +42,21 @@ def convergence(ds: xr.Dataset) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+def _moments(ds: xr.Dataset, prob: float) -> pd.DataFrame:
+    """Mean, sd and central interval of every variable of ``ds`` over all its draws."""
+    lo, hi = (1 - prob) / 2, 1 - (1 - prob) / 2
+    rows = {}
+    for name, da in ds.data_vars.items():
+        v = np.asarray(da.values, dtype=float).reshape(-1)
+        rows[name] = {
+            "mean": v.mean(),
+            "sd": v.std(ddof=1),
+            f"{100 * lo:g}%": np.quantile(v, lo),
+            f"{100 * hi:g}%": np.quantile(v, hi),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 def summarize(ds: xr.Dataset, prob: float = 0.95) -> pd.DataFrame:
     """Summary rows for every (chain, draw) variable of ``ds``.
 
@@ -54,17 +70,7 @@ def summarize(ds: xr.Dataset, prob: float = 0.95) -> pd.DataFrame:
     >>> list(summarize(parameter_dataset(fit.idata, fit.meta)).columns)
     ['mean', 'sd', '2.5%', '97.5%', 'mcse_mean', 'mcse_sd', 'r_hat', 'ess_bulk', 'ess_tail']
     """
-    lo, hi = (1 - prob) / 2, 1 - (1 - prob) / 2
-    rows = {}
-    for name, da in ds.data_vars.items():
-        v = np.asarray(da.values, dtype=float).reshape(-1)
-        rows[name] = {
-            "mean": v.mean(),
-            "sd": v.std(ddof=1),
-            f"{100 * lo:g}%": np.quantile(v, lo),
-            f"{100 * hi:g}%": np.quantile(v, hi),
-        }
-    table = pd.DataFrame.from_dict(rows, orient="index")
+    table = _moments(ds, prob)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         for col, method in (("mcse_mean", "mean"), ("mcse_sd", "sd")):
@@ -74,6 +80,39 @@ def summarize(ds: xr.Dataset, prob: float = 0.95) -> pd.DataFrame:
     table = table.join(conv)
     for col in ("ess_bulk", "ess_tail"):
         table[col] = table[col].round().astype("Int64")
+    return table
+
+
+def approximate_note(method: str) -> str:
+    """The line that labels a table of approximate draws.
+
+    Examples
+    --------
+    >>> approximate_note("pathfinder")[:37]
+    'APPROXIMATE: pathfinder draws, no R-h'
+    """
+    return (f"APPROXIMATE: {method} draws, no R-hat/ESS/MCSE (importance-resampled draws of an "
+            "approximation, not a Markov chain; NaN in those columns)")
+
+
+def summarize_approximate(ds: xr.Dataset, prob: float = 0.95) -> pd.DataFrame:
+    """:func:`summarize` without the MCMC figures: mcse, R-hat and ESS are NaN.
+
+    Draws resampled from an approximation repeat and come from no chain: R-hat, ESS and the
+    Monte Carlo standard errors computed from them would be meaningless numbers.
+
+    Examples
+    --------
+    >>> from bayesmixed.report.params import parameter_dataset
+    >>> t = summarize_approximate(parameter_dataset(fit.idata, fit.meta))
+    >>> bool(t["r_hat"].isna().all()), list(t.columns) == COLUMNS
+    (True, True)
+    """
+    table = _moments(ds, prob)
+    for col in ("mcse_mean", "mcse_sd", "r_hat"):
+        table[col] = np.nan
+    for col in ("ess_bulk", "ess_tail"):
+        table[col] = pd.array([pd.NA] * len(table), dtype="Int64")
     return table
 
 
@@ -99,7 +138,9 @@ def summary_table(
     pandas.DataFrame
         Index: parameter names; columns: mean, sd, quantiles, mcse_mean, mcse_sd, r_hat,
         ess_bulk, ess_tail; the
-        column ``kind`` tells fixed, sd, cor or aux.
+        column ``kind`` tells fixed, sd, cor or aux. For approximate draws (``meta["method"]``
+        other than ``"nuts"``) the MCMC columns (mcse, r_hat, ess) are NaN and
+        ``table.attrs["note"]`` says why.
 
     Examples
     --------
@@ -108,7 +149,12 @@ def summary_table(
     'cor(Intercept,Days|Subject)', 'sigma']
     """
     ds = parameter_dataset(idata, meta, exponentiate=exponentiate)
-    table = summarize(ds, prob=prob)
+    method = meta.get("method", "nuts")
+    if method != "nuts":  # issue 14: no MCMC figures for importance-resampled draws
+        table = summarize_approximate(ds, prob=prob)
+        table.attrs["note"] = approximate_note(method)
+    else:
+        table = summarize(ds, prob=prob)
     kinds = parameter_kinds(meta)
     table.insert(0, "kind", [kinds.get(n, "aux") for n in table.index])
     if exponentiate:

@@ -6,6 +6,8 @@ import html
 
 import pandas as pd
 
+from bayesmixed.report.summary import approximate_note
+
 __all__ = ["format_fit", "format_table", "html_fit"]
 
 _HEAD = ["Estimate", "Est.Error", "l-95% CI", "u-95% CI", "Rhat", "Bulk_ESS", "Tail_ESS"]
@@ -72,14 +74,22 @@ def format_fit(fit) -> str:
     """
     meta = fit.meta
     cfg = fit.config
-    lines = [
+    method = meta.get("method", "nuts")
+    # issue 14: approximate draws are labelled in the first line a reader sees
+    lines = [approximate_note(method)] if method != "nuts" else []
+    lines += [
         f" Family: {meta['family']} ",
         f"  Links: mu = {meta['link']}",
         f"Formula: {meta['formula']}",
         f"   Data: {meta['n_obs']} observations"
         + (f" (sampled as {meta['n_cells']} aggregated cells)" if meta.get("n_cells") else ""),
     ]
-    if cfg:
+    if cfg and method != "nuts":
+        lines.append(
+            f"  Draws: {cfg['draws']} draws resampled from {cfg['chains']} {method} paths "
+            f"(seed {cfg['seed']})"
+        )
+    elif cfg:
         lines.append(
             f"  Draws: {cfg['chains']} chains, each with iter = {cfg['draws'] + cfg['tune']}; "
             f"warmup = {cfg['tune']}; total post-warmup draws = {cfg['chains'] * cfg['draws']} "
@@ -131,8 +141,10 @@ def html_fit(fit) -> str:
     True
     """
     meta = fit.meta
+    method = meta.get("method", "nuts")
     parts = [
         "<div class='bayesmixed-fit'>",
+        *([f"<p><b>{html.escape(approximate_note(method))}</b></p>"] if method != "nuts" else []),
         f"<p><b>Family</b>: {html.escape(meta['family'])} (link {html.escape(meta['link'])})<br>"
         f"<b>Formula</b>: <code>{html.escape(meta['formula'])}</code><br>"
         f"<b>Observations</b>: {meta['n_obs']}</p>",

@@ -31,10 +31,10 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from bayesmixed.sample.config import ADAPTATIONS, BACKENDS, SamplerConfig
+from bayesmixed.sample.config import ADAPTATIONS, BACKENDS, METHODS, SamplerConfig
 from bayesmixed.sample.imports import defer_dask_check, import_nutpie
 
-__all__ = ["ADAPTATIONS", "BACKENDS", "SamplerConfig", "clear_cache", "reuse_compiled", "run"]
+__all__ = ["ADAPTATIONS", "BACKENDS", "METHODS", "SamplerConfig", "clear_cache", "reuse_compiled", "run"]
 
 _CACHE: OrderedDict[str, object] = OrderedDict()  # swappable data, by structure
 _FROZEN: OrderedDict[str, object] = OrderedDict()  # data frozen in, by structure and data

@@ -8,7 +8,7 @@ import numpy as np
 
 from bayesmixed.errors import SamplerError
 
-__all__ = ["ADAPTATIONS", "BACKENDS", "CHAIN_METHODS", "PRECISIONS", "SamplerConfig"]
+__all__ = ["ADAPTATIONS", "BACKENDS", "CHAIN_METHODS", "METHODS", "PRECISIONS", "SamplerConfig"]
 
 BACKENDS = ("nutpie", "pymc", "numpyro", "blackjax")
 #: nutpie's mass-matrix adaptations offered (see :class:`SamplerConfig`)
@@ -18,6 +18,8 @@ _ALIASES = {"jax": "numpyro", "nuts": "pymc"}
 PRECISIONS = ("float64", "float32")
 #: how JAX backends run chains (see :mod:`bayesmixed.sample.jaxrun`)
 CHAIN_METHODS = ("auto", "vectorized", "parallel", "sequential")
+#: inference methods: NUTS (exact, the default) or Pathfinder (approximate, for exploration)
+METHODS = ("nuts", "pathfinder")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,10 @@ class SamplerConfig:
         How JAX backends run chains: ``"auto"`` (one per device when there are enough
         devices, else vectorized), ``"vectorized"``, ``"parallel"`` or ``"sequential"``;
         ignored by nutpie and PyMC.
+    method
+        ``"nuts"`` (default: the backend's NUTS) or ``"pathfinder"``: approximate draws
+        (:mod:`bayesmixed.sample.pathfinder`; ``chains`` paths, ``draws`` draws in one chain,
+        ``backend`` and the NUTS options unused), for exploration only.
 
     Examples
     --------
@@ -73,6 +79,7 @@ class SamplerConfig:
     adaptation: str = "diag"
     precision: str = "float64"
     chain_method: str = "auto"
+    method: str = "nuts"
 
     def __post_init__(self) -> None:
         backend = _ALIASES.get(str(self.backend).lower(), str(self.backend).lower())
@@ -95,9 +102,20 @@ class SamplerConfig:
         bad_seed = isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0
         if seed is not None and bad_seed:
             raise SamplerError(f"seed must be a non-negative integer or None, got {self.seed!r}")
-        if backend in ("numpyro", "blackjax"):
-            import importlib.util
+        method = str(self.method).lower()
+        if method not in METHODS:
+            raise SamplerError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
+        object.__setattr__(self, "method", method)
+        import importlib.util
 
+        if method == "pathfinder":
+            missing = [p for p in ("jax", "blackjax") if importlib.util.find_spec(p) is None]
+            if missing:
+                raise SamplerError(
+                    f"method 'pathfinder' needs the packages {' and '.join(missing)}: "
+                    "pip install 'bayesmixed[approx]'"
+                )
+        elif backend in ("numpyro", "blackjax"):
             if importlib.util.find_spec(backend) is None or importlib.util.find_spec("jax") is None:
                 raise SamplerError(
                     f"backend {backend!r} needs the packages jax and {backend}: "
