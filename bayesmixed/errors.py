@@ -45,7 +45,7 @@ class SpecError(BayesmixedError):
     >>> bm.make_spec({"resp": "y"})
     Traceback (most recent call last):
     ...
-    bayesmixed.errors.SpecError: unknown spec key 'resp'; known keys: family, fixed, formula,
+    bayesmixed.errors.SpecError: unknown spec key 'resp'; known keys: ar, family, fixed, formula,
     groups, hu, link, offset, priors, response, zi
     """
 
@@ -89,7 +89,7 @@ class FamilyError(BayesmixedError):
     ...
     bayesmixed.errors.FamilyError: unknown family 'weibull'; known families: gaussian, bernoulli,
     binomial, poisson, negbinomial, gamma, beta, lognormal, zero_inflated_poisson,
-    zero_inflated_negbinomial, hurdle_poisson, hurdle_negbinomial
+    zero_inflated_negbinomial, hurdle_poisson, hurdle_negbinomial, cumulative
     """
 
 

@@ -71,7 +71,14 @@ def test_example_is_a_percent_notebook(path):
     assert ENV_VAR in path.read_text(), f"{path.name} must read {ENV_VAR}"
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+#: the three longest smoke runs (about 1-2.5 min each on 2 cores: CLI subprocesses, K-fold,
+#: power simulations) run in the slow suite; what they call is covered by the fast tests of
+#: test_cli, test_report_compare, test_parallel and test_power
+SLOW_SMOKE = {"01_logistic_mixed_model", "05_command_line_run", "06_power_analysis"}
+SMOKE = [pytest.param(p, marks=pytest.mark.slow) if p.stem in SLOW_SMOKE else p for p in EXAMPLES]
+
+
+@pytest.mark.parametrize("path", SMOKE, ids=lambda p: p.stem)
 def test_example_runs(path, tmp_path):
     _check_ran(path, _run(path, tmp_path), tmp_path)
 

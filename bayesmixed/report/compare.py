@@ -44,7 +44,7 @@ class ParetoKWarning(UserWarning):
 def _exact_draws(fit, what: str) -> None:
     """Refuse ``what`` (LOO, WAIC) for approximate draws: PSIS-LOO and WAIC assume draws from
     the posterior, and importance-resampled draws of an approximation repeat and are not."""
-    method = fit.meta.get("method", "nuts")
+    method = (getattr(fit, "meta", None) or {}).get("method", "nuts")
     if method != "nuts":
         raise PredictionError(
             f"{what} needs posterior draws; this fit has approximate {method} draws "

@@ -305,6 +305,7 @@ def run(built, config: SamplerConfig, info: dict | None = None):
                 chains=config.chains,
                 random_seed=int(config.seed),
                 progressbar=config.progress,
+                nuts_sampler="pymc",  # PyMC 6's default is nutpie where it is installed
                 compute_convergence_checks=False,
                 cores=_cores(config.chains),
                 target_accept=float(config.target_accept),
