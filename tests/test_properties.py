@@ -196,7 +196,10 @@ def test_missing_values_are_named_or_dropped_and_counted(missing, column):
 )
 def test_prior_parameters_are_validated(dist, values):
     params = dict(zip(DISTRIBUTIONS[dist][0], values, strict=False))
-    valid = all(v > 0 or k == "mu" for k, v in params.items())
+    if dist == "Uniform":  # bounds: any reals with lower < upper
+        valid = params["lower"] < params["upper"]
+    else:
+        valid = all(v > 0 or k == "mu" for k, v in params.items())
     text = f"{dist}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
     if valid:
         p = as_prior(text)
@@ -206,8 +209,11 @@ def test_prior_parameters_are_validated(dist, values):
         try:
             as_prior(text)
         except PriorError as exc:
-            bad = next(k for k, v in params.items() if not (v > 0 or k == "mu"))
-            assert bad in str(exc)
+            if dist == "Uniform":
+                assert "lower" in str(exc) and "upper" in str(exc)
+            else:
+                bad = next(k for k, v in params.items() if not (v > 0 or k == "mu"))
+                assert bad in str(exc)
         else:
             raise AssertionError(f"invalid prior accepted: {text}")
 

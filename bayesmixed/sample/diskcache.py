@@ -232,7 +232,10 @@ def load(key: str, model, initial_point_fn):
         shared_data[k] = np.array(var.get_value(), order="C", copy=True)
         shared_data[k].flags.writeable = False
     user_data = make_user_data(shared_var_keys, shared_data)
-    funcs = native.load_functions(entry)
+    try:
+        funcs = native.load_functions(entry)
+    except (ImportError, OSError):  # e.g. numba's environment module not importable here
+        return None  # a miss: compile afresh
     names, _, shapes = entry["shape_info"]
     n_free = len(model.free_RVs)
     initial = _rv_dict_to_flat_array_wrapper(initial_point_fn, names=names[:n_free],
