@@ -237,6 +237,9 @@ def test_interrupted_run_leaves_no_folder(work, sig):
         (["simulate", "--formula", "y ~ x + (1 | g)", "--set", "zz=1", "--out", "s.csv"],
          "'zz', which is not a parameter"),
         (["frobnicate"], "invalid choice"),
+        (["kfold", "runs/none", "--k", "1"], "--k must be at least 2"),
+        (["kfold", "runs/none", "--workers", "0"], "--workers must be at least 1"),
+        (["kfold", "runs/none"], "runs/none"),
     ],
 )
 def test_bad_input_exits_2_with_one_clear_line(work, tmp_path, monkeypatch, capsys, args, message):
@@ -342,6 +345,24 @@ def test_compare_two_runs(work, run_a, run_b):
     table = json.loads(res.stdout)["comparison"]
     assert set(table) == {"a", "b"}
     assert table["a"]["elpd"] == pytest.approx(table["b"]["elpd"], abs=1e-9)  # identical draws
+
+
+def test_kfold_of_a_run_folder_equals_the_python_api(work, run_a, tmp_path):
+    from bayesmixed.cli import main
+
+    path, _ = run_a
+    opts = dict(k=3, by="Subject", seed=5, chains=1, draws=60, tune=60)
+    out = tmp_path / "cv" / "kfold.json"
+    code = main(["kfold", str(path), "--k", "3", "--by", "Subject", "--seed", "5", "--chains",
+                 "1", "--draws", "60", "--tune", "60", "--quiet", "--out", str(out)])
+    assert code == 0
+    rec = json.loads(out.read_text())
+    assert rec["k"] == 3 and rec["by"] == "Subject" and len(rec["elpd_cluster"]) == 18
+    assert rec["elpd"] == pytest.approx(sum(rec["elpd_fold"]), abs=1e-9)
+    assert [p.name for p in out.parent.iterdir()] == ["kfold.json"]  # no temporary left
+    res = bm.load(path).kfold(**opts)  # the same refits through the Python API
+    assert rec["elpd"] == res.elpd and rec["se"] == res.se
+    assert list(rec["elpd_fold"]) == [float(v) for v in res.elpd_fold]
 
 
 def test_models_lists_and_shows(work):

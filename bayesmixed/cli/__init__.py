@@ -1,9 +1,10 @@
 """The ``bayesmixed`` command line.
 
 Subcommands: ``fit`` (fit and write a run folder), ``summary``, ``report``, ``compare``,
-``predict``, ``hypothesis`` (read run folders), ``models`` (the library), ``simulate``,
-``power`` (simulation-based power analysis; ``--workers N`` / ``--scheduler ADDRESS`` run its
-fits on Dask) and ``cache`` (the compiled models kept between processes).
+``predict``, ``hypothesis`` (read run folders), ``kfold`` (grouped K-fold cross-validation of
+a run folder's model), ``models`` (the library), ``simulate``, ``power`` (simulation-based power
+analysis) and ``cache`` (the compiled models kept between processes). ``kfold`` and ``power``
+take ``--workers N`` / ``--scheduler ADDRESS`` to run their fits on Dask.
 
 Exit status: 0 success; 2 bad arguments or input (one clear message on stderr, no traceback);
 3 diagnostics verdict "fail" with ``fit --strict``; 130/143 interrupted by SIGINT/SIGTERM.
@@ -34,6 +35,7 @@ def build_parser() -> ArgParser:
         cache_command,
         fit_command,
         hypothesis_command,
+        kfold_command,
         models_command,
         power_command,
         run_commands,
@@ -49,6 +51,7 @@ def build_parser() -> ArgParser:
     fit_command.add_parser(sub)
     run_commands.add_parsers(sub)
     hypothesis_command.add_parser(sub)
+    kfold_command.add_parser(sub)
     models_command.add_parser(sub)
     simulate_command.add_parser(sub)
     power_command.add_parser(sub)
