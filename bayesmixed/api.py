@@ -121,7 +121,7 @@ def fit(
     log_likelihood: bool | None = None,
     auto_retry: bool = False,
     aggregate: bool = True,
-    adaptation: str = "diag",
+    adaptation: str = "auto",
     precision: str = "float64",
     chain_method: str = "auto",
     method: str = "nuts",
@@ -166,7 +166,9 @@ def fit(
         effects integrated out and drawn afterwards. The posterior is unchanged and results stay
         per original row; ``False`` samples the row-level model.
     adaptation
-        nutpie's mass-matrix adaptation, ``"diag"`` (default) or ``"draw_diag"`` (from draw
+        nutpie's mass-matrix adaptation: ``"auto"`` (default: ``"draw_diag"`` when a
+        grouping factor is sampled non-centered, else ``"diag"``; the choice is in
+        ``fit.meta["sampler_run"]["adaptation"]``), ``"diag"`` or ``"draw_diag"`` (from draw
         variances: more effective draws for weakly identified sds, at more gradients per draw;
         see :class:`~bayesmixed.sample.backends.SamplerConfig`).
     precision

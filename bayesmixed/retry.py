@@ -54,7 +54,8 @@ def _record(fit, attempt: Attempt) -> dict[str, Any]:
         "target_accept": float(attempt.target_accept),
         "centered": _centered(fit),
         "seed": fit.config.get("seed"),
-        "adaptation": fit.config.get("adaptation", "diag"),
+        "adaptation": fit.meta.get("sampler_run", {}).get("adaptation")  # what "auto" chose
+        or fit.config.get("adaptation", "diag"),
         "changes": attempt.changes,
         "implicated": attempt.implicated,
         "verdict": d.verdict,

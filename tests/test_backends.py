@@ -62,7 +62,9 @@ def test_draw_variance_adaptation_samples_the_same_posterior(df):
     ref = bm.fit(FORMULA, df, chains=2, draws=500, tune=500, seed=5, progress=False)
     alt = bm.fit(FORMULA, df, chains=2, draws=500, tune=500, seed=5, progress=False,
                  adaptation="draw_diag")
-    assert ref.config["adaptation"] == "diag" and alt.config["adaptation"] == "draw_diag"
+    assert ref.config["adaptation"] == "auto" and alt.config["adaptation"] == "draw_diag"
+    assert ref.meta["sampler_run"]["adaptation"] == "diag"  # integrated out: nothing non-centered
+    assert alt.meta["sampler_run"]["adaptation"] == "draw_diag"
     assert not np.array_equal(internal(ref.idata)["b"].values, internal(alt.idata)["b"].values)
     a, b = ref.summary(), alt.summary()
     for name in ["Intercept", "Days", "sd(Intercept|Subject)", "sigma"]:
@@ -71,8 +73,23 @@ def test_draw_variance_adaptation_samples_the_same_posterior(df):
         assert abs(a.loc[name, "mean"] - b.loc[name, "mean"]) < 4 * se, name
 
 
+def test_auto_adaptation_follows_the_parameterization(df):
+    """The default ``adaptation="auto"`` learns the mass matrix from draw variances when a
+    factor is sampled non-centered, from gradients otherwise (docs/parameterization.md, "The
+    hard suite"); an explicit choice is kept."""
+    nc = bm.fit("Reaction ~ Days + (1 | Subject)", df, chains=1, draws=30, tune=30, seed=1,
+                progress=False, centered=False, aggregate=False)
+    c = bm.fit("Reaction ~ Days + (1 | Subject)", df, chains=1, draws=30, tune=30, seed=1,
+               progress=False, centered=True, aggregate=False)
+    kept = bm.fit("Reaction ~ Days + (1 | Subject)", df, chains=1, draws=30, tune=30, seed=1,
+                  progress=False, centered=False, aggregate=False, adaptation="diag")
+    assert nc.meta["sampler_run"]["adaptation"] == "draw_diag"
+    assert c.meta["sampler_run"]["adaptation"] == "diag"
+    assert kept.meta["sampler_run"]["adaptation"] == "diag"
+
+
 def test_unknown_adaptation_is_refused():
     from bayesmixed.errors import SamplerError
 
-    with pytest.raises(SamplerError, match="adaptation must be one of diag, draw_diag"):
+    with pytest.raises(SamplerError, match="adaptation must be one of auto, diag, draw_diag"):
         SamplerConfig(adaptation="dense")

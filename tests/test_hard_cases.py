@@ -146,7 +146,10 @@ def test_observation_level_random_effect_for_overdispersed_counts():
     eta = 1.0 + rng.normal(0, 0.5, 20)[g] + rng.normal(0, 0.6, n)  # obs-level sd 0.6
     df["y"] = rng.poisson(np.exp(eta))
     df["obs"] = [f"o{i:03d}" for i in range(n)]
-    fit = bm.fit("y ~ 1 + (1 | g) + (1 | obs)", df, "poisson", seed=12, **QUICK)
+    # 4 chains: with 2 the max R-hat over the 200 observation-level effects is 1.009-1.013 on
+    # seeds 12-15 under either mass-matrix adaptation (a coin toss against the verdict's
+    # 1.01); with 4, 1.006-1.0085 on seeds 12-14 (docs/parameterization.md, "The hard suite")
+    fit = bm.fit("y ~ 1 + (1 | g) + (1 | obs)", df, "poisson", seed=12, **{**QUICK, "chains": 4})
     d = fit.diagnostics()
     assert d.verdict != "fail", str(d)
     assert fit.levels == {"g": 20, "obs": n}

@@ -23,7 +23,7 @@ from bayesmixed.cli.common import (
 __all__ = ["add_parser", "run"]
 
 DEFAULTS = {"chains": 4, "draws": 1000, "tune": 1000, "target_accept": 0.8, "backend": "nutpie",
-            "adaptation": "diag", "precision": "float64", "chain_method": "auto",
+            "adaptation": "auto", "precision": "float64", "chain_method": "auto",
             "method": "nuts"}
 
 EPILOG = """\
@@ -79,9 +79,10 @@ def add_parser(sub) -> None:
     smp.add_argument("--target-accept", type=float, help="NUTS target acceptance (default 0.8)")
     smp.add_argument("--seed", type=int, help="random seed (default: drawn and recorded)")
     smp.add_argument("--backend", help="nutpie (default), pymc, numpyro or blackjax")
-    smp.add_argument("--adaptation", choices=["diag", "draw_diag"],
-                     help="nutpie's mass-matrix adaptation (default diag; draw_diag: from draw "
-                          "variances, for slowly mixing sds)")
+    smp.add_argument("--adaptation", choices=["auto", "diag", "draw_diag"],
+                     help="nutpie's mass-matrix adaptation (default auto: draw_diag when a "
+                          "factor is non-centered, else diag; draw_diag: from draw variances, "
+                          "for slowly mixing sds)")
     smp.add_argument("--precision", choices=["float64", "float32"],
                      help="floating-point precision (default float64; float32: numpyro or "
                           "blackjax only, for accelerators)")

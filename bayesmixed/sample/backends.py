@@ -31,7 +31,13 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from bayesmixed.sample.config import ADAPTATIONS, BACKENDS, METHODS, SamplerConfig
+from bayesmixed.sample.config import (
+    ADAPTATIONS,
+    BACKENDS,
+    METHODS,
+    SamplerConfig,
+    resolve_adaptation,
+)
 from bayesmixed.sample.imports import defer_dask_check, import_nutpie
 
 __all__ = ["ADAPTATIONS", "BACKENDS", "METHODS", "SamplerConfig", "clear_cache", "reuse_compiled", "run"]
@@ -235,8 +241,9 @@ def run(built, config: SamplerConfig, info: dict | None = None):
         Sampler settings (with a seed).
     info
         When given, filled with how the run went: ``device`` (``"cpu"``, ``"gpu:<kind>"``),
-        ``precision``, and for the JAX backends ``chain_method``, ``n_devices`` and
-        ``jax_version``.
+        ``precision``, for nutpie the mass-matrix ``adaptation`` used (what ``"auto"``
+        chose, :func:`~bayesmixed.sample.config.resolve_adaptation`), and for the JAX
+        backends ``chain_method``, ``n_devices`` and ``jax_version``.
 
     Returns
     -------
@@ -254,7 +261,7 @@ def run(built, config: SamplerConfig, info: dict | None = None):
     >>> idata, timings = run(built, SamplerConfig(chains=2, draws=100, tune=100, seed=1,
     ...                                             progress=False), info)
     >>> idata["posterior"]["b"].shape, info
-    ((2, 100, 1), {'device': 'cpu', 'precision': 'float64'})
+    ((2, 100, 1), {'device': 'cpu', 'precision': 'float64', 'adaptation': 'diag'})
     >>> sorted(timings)
     ['cached', 'compile', 'disk_cache', 'sample']
     """
@@ -264,6 +271,8 @@ def run(built, config: SamplerConfig, info: dict | None = None):
     info.update(device="cpu", precision="float64")
     if config.backend == "nutpie":
         nutpie = import_nutpie()
+        adaptation = resolve_adaptation(config.adaptation, built.meta()["parameterization"])
+        info["adaptation"] = adaptation  # issue 13: what "auto" chose
 
         t0 = time.perf_counter()
         compiled, cached = _compiled_nutpie(built, timings)
@@ -280,7 +289,7 @@ def run(built, config: SamplerConfig, info: dict | None = None):
             progress_bar=config.progress,
             target_accept=float(config.target_accept),
             maxdepth=config.max_treedepth,
-            adaptation=config.adaptation,
+            adaptation=adaptation,
             save_warmup=False,
         )
         timings["sample"] = time.perf_counter() - t0

@@ -8,11 +8,15 @@ import numpy as np
 
 from bayesmixed.errors import SamplerError
 
-__all__ = ["ADAPTATIONS", "BACKENDS", "CHAIN_METHODS", "METHODS", "PRECISIONS", "SamplerConfig"]
+__all__ = [
+    "ADAPTATIONS", "BACKENDS", "CHAIN_METHODS", "METHODS", "PRECISIONS", "SamplerConfig",
+    "resolve_adaptation",
+]
 
 BACKENDS = ("nutpie", "pymc", "numpyro", "blackjax")
-#: nutpie's mass-matrix adaptations offered (see :class:`SamplerConfig`)
-ADAPTATIONS = ("diag", "draw_diag")
+#: nutpie's mass-matrix adaptations offered (see :class:`SamplerConfig`); ``"auto"`` picks one
+#: per model (:func:`resolve_adaptation`)
+ADAPTATIONS = ("auto", "diag", "draw_diag")
 _ALIASES = {"jax": "numpyro", "nuts": "pymc"}
 #: floating-point precisions (float32: JAX backends only)
 PRECISIONS = ("float64", "float32")
@@ -41,11 +45,12 @@ class SamplerConfig:
     max_treedepth
         Maximum NUTS tree depth.
     adaptation
-        nutpie's mass-matrix adaptation: ``"diag"`` (default; from draws and gradients) or
-        ``"draw_diag"`` (from the variances of the draws, as Stan). ``"draw_diag"`` gave the
-        weakly identified sds of the hard suite more effective draws (``sd(Intercept|mom)``
-        of mlmRev's guImmun: bulk ESS 375-418 -> 516-624, seeds 1 and 3) for about 60% more
-        gradients per draw; ignored by the other backends.
+        nutpie's mass-matrix adaptation: ``"auto"`` (default: :func:`resolve_adaptation`,
+        ``"draw_diag"`` when a grouping factor is sampled non-centered, else ``"diag"``),
+        ``"diag"`` (nutpie's default; from draws and gradients) or ``"draw_diag"`` (from the
+        variances of the draws, as Stan). ``"draw_diag"`` gives the weakly identified sds of
+        non-centered factors more effective draws (docs/parameterization.md, "The hard
+        suite") for more gradients per draw; ignored by the other backends.
     precision
         ``"float64"`` (default) or ``"float32"`` (JAX backends only: single precision on an
         accelerator; see :mod:`bayesmixed.sample.jaxrun`).
@@ -76,7 +81,7 @@ class SamplerConfig:
     seed: int | None = None
     progress: bool = True
     max_treedepth: int = 10
-    adaptation: str = "diag"
+    adaptation: str = "auto"
     precision: str = "float64"
     chain_method: str = "auto"
     method: str = "nuts"
@@ -140,3 +145,46 @@ def _check_jax_options(config: SamplerConfig, backend: str) -> None:
     if config.chain_method not in CHAIN_METHODS:
         raise SamplerError(f"chain_method must be one of {', '.join(CHAIN_METHODS)}, "
                            f"got {config.chain_method!r}")
+
+
+def resolve_adaptation(adaptation: str, parameterization: dict[str, dict]) -> str:
+    """nutpie's mass-matrix adaptation for one model.
+
+    ``"auto"`` becomes ``"draw_diag"`` when any grouping factor is sampled non-centered (not
+    centered, partially centered, integrated out or integrated into another factor), else
+    ``"diag"``; ``"diag"`` and ``"draw_diag"`` are returned as given. A factor is
+    non-centered when its levels carry little information about their effects, so its sd's
+    posterior is wide and skewed and its standardized effects trade off with it: nutpie's
+    gradient-based diagonal (``sqrt(var(draws) / var(gradients))``, exact for a gaussian)
+    mis-scales that direction, the variances of the draws (Stan's estimate) do not. Measured
+    on the hard suite (docs/parameterization.md, "The hard suite"): every non-centered case
+    meets the goal with it, three did not without; no model of the speed suite has a
+    non-centered factor, so none changes.
+
+    Parameters
+    ----------
+    adaptation
+        ``"auto"``, ``"diag"`` or ``"draw_diag"``.
+    parameterization
+        Per factor, the built model's choice (``meta["parameterization"]``: ``centered``,
+        ``partial``, ``marginal``, ``integrated_into``).
+
+    Returns
+    -------
+    str
+        ``"diag"`` or ``"draw_diag"``.
+
+    Examples
+    --------
+    >>> resolve_adaptation("auto", {"g": {"centered": False}})
+    'draw_diag'
+    >>> resolve_adaptation("auto", {"g": {"centered": False, "partial": True}})
+    'diag'
+    >>> resolve_adaptation("diag", {"g": {"centered": False}})
+    'diag'
+    """
+    if adaptation != "auto":
+        return adaptation
+    keys = ("centered", "partial", "marginal", "integrated_into")
+    sampled_nc = any(not any(c.get(k) for k in keys) for c in parameterization.values())
+    return "draw_diag" if sampled_nc else "diag"

@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> None:
         for r in got:
             print(f"{r['case']:18s} seed {r['seed']}: R-hat {r['max_rhat']:.4f} ({r['rhat_where']}) "
                   f"div {r['divergences']} ESS {r['min_ess_bulk']:.0f} ({r['ess_where']}) "
-                  f"{r['wall_s']:.1f} s {'ok' if r['ok'] else 'FAIL'} {r['parameterization']}",
+                  f"{r['wall_s']:.1f} s {'ok' if r['ok'] else 'FAIL'} {r['parameterization']} "
+                  f"{r.get('adaptation')}",
                   flush=True)
         rows += got
     lines = [
@@ -56,15 +57,16 @@ def main(argv: list[str] | None = None) -> None:
         "default settings; max R-hat and min bulk ESS over every parameter, random effects",
         "included; goal: R-hat <= 1.01, no divergences, bulk ESS >= 400.",
         "",
-        "| case | seed | max R-hat | divergences | min bulk ESS (where) | wall s | goal | parameterization |",
-        "|---|---|---|---|---|---|---|---|",
+        "| case | seed | max R-hat | divergences | min bulk ESS (where) | wall s | goal | "
+        "parameterization | adaptation |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         par = ", ".join(f"{k}: {v}" for k, v in r["parameterization"].items())
         lines.append(
             f"| {r['case']} | {r['seed']} | {r['max_rhat']:.4f} | {r['divergences']} | "
             f"{r['min_ess_bulk']:.0f} ({r['ess_where']}) | {r['wall_s']:.1f} | "
-            f"{'met' if r['ok'] else 'MISSED'} | {par} |"
+            f"{'met' if r['ok'] else 'MISSED'} | {par} | {r.get('adaptation')} |"
         )
     lines += ["", "Cases:", ""]
     lines += [f"- `{c.name}`: {c.title}; `{c.formula}`, {c.family}; data: {c.source}."

@@ -47,6 +47,7 @@ def measure(fit, wall: float) -> dict:
         "divergences": div, "wall_s": wall,
         "ok": bool(max_rhat <= RHAT_MAX and div == 0 and min_ess >= ESS_MIN),
         "parameterization": par,
+        "adaptation": fit.meta.get("sampler_run", {}).get("adaptation", "?"),
         "attempts": len(fit.meta.get("retries", []) or [None]),
     }
 
