@@ -108,14 +108,12 @@ def test_bad_time_columns_are_named(t, match):
         bm.prepare("y ~ 1 + ar(t, g)", df)
 
 
-def test_missing_column_and_unsupported_families_are_named():
+def test_missing_column_and_known_standard_errors_are_named():
     df = _series_data()
     with pytest.raises(DataError, match="column 'time' used in the term ar"):
         bm.prepare("y ~ x + ar(time, g)", df)
-    df["k"] = np.arange(len(df)) % 3
-    for family in ("poisson", "bernoulli"):
-        with pytest.raises(FamilyError, match=f"gaussian only .*not yet for {family}"):
-            bm.prepare("k ~ x + ar(t, g)", df.assign(k=df.k.clip(0, 1)), family=family)
+    with pytest.raises(FamilyError, match=r"not supported with known standard errors"):
+        bm.prepare("y | se(s) ~ x + ar(t, g)", df.assign(s=1.0))
     with pytest.raises(PriorError, match="must lie within"):
         bm.prepare("y ~ x + ar(t, g)", df, priors={"ar[1]": "uniform(-2, 1)"})
     with pytest.raises(PriorError, match="interval"):

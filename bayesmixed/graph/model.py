@@ -44,6 +44,7 @@ from bayesmixed.formula.priors import Prior
 from bayesmixed.graph.blocks import add_block
 from bayesmixed.graph.collapse import collapsed_block
 from bayesmixed.graph.distributions import prior_rv
+from bayesmixed.graph.latent_ar import add_latent_ar
 from bayesmixed.graph.lean_likelihood import add_lean_likelihood
 from bayesmixed.graph.likelihood import add_likelihood, dpar_coords
 from bayesmixed.graph.marginal import build_marginal_model, can_marginalize
@@ -115,6 +116,7 @@ class BuiltModel:
             "reference_levels": d.reference_levels,
             "response_note": d.response_note,
             **({"ar": str(d.spec.ar)} if d.spec.ar is not None else {}),
+            **({"latent_ar": True} if d.ar_codes is not None else {}),
             **({"categories": list(d.categories)} if d.categories else {}),
             "blocks": [
                 {
@@ -209,6 +211,8 @@ def build_model(
         pop = _population(design, priors, plan)
         eta = _row_predictor(design, plan, pop)
         eta = _random_effects(design, plan, pop, eta)
+        if design.ar_codes is not None:  # ar() with a non-gaussian family: a latent process
+            eta = add_latent_ar(design, priors, eta)
         _likelihood(design, priors, eta)
     return BuiltModel(
         model, design, priors, choices, cent.means, _absorbed(design, plan),
