@@ -146,3 +146,17 @@ def test_small_latent_fit_runs_end_to_end(latent_fit):
     assert mean.shape == (400, 3) and np.all((mean > 0) & (mean < 1))
     draws = np.asarray(fit.predict(new, kind="response", summary=False, seed=1))
     assert set(np.unique(draws)) <= {0.0, 1.0}
+
+
+@pytest.mark.slow
+def test_poisson_latent_ar_recovers_known_phi_and_sigma_ar():
+    truth = {"x": 0.5, "ar[1]": 0.7, "sigma_ar": 0.4}
+    df = bm.simulate(FORMULA, family="poisson", n_groups=12, n_per_group=25, seed=11,
+                     truth=truth)
+    fit = bm.fit(FORMULA, df, family="poisson", chains=4, draws=500, tune=500, seed=2,
+                 progress=False)
+    summ = fit.summary()
+    assert summ["r_hat"].max() < 1.02
+    for name, value in truth.items():  # within 3 posterior sd of the truth
+        z = (summ.loc[name, "mean"] - value) / summ.loc[name, "sd"]
+        assert abs(z) < 3.0, (name, summ.loc[name, "mean"], summ.loc[name, "sd"])
