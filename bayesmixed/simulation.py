@@ -177,8 +177,7 @@ def default_truth(design) -> dict[str, float]:
 
     Examples
     --------
-    >>> from bayesmixed.design.latent_ar import draw_latent
-from bayesmixed.design.matrices import build_design
+    >>> from bayesmixed.design.matrices import build_design
     >>> df = simulate("y ~ x + (1 | g)", n_groups=5, n_per_group=2, seed=1)
     >>> default_truth(build_design(bm.make_spec("y ~ x + (1 | g)"), df))
     {'Intercept': 0.0, 'x': 0.5, 'sd(Intercept|g)': 1.0, 'sigma': 1.0}
