@@ -13,6 +13,11 @@ with the cell ``k`` positions before it, ``b_t <- b_t + a_t b_{t-k}``, ``a_t <- 
 Every step is whole-array arithmetic on shifted slices, so its gradient is cheap; the only
 gathers are the rows into the grid and back. The grid (cell of each row, gaps) is held in
 ``pm.Data`` so that a compiled model is reused with new series of the same shape.
+
+Measured against ``pytensor.scan`` over positions (logp + gradient of the unit process, default
+C backend, 2 shared cores, load ~2.4): 12 series x 25 positions 38 vs 28 us, 4 x 200 80 vs 85
+us, 200 x 12 76 vs 69 us: no clear winner there; doubling was kept (no Scan op for the numba
+backend nutpie compiles with, not measured with it).
 """
 
 from __future__ import annotations
