@@ -419,3 +419,10 @@ def ar_label(k: int = 1) -> str:
 #: model variable of the innovation sd ``sigma * sqrt(1 - ar[1]^2)`` of an ``ar()`` term: what
 #: the sampler draws (and the ``sigma`` prior applies to); ``sigma`` is derived from it
 AR_INNOVATION_SD = "sigma_innovation"
+
+#: innovation sd of the latent AR(1) process that an ``ar()`` term adds to the linear predictor
+#: of a non-gaussian family (model variable, prior key and summary row; link scale)
+AR_LATENT_SD = "sigma_ar"
+
+#: standard-normal innovations of the latent AR(1) process, one per row (non-centered form)
+AR_LATENT_Z = "z_ar"

@@ -24,12 +24,20 @@ import pandas as pd
 
 from bayesmixed.api import make_spec
 from bayesmixed.design.evaluate import names_in
+from bayesmixed.design.latent_ar import draw_latent
 from bayesmixed.design.matrices import build_design
 from bayesmixed.errors import SpecError
 from bayesmixed.families import AUX_NAMES, Family, get_family, resolve_link
 from bayesmixed.families.ordinal import threshold_names, thresholds_in, truth_categories
 from bayesmixed.formula.terms import ModelSpec
-from bayesmixed.names import ar_label, cor_label, dpar_label, parse_prior_key, sd_label
+from bayesmixed.names import (
+    AR_LATENT_SD,
+    ar_label,
+    cor_label,
+    dpar_label,
+    parse_prior_key,
+    sd_label,
+)
 from bayesmixed.report.linpred import inverse_link
 
 __all__ = ["default_truth", "simulate"]
@@ -193,6 +201,8 @@ def default_truth(design) -> dict[str, float]:
     for dpar, names in design.dpar_names.items():  # zero part: about 27% extra zeros
         for name in names:
             out[dpar_label(dpar, name)] = -1.0 if name == "Intercept" else 0.5
+    if design.ar_codes is not None:  # the latent AR(1) process of an ar() term
+        out[ar_label(1)], out[AR_LATENT_SD] = 0.5, 0.5
     return out
 
 
@@ -215,7 +225,7 @@ def _resolve_truth(design, truth: Mapping[str, Any] | None) -> dict[str, float]:
         kind = getattr(parse_prior_key(p), "kind", None)
         if kind == "sd" and v < 0:
             raise SpecError(f"truth value of {p!r} must be >= 0, got {v}")
-        if p in AUX_NAMES and v <= 0:
+        if (p in AUX_NAMES or p == AR_LATENT_SD) and v <= 0:
             raise SpecError(f"truth value of {p!r} must be positive, got {v}")
         if (kind == "cor" or p == ar_label(1)) and not -1 < v < 1:
             raise SpecError(f"truth value of {p!r} must lie strictly between -1 and 1, got {v}")
@@ -387,7 +397,7 @@ def simulate(
         n_trials = np.ones(n, dtype=np.int64)
 
     design = build_design(spec, data)
-    if spec.ar is not None:  # gaussian_ar1: the draws follow the series of the time column
+    if spec.ar is not None and design.ar_codes is None:  # gaussian_ar1: draws follow the series
         fam, n_trials = design.family, design.trials
     params = _resolve_truth(design, truth)
     eta = design.X @ np.array([params[x] for x in design.x_names])
@@ -400,6 +410,9 @@ def simulate(
         per_term = ranef.setdefault(block.factor, {})
         for k, term in enumerate(block.terms):
             per_term[term] = {lv: float(r[j, k]) for j, lv in enumerate(block.levels)}
+    if design.ar_codes is not None:  # a latent AR(1) process within each series
+        eta = eta + draw_latent(rng, 1, params[ar_label(1)], params[AR_LATENT_SD],
+                                design.ar_codes)[0]
     with np.errstate(over="ignore"):
         mu = inverse_link(link_name, eta)
     dpars = {

@@ -13,20 +13,25 @@ import numpy as np
 import pandas as pd
 
 from bayesmixed.errors import DataError, FamilyError
-from bayesmixed.families import Family, get_family
+from bayesmixed.families import FAMILIES, Family, get_family
 from bayesmixed.families.autocor import link_codes
 from bayesmixed.formula.terms import ARTerm, ModelSpec
 
-__all__ = ["ar_family", "series_codes"]
+__all__ = ["ar_family", "is_latent", "series_codes"]
 
 
 def ar_family(spec: ModelSpec, family: Family) -> Family:
-    """The family fitted for ``spec``: ``gaussian_ar1`` for gaussian with an ``ar()`` term.
+    """The family fitted for ``spec``: the family's exact AR variant where it has one.
+
+    With an ``ar()`` term, a family with an exact autocorrelated likelihood
+    (``Family.exact_ar``: gaussian -> ``gaussian_ar1``) is replaced by it; any other family is
+    kept and the term becomes a latent AR(1) process on the linear predictor
+    (:func:`is_latent`, :mod:`bayesmixed.design.latent_ar`).
 
     Raises
     ------
     FamilyError
-        For an ``ar()`` term with another family or with known standard errors.
+        For an ``ar()`` term with known standard errors (``y | se(s)``).
 
     Examples
     --------
@@ -34,21 +39,40 @@ def ar_family(spec: ModelSpec, family: Family) -> Family:
     >>> spec = parse_formula("y ~ x + ar(t, g)")
     >>> ar_family(spec, get_family("gaussian")).name
     'gaussian_ar1'
-    >>> ar_family(spec, get_family("poisson"))
+    >>> ar_family(spec, get_family("poisson")).name  # a latent AR(1) process
+    'poisson'
+    >>> ar_family(parse_formula("y | se(s) ~ 1 + ar(t, g)"), get_family("gaussian"))
     Traceback (most recent call last):
     ...
-    bayesmixed.errors.FamilyError: ar(time = t, gr = g) is supported for family gaussian only
-    (not yet for poisson: a latent AR process on the linear predictor is planned)
+    bayesmixed.errors.FamilyError: ar(time = t, gr = g) is not supported with known standard
+    errors (y | se(s)): the residual sd is given there
     """
     if spec.ar is None:
         return family
-    if family.name != "gaussian" or spec.response.kind == "se":
-        what = "y | se(s)" if spec.response.kind == "se" else family.name
+    if spec.response.kind == "se":
         raise FamilyError(
-            f"{spec.ar} is supported for family gaussian only (not yet for {what}: a latent AR "
-            "process on the linear predictor is planned)"
+            f"{spec.ar} is not supported with known standard errors (y | se(s)): the residual "
+            "sd is given there"
         )
-    return get_family("gaussian_ar1")
+    return get_family(family.exact_ar) if family.exact_ar else family
+
+
+def is_latent(spec: ModelSpec, family: Family) -> bool:
+    """Whether ``spec``'s ``ar()`` term is a latent process (the fitted ``family`` has no exact
+    AR likelihood of its own).
+
+    Examples
+    --------
+    >>> from bayesmixed.formula.parse import parse_formula
+    >>> spec = parse_formula("y ~ x + ar(t, g)")
+    >>> is_latent(spec, get_family("bernoulli")), is_latent(spec, get_family("gaussian_ar1"))
+    (True, False)
+    """
+    return spec.ar is not None and family.exact_ar is None and family.name not in _EXACT
+
+
+#: the exact AR families themselves (what the table's ``exact_ar`` fields name)
+_EXACT = frozenset(f.exact_ar for f in FAMILIES.values() if f.exact_ar)
 
 
 def series_codes(ar: ARTerm, data: pd.DataFrame) -> np.ndarray:

@@ -25,6 +25,9 @@ coefficient ``x``         Normal(0, 2.5 s_y / sd(x))
 ``sigma`` (lognormal)     Exponential(lam=1 / sd(log y))
 ``ar[1]`` (``ar()``)      Uniform(lower=-1, upper=1) on the lag-1 residual correlation (as brms)
 ``sigma`` (``ar()``)      as gaussian, on the innovation sd sigma * sqrt(1 - ar[1]^2) (brms)
+``sigma_ar`` (``ar()``,   HalfStudentT(nu=3, sigma=s_y): the innovation sd of the latent AR(1)
+other families)           process on the link scale, scaled like ``sd(Intercept|g)``; its
+                          ``ar[1]`` has the Uniform(-1, 1) prior above
 ========================  =================================================================
 
 ``sd(x)`` of a column that does not vary is replaced by 1.
@@ -42,6 +45,7 @@ from bayesmixed.errors import PriorError
 from bayesmixed.families import AUX_NAMES
 from bayesmixed.formula.priors import Prior, as_prior
 from bayesmixed.names import (
+    AR_LATENT_SD,
     ar_label,
     cor_prior_key,
     dpar_b_var,
@@ -117,6 +121,9 @@ def default_priors(design: Design) -> dict[str, Prior]:
     for aux in design.family.aux_params:
         out[aux.name] = aux.default_prior(design)
     out.update(dpar_priors(design))
+    if design.ar_codes is not None:  # the latent AR(1) process of an ar() term
+        out[ar_label(1)] = Prior("Uniform", {"lower": -1.0, "upper": 1.0})
+        out[AR_LATENT_SD] = Prior("HalfStudentT", {"nu": 3.0, "sigma": s_y})
     return out
 
 
@@ -163,7 +170,7 @@ def param_classes(key: str, design: Design) -> list[str]:
         return [key, sd_factor_key(parsed.factor), "sd"]
     if parsed is not None and parsed.kind == "cor":
         return [key, "cor"]
-    if key == "Intercept" or key in AUX_NAMES or key == ar_label(1):
+    if key == "Intercept" or key in AUX_NAMES or key in (ar_label(1), AR_LATENT_SD):
         return [key]
     for dpar in design.family.dpars if design is not None else ():
         if key == dpar_label(dpar, "Intercept"):
@@ -175,7 +182,7 @@ def param_classes(key: str, design: Design) -> list[str]:
 
 _SUPPORT = {
     "sd": "positive", "cor": "correlation", **{a: "positive" for a in AUX_NAMES},
-    ar_label(1): "interval",
+    ar_label(1): "interval", AR_LATENT_SD: "positive",
 }
 
 

@@ -16,7 +16,7 @@ import formulae as fm
 import numpy as np
 import pandas as pd
 
-from bayesmixed.design.autocor import ar_family, series_codes
+from bayesmixed.design.autocor import ar_family, is_latent, series_codes
 from bayesmixed.design.centering import NAMESPACE as CENTERING
 from bayesmixed.design.evaluate import evaluate
 from bayesmixed.design.frames import as_pandas
@@ -118,6 +118,10 @@ class Design:
     dpar_X: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     dpar_names: dict[str, tuple[str, ...]] = field(default_factory=dict)
     dpar_matrices: dict[str, object] = field(default_factory=dict, repr=False)
+    #: series links of the latent AR(1) process of an ``ar()`` term with a non-gaussian family
+    #: (:func:`~bayesmixed.families.autocor.link_codes`, :mod:`bayesmixed.design.latent_ar`);
+    #: None without one (gaussian ``ar()`` terms pass their links as ``trials``)
+    ar_codes: np.ndarray | None = None
 
     @property
     def n_obs(self) -> int:
@@ -301,7 +305,9 @@ def build_design(
             )
         )
     _check_duplicate_terms(blocks)
-    trials = resp.trials if spec.ar is None else series_codes(spec.ar, data)
+    latent = is_latent(spec, family)
+    codes = series_codes(spec.ar, data) if spec.ar is not None else None
+    trials = codes if spec.ar is not None and not latent else resp.trials
     dpar_X, dpar_names, dpar_matrices = _dpar_matrices(spec, family, data)
     return Design(
         spec=spec,
@@ -322,6 +328,7 @@ def build_design(
         dpar_X=dpar_X,
         dpar_names=dpar_names,
         dpar_matrices=dpar_matrices,
+        ar_codes=codes if latent else None,
     )
 
 

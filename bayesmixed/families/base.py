@@ -188,6 +188,10 @@ class Family:
         current model when they are not independent draws from their priors (``gaussian_ar1``
         samples the innovation sd and derives ``sigma``); ``None``: one variable per
         :class:`AuxParam` from its prior.
+    exact_ar
+        Name of the derived family fitted for an ``ar()`` term with an exact autocorrelated
+        residual likelihood (gaussian: ``"gaussian_ar1"``); ``None``: an ``ar()`` term adds a
+        latent AR(1) process to the linear predictor instead (:mod:`bayesmixed.design.latent_ar`).
 
     Examples
     --------
@@ -223,6 +227,7 @@ class Family:
     response_mean: Callable | None = None
     transform: Callable[[np.ndarray], np.ndarray] | None = None
     build_aux: Callable | None = None
+    exact_ar: str | None = None
 
     @property
     def default_link(self) -> str:

@@ -75,6 +75,7 @@ GAUSSIAN = Family(
     latent_variance=_latent_variance,
     response_scale=_response_scale,
     latent_scale=False,
+    exact_ar="gaussian_ar1",
 )
 
 

@@ -153,7 +153,7 @@ def aggregate(design: Design, max_fraction: float = MAX_CELL_FRACTION) -> Aggreg
     (6, 2, [2, 2], [3, 3])
     """
     rule = _rule(design)
-    if rule is None or design.n_obs < 2:
+    if rule is None or design.n_obs < 2 or design.ar_codes is not None:  # a process per row
         return None
     cell, first = cell_index(design)
     n_cells = int(first.size)

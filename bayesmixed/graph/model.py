@@ -44,9 +44,11 @@ from bayesmixed.formula.priors import Prior
 from bayesmixed.graph.blocks import add_block
 from bayesmixed.graph.collapse import collapsed_block
 from bayesmixed.graph.distributions import prior_rv
+from bayesmixed.graph.latent_ar import add_latent_ar
 from bayesmixed.graph.lean_likelihood import add_lean_likelihood
 from bayesmixed.graph.likelihood import add_likelihood, dpar_coords
 from bayesmixed.graph.marginal import build_marginal_model, can_marginalize
+from bayesmixed.graph.marginal_ar import build_marginal_ar_model, can_marginalize_ar
 from bayesmixed.graph.mean_plan import level_values
 from bayesmixed.graph.model_plan import Centering, ModelPlan, centering, plan_model
 from bayesmixed.graph.parameterization import Choice
@@ -115,6 +117,7 @@ class BuiltModel:
             "reference_levels": d.reference_levels,
             "response_note": d.response_note,
             **({"ar": str(d.spec.ar)} if d.spec.ar is not None else {}),
+            **({"latent_ar": True} if d.ar_codes is not None else {}),
             **({"categories": list(d.categories)} if d.categories else {}),
             "blocks": [
                 {
@@ -184,7 +187,9 @@ def build_model(
         so that the centered intercept, and so its prior, mean the same as without aggregation.
     marginal
         Integrate the random effects out when that is exact and the parameterization is
-        automatic (gaussian, one block of at most two terms: :mod:`bayesmixed.graph.marginal`).
+        automatic (gaussian, one block of at most two terms: :mod:`bayesmixed.graph.marginal`;
+        with AR(1) residuals whose series lie within the levels:
+        :mod:`bayesmixed.graph.marginal_ar`).
 
     Returns
     -------
@@ -204,11 +209,17 @@ def build_model(
     cent = centering(design, x_means)
     if marginal and can_marginalize(design, choices):
         return _marginal(design, priors, choices, cent)
+    if marginal and can_marginalize_ar(design, choices):  # gaussian AR(1), one factor
+        model, complete = build_marginal_ar_model(design, priors, cent.means, _coords(design))
+        return BuiltModel(model, design, priors, choices, cent.means, {}, complete=complete,
+                          marginal=True)
     plan = plan_model(design, priors, choices, cent)
     with pm.Model(coords=_coords(design)) as model:
         pop = _population(design, priors, plan)
         eta = _row_predictor(design, plan, pop)
         eta = _random_effects(design, plan, pop, eta)
+        if design.ar_codes is not None:  # ar() with a non-gaussian family: a latent process
+            eta = add_latent_ar(design, priors, eta)
         _likelihood(design, priors, eta)
     return BuiltModel(
         model, design, priors, choices, cent.means, _absorbed(design, plan),

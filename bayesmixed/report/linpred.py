@@ -11,8 +11,17 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
+from bayesmixed.design.latent_ar import latent_process
 from bayesmixed.families import Family, get_family, get_link
-from bayesmixed.names import dpar_b_var, dpar_coef_dim, dpar_label, r_var
+from bayesmixed.names import (
+    AR_LATENT_SD,
+    AR_LATENT_Z,
+    ar_label,
+    dpar_b_var,
+    dpar_coef_dim,
+    dpar_label,
+    r_var,
+)
 from bayesmixed.report.tree import internal
 
 __all__ = [
@@ -20,6 +29,7 @@ __all__ = [
     "add_observed_data",
     "aux_draws",
     "dpar_draws",
+    "fitted_process",
     "inverse_link",
     "linpred",
     "log_likelihood",
@@ -62,6 +72,7 @@ def linpred(
     include: Sequence[bool] | None = None,
     new_effects: Sequence[np.ndarray | None] | None = None,
     draws: np.ndarray | None = None,
+    process: np.ndarray | None = None,
 ) -> np.ndarray:
     """Linear predictor draws, shape (draws, rows).
 
@@ -81,6 +92,9 @@ def linpred(
         take them. ``None`` gives unseen levels zero effects.
     draws
         Indexes of the posterior draws to use (default all).
+    process
+        Draws of the latent AR(1) process of an ``ar()`` term (non-gaussian family), shape
+        (draws, rows), added as is: :func:`fitted_process` on the fitted rows.
 
     Examples
     --------
@@ -109,7 +123,24 @@ def linpred(
         if new_effects is not None and new_effects[k] is not None and (~seen).any():
             contrib[:, ~seen] = np.sum(new_effects[k][:, ~seen, :] * Z[None, ~seen, :], axis=2)
         eta = eta + contrib
-    return eta
+    return eta if process is None else eta + process
+
+
+def fitted_process(idata, meta: dict, codes: np.ndarray | None, draws=None) -> np.ndarray | None:
+    """Posterior draws of the latent AR(1) process on the fitted rows, (draws, rows); None for
+    a model without one (:mod:`bayesmixed.design.latent_ar`).
+
+    Examples
+    --------
+    >>> fitted_process(fit.idata, fit.meta, None) is None  # no ar() term
+    True
+    """
+    if not meta.get("latent_ar"):
+        return None
+    z, phi, sd = (posterior_matrix(idata, v) for v in (AR_LATENT_Z, ar_label(1), AR_LATENT_SD))
+    if draws is not None:
+        z, phi, sd = z[draws], phi[draws], sd[draws]
+    return latent_process(z, phi, sd, codes)
 
 
 def inverse_link(link: str, eta: np.ndarray) -> np.ndarray:

@@ -35,7 +35,7 @@ import numpy as np
 import xarray as xr
 
 from bayesmixed.report.draws import INTERNAL_GROUP, internal
-from bayesmixed.report.linpred import add_log_likelihood, linpred
+from bayesmixed.report.linpred import add_log_likelihood, fitted_process, linpred
 from bayesmixed.report.params import parameter_dataset
 
 __all__ = [
@@ -201,7 +201,8 @@ def complete_log_likelihood(idata, meta: dict, design) -> xr.DataTree:
     attrs = {k: v for k, v in idata.attrs.items() if k != LL_ATTR}
     if "log_likelihood" not in idata.children:
         groups = [(b.index, b.Z) for b in design.blocks]
-        eta = linpred(idata, meta, design.X, groups, design.offset)
+        eta = linpred(idata, meta, design.X, groups, design.offset,
+                      process=fitted_process(idata, meta, design.ar_codes))
         idata = idata.copy()
         add_log_likelihood(idata, meta, eta, design.y, design.trials, design.dpar_X)
     tree = native_tree(idata, meta, design, coords)

@@ -7,7 +7,8 @@ Row names: fixed effects by column name (``Intercept``, ``x``, ``treatment[B]``)
 ``sd(term|factor)``, ``cor(term1,term2|factor)``, ``sigma``, ``alpha``, the thresholds of an
 ordinal model ``Intercept[1]``, ..., ``Intercept[K-1]``; coefficients of a zero part
 ``zi_Intercept``, ``zi_x`` (kind ``"zi"``; ``hu_...``, kind ``"hu"``, for hurdles), on the logit
-scale.
+scale; with an ``ar()`` term on a non-gaussian family, ``ar[1]`` and the innovation sd
+``sigma_ar`` of its latent AR(1) process (kind ``"aux"``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import xarray as xr
 
 from bayesmixed.families import get_family
 from bayesmixed.names import (
+    AR_LATENT_SD,
+    ar_label,
     cor_label,
     cor_var,
     dpar_b_var,
@@ -30,6 +33,10 @@ from bayesmixed.names import (
 from bayesmixed.report.draws import internal
 
 __all__ = ["fixed_names", "parameter_dataset", "parameter_kinds"]
+
+
+#: summary rows of the latent AR(1) process of an ``ar()`` term (non-gaussian families)
+LATENT_AR_ROWS = (ar_label(1), AR_LATENT_SD)
 
 
 def _post(idata) -> xr.Dataset:
@@ -108,6 +115,8 @@ def parameter_dataset(
                 post[label] if name == "Intercept"
                 else post[dpar_b_var(dpar)].sel({dpar_coef_dim(dpar): name}, drop=True)
             )
+    for name in LATENT_AR_ROWS if meta.get("latent_ar") else ():  # ar() on a latent scale
+        out[name] = post[name]
     return xr.Dataset({k: v.reset_coords(drop=True) for k, v in out.items()})
 
 
@@ -138,4 +147,6 @@ def parameter_kinds(meta: dict) -> dict[str, str]:
     for dpar, info in (meta.get("dpars") or {}).items():
         for name in info["x_names"]:
             kinds[dpar_label(dpar, name)] = dpar
+    for name in LATENT_AR_ROWS if meta.get("latent_ar") else ():
+        kinds[name] = "aux"
     return kinds

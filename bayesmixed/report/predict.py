@@ -48,6 +48,7 @@ from bayesmixed.report.draws import (
 )
 from bayesmixed.report.linpred import aux_draws, inverse_link, linpred
 from bayesmixed.report.predict_inputs import PredictionInputs, prediction_inputs
+from bayesmixed.report.predict_latent import latent_part
 from bayesmixed.report.predict_ordinal import ordinal_prediction
 
 __all__ = [
@@ -232,6 +233,8 @@ def predict_draws(
         def response(m):
             return family.expected(m, aux, None)
 
+    # the latent AR(1) process of an ar() term: sampled, drawn, or integrated (variance v_ar)
+    process, v_ar = latent_part(idata, meta, inputs, kind, groups, rng, idx_draws)
     if groups == "none" or (groups == "marginal" and kind != "response"):
         eta = linpred(
             idata,
@@ -241,16 +244,18 @@ def predict_draws(
             inputs.offset,
             include=[False] * nb,
             draws=idx_draws,
+            process=process,
         )
+        v = _re_variance(idata, meta, inputs, idx_draws) if groups == "marginal" and nb else None
+        v = v_ar if v is None else (v if v_ar is None else v + v_ar)
         if ordinal and kind in ("mean", "probs"):
-            v = _re_variance(idata, meta, inputs, idx_draws) if groups == "marginal" and nb else None
             args = (integration, n_mc, rng)
             return ordinal_prediction(idata, meta, eta, kind, v, idx_draws, *args), inputs
-        if groups == "marginal" and kind == "mean" and nb:
+        if kind == "mean" and v is not None:
             mu = marginal_mean(
                 link,
                 eta,
-                _re_variance(idata, meta, inputs, idx_draws),
+                v,
                 integration=integration,
                 n_mc=n_mc,
                 rng=rng,
@@ -279,8 +284,16 @@ def predict_draws(
             target = replace(inputs, keys=[np.arange(inputs.n).astype(str)] * nb)
         effects, grp = _new_effects(idata, meta, target, which, rng, idx_draws)
         eta = linpred(
-            idata, meta, inputs.X, grp, inputs.offset, new_effects=effects, draws=idx_draws
+            idata, meta, inputs.X, grp, inputs.offset, new_effects=effects, draws=idx_draws,
+            process=process,
         )
+        if v_ar is not None and kind in ("mean", "probs"):  # the process integrated out
+            if ordinal:
+                args = (integration, n_mc, rng)
+                return ordinal_prediction(idata, meta, eta, kind, v_ar, idx_draws, *args), inputs
+            mu = marginal_mean(link, eta, v_ar, integration=integration, n_mc=n_mc, rng=rng,
+                               response=response)
+            return mu, inputs
     if kind == "linpred":
         return eta, inputs
     if ordinal and kind != "response":

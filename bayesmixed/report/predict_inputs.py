@@ -40,6 +40,10 @@ class PredictionInputs:
     data: pd.DataFrame
     #: population-level matrices of the family's distributional parameters (``zi``, ``hu``)
     dpar_X: dict[str, np.ndarray] | None = None
+    #: series links of the rows for a latent AR(1) process (:mod:`~.predict_latent`), or None
+    ar_codes: np.ndarray | None = None
+    #: whether the rows are the fitted rows (``newdata=None``)
+    fitted: bool = False
 
     @property
     def n(self) -> int:
@@ -154,7 +158,8 @@ def prediction_inputs(fit, newdata: pd.DataFrame | None = None) -> PredictionInp
         groups = [(b.index, b.Z) for b in design.blocks]
         keys = [np.asarray(b.levels, dtype=object)[b.index] for b in design.blocks]
         return PredictionInputs(
-            design.X, groups, keys, design.offset, design.trials, design.data, design.dpar_X
+            design.X, groups, keys, design.offset, design.trials, design.data, design.dpar_X,
+            design.ar_codes, fitted=True,
         )
     newdata = as_pandas(newdata, "newdata", PredictionError)  # any frame kind, or a dict
     check_new_data(fit.spec, newdata)  # no rows / NaN or inf in used columns (issue 6)
@@ -183,16 +188,23 @@ def prediction_inputs(fit, newdata: pd.DataFrame | None = None) -> PredictionInp
             trials = None
         if trials is None:
             trials = np.ones(len(newdata))
+    ar_codes = None
     if spec.ar is not None:  # the series of the new rows, by their own time and group columns
         missing = [c for c in spec.ar.columns if c not in newdata.columns]
         if missing:
             raise PredictionError(f"new data need column {missing[0]!r} of {spec.ar}")
         try:
-            trials = series_codes(spec.ar, newdata)
+            codes = series_codes(spec.ar, newdata)
         except DataError as exc:
             raise PredictionError(f"new data: {exc}") from None
+        if design.ar_codes is None:  # gaussian_ar1: the links travel as trials
+            trials = codes
+        else:  # a latent process (:mod:`~bayesmixed.report.predict_latent`)
+            ar_codes = codes
     dpar_X = {
         k: _evaluate_matrix(m, newdata, f"the {k} columns").reshape(len(newdata), -1)
         for k, m in design.dpar_matrices.items()
     }
-    return PredictionInputs(X, groups, keys, offset, trials, newdata.reset_index(drop=True), dpar_X)
+    return PredictionInputs(
+        X, groups, keys, offset, trials, newdata.reset_index(drop=True), dpar_X, ar_codes
+    )

@@ -33,7 +33,7 @@ import pandas as pd
 from bayesmixed.errors import PredictionError
 from bayesmixed.families import get_family
 from bayesmixed.report.draws import summarize_draws
-from bayesmixed.report.linpred import aux_draws, inverse_link, linpred
+from bayesmixed.report.linpred import aux_draws, fitted_process, inverse_link, linpred
 from bayesmixed.report.variance import variance_components
 
 __all__ = ["bayes_r2_draws", "nakagawa_r2_draws", "r2_table"]
@@ -44,7 +44,8 @@ def _mu_counts(fit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     draws of the inverse link."""
     design = fit.design
     groups = [(b.index, b.Z) for b in design.blocks]
-    eta = linpred(fit.idata, fit.meta, design.X, groups, design.offset)
+    eta = linpred(fit.idata, fit.meta, design.X, groups, design.offset,
+                  process=fitted_process(fit.idata, fit.meta, design.ar_codes))
     mu = link_mu = inverse_link(fit.meta["link"], eta)
     family = get_family(fit.meta["family"])
     if family.response == "binomial" and design.trials is not None:

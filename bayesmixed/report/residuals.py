@@ -43,7 +43,13 @@ from bayesmixed.errors import PredictionError
 from bayesmixed.families import get_family
 from bayesmixed.names import r_var
 from bayesmixed.report.draws import block_cholesky, flat, internal, score_and_weight
-from bayesmixed.report.linpred import aux_draws, inverse_link, linpred, log_likelihood
+from bayesmixed.report.linpred import (
+    aux_draws,
+    fitted_process,
+    inverse_link,
+    linpred,
+    log_likelihood,
+)
 
 __all__ = [
     "cluster_log_likelihood",
@@ -67,7 +73,8 @@ def fitted_mean(fit, draws=None) -> np.ndarray:
     """
     design = fit.design
     groups = [(b.index, b.Z) for b in design.blocks]
-    eta = linpred(fit.idata, fit.meta, design.X, groups, design.offset, draws=draws)
+    eta = linpred(fit.idata, fit.meta, design.X, groups, design.offset, draws=draws,
+                  process=fitted_process(fit.idata, fit.meta, design.ar_codes, draws))
     return inverse_link(fit.meta["link"], eta)
 
 
@@ -141,7 +148,8 @@ def pointwise_log_likelihood(fit) -> np.ndarray:
         return v.reshape(-1, v.shape[-1])
     design = fit.design
     groups = [(b.index, b.Z) for b in design.blocks]
-    eta = linpred(fit.idata, fit.meta, design.X, groups, design.offset)
+    eta = linpred(fit.idata, fit.meta, design.X, groups, design.offset,
+                  process=fitted_process(fit.idata, fit.meta, design.ar_codes))
     return log_likelihood(
         fit.idata,
         fit.meta,
@@ -231,7 +239,8 @@ def integrated_cluster_log_likelihood(fit, block: int, max_nodes: int = 64) -> n
     dblk, mblk = design.blocks[block], meta["blocks"][block]
     groups = [(b.index, b.Z) for b in design.blocks]
     include = [j != block for j in range(len(design.blocks))]
-    eta0 = linpred(idata, meta, design.X, groups, design.offset, include=include)
+    eta0 = linpred(idata, meta, design.X, groups, design.offset, include=include,
+                   process=fitted_process(idata, meta, design.ar_codes))
     y = np.asarray(design.y, dtype=float)
     trials = None if design.trials is None else np.asarray(design.trials, dtype=float)
     r = flat(idata, r_var(mblk["label"]))  # (S, L, k): starting values
