@@ -45,6 +45,12 @@ class SeriesLayout:
     gap
         Time steps from the previous cell of the same series, shape ``(series, positions)``;
         0 on the first cell of a series and on padding cells.
+
+    Examples
+    --------
+    >>> lay = SeriesLayout(cell=np.array([0, 1, 2]), gap=np.array([[0, 1], [0, 0]]))
+    >>> lay.shape
+    (2, 2)
     """
 
     cell: np.ndarray
