@@ -26,7 +26,9 @@ bern_fit = fit_fixture("bern")
 pois_fit = fit_fixture("pois")
 gauss_fit = fit_fixture("gauss")
 
-SMALL = {"chains": 2, "draws": 300, "tune": 300, "progress": False}
+#: the usable-fit settings (4 chains x 1000 after 1000): at 2 x 300 the sd(Intercept|g) R-hat
+#: sat at 1.010-1.014 on 4 of 6 data seeds, so no seed held the bound with margin there
+SETTINGS = {"chains": 4, "draws": 1000, "tune": 1000, "progress": False}
 
 
 def simulate(seed: int, quad: float, n_groups: int = 20, n_per: int = 20, family="bernoulli"):
@@ -140,7 +142,7 @@ def test_linear_truth_fixtures_not_flagged(bern_fit, pois_fit, gauss_fit):
 def _quad_fit(formula: str = "y ~ x1 + x2 + (1 | g)"):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return bm.fit(formula, simulate(SEED, 1.0), family="bernoulli", seed=SEED, **SMALL)
+        return bm.fit(formula, simulate(SEED, 1.0), family="bernoulli", seed=SEED, **SETTINGS)
 
 
 #: data and sampler seed: R-hat <= 1.01 and no divergences for both fits (checked below)
@@ -180,11 +182,11 @@ def test_suggested_formula_fits_and_removes_the_flag():
 @pytest.mark.slow
 @pytest.mark.parametrize(("family", "seed"), [("poisson", 4), ("gaussian", 1)])
 def test_quadratic_truth_flagged_in_other_families(family, seed):
-    # seeds: R-hat <= 1.01 and no divergences (poisson seed 1 gave R-hat 1.02 at 2 x 300)
+    # seeds: R-hat <= 1.01 and no divergences (measured: poisson 1.0009, gaussian 1.0035)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = bm.fit("y ~ x1 + x2 + (1 | g)", simulate(seed, 1.0, family=family),
-                     family=family, seed=seed, **SMALL)
+                     family=family, seed=seed, **SETTINGS)
     _converged(fit)
     lin = fit.check(influence=False)["linearity"]
     assert bool(lin.loc["x1", "flagged"]) and not bool(lin.loc["x2", "flagged"])
