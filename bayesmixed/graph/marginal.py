@@ -121,6 +121,32 @@ def _posterior_effects(stats, theta, sigma, sd, rho, rng) -> np.ndarray:
     return np.stack([mean0 + l11 * z[..., 0], mean1 + l21 * z[..., 0] + l22 * z[..., 1]], axis=-1)
 
 
+def store_effects(idata, post, blk, u: np.ndarray) -> None:
+    """Put effects drawn after sampling into the posterior as ``r__L`` (levels x terms).
+
+    Parameters
+    ----------
+    idata : xarray.DataTree
+        The fit's tree; its posterior group is replaced by ``post`` with the effects added.
+    post : xarray.Dataset
+        The posterior as a dataset (chain, draw first).
+    blk : RandomBlock
+        The factor's block (label, levels, terms).
+    u : numpy.ndarray
+        Effects with shape (chain * draw, levels, terms).
+    """
+    import xarray as xr
+
+    L = blk.label
+    c, dr = post.sizes["chain"], post.sizes["draw"]
+    post[r_var(L)] = xr.DataArray(
+        u.reshape(c, dr, blk.n_levels, len(blk.terms)),
+        dims=("chain", "draw", L, term_dim(L)),
+        coords={L: list(blk.levels), term_dim(L): list(blk.terms)},
+    )
+    idata["posterior"] = post
+
+
 def build_marginal_model(
     design: Design, priors: dict[str, Prior], means: np.ndarray, coords: dict
 ) -> tuple[pm.Model, Callable]:
@@ -209,7 +235,6 @@ def build_marginal_model(
 
     def complete(idata, seed: int | None) -> None:
         """Add ``r__L``: the effects drawn from their conditional posterior, draw by draw."""
-        import xarray as xr
 
         post = idata["posterior"].to_dataset()
         c, dr = post.sizes["chain"], post.sizes["draw"]
@@ -220,11 +245,6 @@ def build_marginal_model(
         r = flat[cor_var(L)][:, 1, 0] if blk.correlated else np.zeros(c * dr)
         rng = np.random.default_rng(None if seed is None else [int(seed), 5])
         u = _posterior_effects(stats, th, flat["sigma"], flat[sd_var(L)], r, rng)
-        post[r_var(L)] = xr.DataArray(
-            u.reshape(c, dr, blk.n_levels, k),
-            dims=("chain", "draw", L, term_dim(L)),
-            coords={L: list(blk.levels), term_dim(L): list(blk.terms)},
-        )
-        idata["posterior"] = post
+        store_effects(idata, post, blk, u)
 
     return model, complete

@@ -36,7 +36,8 @@ from bayesmixed.families.autocor import AR, decode_links
 from bayesmixed.formula.priors import Prior
 from bayesmixed.graph.correlation import correlation_cholesky
 from bayesmixed.graph.distributions import prior_rv, vector_rv
-from bayesmixed.names import cor_prior_key, cor_var, r_var, sd_label, sd_var, term_dim
+from bayesmixed.graph.marginal import store_effects
+from bayesmixed.names import cor_prior_key, cor_var, sd_label, sd_var, term_dim
 
 __all__ = ["build_marginal_ar_model", "can_marginalize_ar"]
 
@@ -151,7 +152,6 @@ def build_marginal_ar_model(
 
     def complete(idata, seed: int | None) -> None:
         """Add ``r__L``: the effects drawn from their conditional posterior, draw by draw."""
-        import xarray as xr
 
         post = idata["posterior"].to_dataset()
         c, dr = post.sizes["chain"], post.sizes["draw"]
@@ -184,11 +184,6 @@ def build_marginal_ar_model(
             u0 = c11 * t[..., 0] + c12 * t[..., 1] + l11 * z[..., 0]
             u1 = c12 * t[..., 0] + c22 * t[..., 1] + l21 * z[..., 0] + l22 * z[..., 1]
             u = np.stack([u0, u1], axis=-1)
-        post[r_var(L)] = xr.DataArray(
-            u.reshape(c, dr, blk.n_levels, k),
-            dims=("chain", "draw", L, term_dim(L)),
-            coords={L: list(blk.levels), term_dim(L): list(blk.terms)},
-        )
-        idata["posterior"] = post
+        store_effects(idata, post, blk, u)
 
     return model, complete
