@@ -13,10 +13,10 @@ example: bootstrap
 
 test: bootstrap
 	$(PY) -m ruff check bayesmixed tests benchmarks examples
-	$(PY) -m pytest -q -n 2 --dist loadfile -m "not slow" --durations=30
+	env $$($(PY) -m bayesmixed._blas_env) $(PY) -m pytest -q -n 2 --dist loadfile -m "not slow" --durations=30
 
 test-all: bootstrap
-	$(PY) -m pytest -q -n 2 --dist loadfile -m "slow or not slow"
+	env $$($(PY) -m bayesmixed._blas_env) $(PY) -m pytest -q -n 2 --dist loadfile -m "slow or not slow"
 
 lint: bootstrap
 	$(PY) -m ruff check .

@@ -10,7 +10,12 @@
 Heavy modules (PyMC, nutpie) are imported lazily, on first use.
 """
 
+# ruff: noqa: E402 (the BLAS kernels are pinned before any import loads numpy)
 from __future__ import annotations
+
+from bayesmixed._blas import pin_openblas_kernels
+
+pin_openblas_kernels()  # before numpy loads OpenBLAS: the same draws on any x86-64 machine
 
 import importlib
 from typing import Any

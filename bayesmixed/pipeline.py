@@ -145,7 +145,10 @@ def sample_parts(
     timings["build"] = t_build
     design = built.design
     meta = built.meta()
+    from bayesmixed._blas import blas_kernels
+
     meta["device"] = run_info["device"]  # issue 14: where and in which precision it ran
+    run_info["blas"] = blas_kernels()  # the kernels decide the last bits of each gradient
     meta["sampler_run"] = run_info
     meta["method"] = config.method
     if approx is not None:

@@ -59,6 +59,7 @@ LAYERS: dict[str, int] = {
     "bayesmixed.families": 0,
     "bayesmixed.names": 0,
     "bayesmixed._version": 0,
+    "bayesmixed._blas": 0,  # pins OpenBLAS kernels before numpy loads; imports nothing of ours
     "bayesmixed.formula.priors": 0,  # priors as plain data: families carry default priors
     "bayesmixed.parallel": 0,  # the executor (in-process or Dask); imports errors only
     "bayesmixed.formula": 1,
@@ -81,6 +82,7 @@ LAYERS: dict[str, int] = {
     "bayesmixed.power_analysis": 10,
     "bayesmixed.cli": 11,
     "bayesmixed.__main__": 11,
+    "bayesmixed._blas_env": 11,  # `env $(python -m bayesmixed._blas_env) pytest` (Makefile)
     "bayesmixed": 11,
 }
 
