@@ -193,8 +193,14 @@ def _mvn_logpdf(u: np.ndarray, chol: np.ndarray) -> np.ndarray:
     return -0.5 * np.sum(z**2, axis=-1) - logdet - 0.5 * k * np.log(2 * np.pi)
 
 
+#: Draws x rows elements per chunk of the quadrature (a few MB: the arrays stay in cache).
+_CHUNK_ELEMENTS = 1 << 18
+
+
 def _cluster_sum(values: np.ndarray, order: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Sum draws x rows ``values`` over each cluster's rows (rows sorted by ``order``)."""
+    if order.size and np.all(order[1:] > order[:-1]):  # rows already grouped: no copy
+        return np.add.reduceat(values, starts, axis=1)
     return np.add.reduceat(values[:, order], starts, axis=1)
 
 
@@ -252,18 +258,34 @@ def integrated_cluster_log_likelihood(fit, block: int, max_nodes: int = 64) -> n
     starts = np.searchsorted(dblk.index[order], np.arange(L))
     mode, H = _cluster_modes(fit, eta0, y, trials, dblk, prec, order, starts, r.copy())
     A = np.linalg.cholesky(np.linalg.inv(H))  # (S, L, k, k): scale of the integrand
-    logdet_A = np.log(np.diagonal(A, axis1=-2, axis2=-1)).sum(axis=-1)  # (S, L)
     x, lw = _gauss_hermite_grid(k, max_nodes)
     log_phi = -0.5 * np.sum(x**2, axis=1) - 0.5 * k * np.log(2 * np.pi)
-    terms = np.empty((len(lw), S, L))
-    for m in range(len(lw)):
-        u = mode + np.einsum("sjkl,l->sjk", A, x[m])  # (S, L, k)
-        eta = eta0 + np.einsum("sik,ik->si", u[:, dblk.index, :], dblk.Z)
-        ll = log_likelihood(idata, meta, eta, y, trials, design.dpar_X)
-        ll_cl = _cluster_sum(ll, order, starts)
-        prior = _mvn_logpdf(u, chol_prior[:, None, :, :])
-        terms[m] = lw[m] + ll_cl + prior + logdet_A - log_phi[m]
-    return logsumexp(terms, axis=0)
+    # node m: u = mode + A x_m, so eta = eta_mode + z_i' A x_m and L^-1 u = L^-1 mode + L^-1 A x_m
+    eta_mode = eta0 + np.einsum("sik,ik->si", mode[:, dblk.index, :], dblk.Z)
+    z_mode = np.linalg.solve(chol_prior[:, None, :, :], mode[..., None])[..., 0]  # (S, L, k)
+    z_scale = np.linalg.solve(chol_prior[:, None, :, :], A)  # (S, L, k, k)
+    # log N(u | 0, Sigma_s) = -|L^-1 u|^2 / 2 - log|L| - k log(2 pi) / 2; plus log|A| - log phi
+    const = (np.log(np.diagonal(A, axis1=-2, axis2=-1)).sum(axis=-1)
+             - np.log(np.abs(np.diagonal(chol_prior, axis1=-2, axis2=-1))).sum(axis=-1)[:, None]
+             - 0.5 * k * np.log(2 * np.pi))  # (S, L)
+    family = get_family(meta["family"])
+    aux = aux_draws(idata, family, meta=meta, dpar_X=design.dpar_X)
+    step = max(1, _CHUNK_ELEMENTS // max(y.size, 1))
+    out = np.empty((S, L))
+    for lo in range(0, S, step):  # draws in chunks that stay in cache; nodes within a chunk
+        sl = slice(lo, min(lo + step, S))
+        aux_c = {n: v[sl] if isinstance(v, np.ndarray) else v for n, v in aux.items()}
+        # (k, draws, rows): z_i' A_c(i) per draw, the change of eta per unit of each node axis
+        za = np.einsum("sikl,ik->lsi", A[sl][:, dblk.index], dblk.Z)
+        terms = np.empty((len(lw), sl.stop - sl.start, L))
+        for m in range(len(lw)):
+            eta = eta_mode[sl] + sum(x[m, a] * za[a] for a in range(k))
+            ll = family.loglik(y, eta, meta["link"], aux_c, trials)
+            z = z_mode[sl] + np.einsum("sjkl,l->sjk", z_scale[sl], x[m])
+            terms[m] = _cluster_sum(ll, order, starts) - 0.5 * np.sum(z**2, axis=-1)
+            terms[m] += lw[m] - log_phi[m] + const[sl]
+        out[sl] = logsumexp(terms, axis=0)
+    return out
 
 
 def influential_clusters(
