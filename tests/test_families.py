@@ -251,3 +251,21 @@ def test_bernoulli_loglik_shortcut_equals_the_binomial_formula(link):
     y2, n2 = np.array([0.0, 1.0, 2.0]), np.array([2.0, 2.0, 2.0])
     two = get_family("binomial").loglik(y2, np.zeros((1, 3)), "logit", {}, n2)
     np.testing.assert_allclose(np.exp(two[0]), [0.25, 0.5, 0.25], rtol=1e-14)
+
+
+def test_one_trial_density_and_cdf_equal_scipy():
+    """Bernoulli (and binomial with one trial) pmf and cdf, computed directly, equal scipy's
+    binomial with ``n = 1`` at integer, fractional, out-of-range and missing values."""
+    from scipy import stats
+
+    rng = np.random.default_rng(2)
+    mu = rng.uniform(size=(30, 7))
+    mu[0, :2] = 0.0, 1.0
+    y = np.array([-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, np.nan])[None, :]
+    for fam, trials in ((get_family("bernoulli"), None), (get_family("binomial"), np.ones(7))):
+        np.testing.assert_allclose(fam.density(y, mu, {}, trials), stats.binom.pmf(y, 1, mu),
+                                   rtol=0, atol=1e-15)
+        np.testing.assert_allclose(fam.cdf(y, mu, {}, trials), stats.binom.cdf(y, 1, mu),
+                                   rtol=0, atol=1e-15)
+    three = get_family("binomial").cdf(np.array([1.0]), np.array([[0.5]]), {}, np.array([3]))
+    np.testing.assert_allclose(three, 0.5, rtol=1e-14)  # (1 + 3) / 8 with three trials

@@ -73,7 +73,7 @@ def _loglik(y, eta, link, aux, trials=None):
     from scipy import special
 
     y_arr = np.asarray(y)
-    if (trials is None or np.all(np.asarray(trials) == 1)) and np.all((y_arr == 0) | (y_arr == 1)):
+    if _one_trial(trials) and np.all((y_arr == 0) | (y_arr == 1)):
         return _bernoulli_loglik(y_arr, eta, link)
     n = np.ones_like(y) if trials is None else trials
     if link == "logit":
@@ -89,15 +89,27 @@ def _n(trials, y):
     return np.ones_like(y) if trials is None else trials
 
 
+def _one_trial(trials) -> bool:
+    return trials is None or bool(np.all(np.asarray(trials) == 1))
+
+
 def _density(y, mu, aux, trials=None):
     from scipy import stats
 
+    if _one_trial(trials):  # P(y = 1) = p, P(y = 0) = 1 - p, else 0: scipy's pmf with n = 1
+        y, p = np.asarray(y, dtype=float), np.clip(mu, 0, 1)
+        out = np.where(y == 1, p, np.where(y == 0, 1 - p, 0.0))
+        return np.where(np.isnan(y), np.nan, out)
     return stats.binom.pmf(y, _n(trials, y), np.clip(mu, 0, 1))
 
 
 def _cdf(y, mu, aux, trials=None):
     from scipy import stats
 
+    if _one_trial(trials):  # 0 below 0, 1 - p on [0, 1), 1 from 1: scipy's cdf with n = 1
+        y, p = np.asarray(y, dtype=float), np.clip(mu, 0, 1)
+        out = np.where(y < 0, 0.0, np.where(y < 1, 1 - p, 1.0))
+        return np.where(np.isnan(y), np.nan, out)
     return stats.binom.cdf(y, _n(trials, y), np.clip(mu, 0, 1))
 
 
