@@ -255,3 +255,20 @@ def test_integrated_quadrature_equals_the_node_loop(name, request, monkeypatch):
     ref = _integrated_by_node_loop(fit, 0)
     assert fast.shape == ref.shape and np.all(np.isfinite(fast))
     np.testing.assert_allclose(fast, ref, rtol=1e-10, atol=1e-9)
+
+
+def test_influence_on_thinned_draws_says_how_many(bern_fit):
+    """The integrated quadrature runs on at most ``draws`` posterior draws (thinned within
+    chains): the table says how many, good_k follows that number, and elpd_loco stays within
+    Monte Carlo error of the all-draws values."""
+    thin = R.influential_clusters(bern_fit, draws=300)
+    full = R.influential_clusters(bern_fit, draws=None)
+    assert (thin.attrs["draws"], thin.attrs["total_draws"]) == (300, 600)
+    assert (full.attrs["draws"], full.attrs["total_draws"]) == (600, 600)
+    assert thin["good_k"].iloc[0] == pytest.approx(min(1 - 1 / np.log10(300), 0.7))
+    both = thin.merge(full, on=["factor", "level"], suffixes=("_thin", "_all"))
+    assert len(both) == 30 and np.isfinite(both["elpd_loco_thin"]).all()
+    gap = np.abs(both["elpd_loco_thin"] - both["elpd_loco_all"])
+    assert gap.max() < 0.1 * np.abs(both["elpd_loco_all"]).min()
+    notes = bern_fit.check()["influence_notes"]
+    assert not any("posterior draws" in n for n in notes)  # 600 draws: none thinned by default

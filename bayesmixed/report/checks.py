@@ -290,6 +290,11 @@ def check(fit, seed=0, influence: bool = True) -> dict:
         inf = influential_clusters(fit)
         out["influence"] = inf
         out["influence_notes"] = [f"{f}: {why}" for f, why in inf.attrs.get("skipped", {}).items()]
+        if inf.attrs.get("draws", 0) < inf.attrs.get("total_draws", 0):
+            out["influence_notes"].append(
+                f"elpd_loco and Pareto k from {inf.attrs['draws']} of {inf.attrs['total_draws']}"
+                " posterior draws (thinned evenly within chains; good_k follows the number)"
+            )
         bad = inf[inf["influential"]]
         if len(bad):
             lv = ", ".join(
