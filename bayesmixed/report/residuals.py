@@ -78,8 +78,9 @@ def fitted_mean(fit, draws=None) -> np.ndarray:
     return inverse_link(fit.meta["link"], eta)
 
 
-def pearson_residuals(fit) -> np.ndarray:
-    """Pearson residual per row (see the module docstring).
+def pearson_residuals(fit, mu: np.ndarray | None = None) -> np.ndarray:
+    """Pearson residual per row (see the module docstring); ``mu``: :func:`fitted_mean` when
+    already computed.
 
     Examples
     --------
@@ -89,7 +90,7 @@ def pearson_residuals(fit) -> np.ndarray:
     """
     design, family = fit.design, get_family(fit.meta["family"])
     y = np.asarray(design.y, dtype=float)
-    mu = fitted_mean(fit).mean(axis=0)
+    mu = (fitted_mean(fit) if mu is None else mu).mean(axis=0)
     aux = {
         k: np.mean(v, axis=0) if isinstance(v, np.ndarray) else v
         for k, v in aux_draws(
@@ -115,8 +116,9 @@ def _cdf(fit, mu: np.ndarray, y: np.ndarray) -> np.ndarray:
     return family.cdf(y[None, :], mu, aux_draws(fit.idata, family, meta=fit.meta, dpar_X=fit.design.dpar_X), n)
 
 
-def quantile_residuals(fit, seed=0) -> np.ndarray:
-    """Randomized quantile residual per row (see the module docstring).
+def quantile_residuals(fit, seed=0, mu: np.ndarray | None = None) -> np.ndarray:
+    """Randomized quantile residual per row (see the module docstring); ``mu``:
+    :func:`fitted_mean` when already computed.
 
     Examples
     --------
@@ -125,7 +127,7 @@ def quantile_residuals(fit, seed=0) -> np.ndarray:
     ((180,), True)
     """
     y = np.asarray(fit.design.y, dtype=float)
-    mu = fitted_mean(fit)
+    mu = fitted_mean(fit) if mu is None else mu
     upper = _cdf(fit, mu, y).mean(axis=0)
     if not get_family(fit.meta["family"]).discrete:
         u = upper
