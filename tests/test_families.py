@@ -222,3 +222,50 @@ def test_simulated_data_fit_the_table():
         truth = df.attrs["truth"]["params"]
         scalars = {a.name: a.truth for a in family.aux_params if not a.vector}
         assert scalars.items() <= truth.items()
+
+
+@pytest.mark.parametrize("link", ["logit", "probit", "cloglog"])
+def test_bernoulli_loglik_shortcut_equals_the_binomial_formula(link):
+    """0/1 responses with one trial take a shortcut (``log p`` or ``log(1 - p)`` picked per row);
+    it equals ``log C(n, y) + y log p + (n - y) log(1 - p)`` to rounding, far into the tails."""
+    from bayesmixed.families.binomial import log_sigmoid
+
+    rng = np.random.default_rng(11)
+    eta = np.concatenate([rng.normal(0, 3, (5, 40)), np.full((1, 40), 35.0),
+                          np.full((1, 40), -700.0)])
+    y = (rng.uniform(size=40) < 0.5).astype(float)
+    if link == "logit":
+        logp, log1mp = -np.logaddexp(0, -eta), -np.logaddexp(0, eta)
+    else:
+        p = np.clip(LINKS[link].inverse(eta), 1e-12, 1 - 1e-12)
+        logp, log1mp = np.log(p), np.log1p(-p)
+    ref = y * logp + (1 - y) * log1mp
+    for fam, trials in ((get_family("bernoulli"), None), (get_family("binomial"), np.ones(40))):
+        got = fam.loglik(y, eta, link, {}, trials)
+        assert got.shape == eta.shape
+        np.testing.assert_allclose(got, ref, rtol=1e-14, atol=1e-300)
+    x = np.array([-700.0, -40.0, -1e-3, 0.0, 2.5, 40.0, np.inf, -np.inf])
+    with np.errstate(over="ignore"):
+        np.testing.assert_allclose(log_sigmoid(x), -np.logaddexp(0.0, -x), rtol=1e-14)
+    # more than one trial: the binomial coefficient is kept
+    y2, n2 = np.array([0.0, 1.0, 2.0]), np.array([2.0, 2.0, 2.0])
+    two = get_family("binomial").loglik(y2, np.zeros((1, 3)), "logit", {}, n2)
+    np.testing.assert_allclose(np.exp(two[0]), [0.25, 0.5, 0.25], rtol=1e-14)
+
+
+def test_one_trial_density_and_cdf_equal_scipy():
+    """Bernoulli (and binomial with one trial) pmf and cdf, computed directly, equal scipy's
+    binomial with ``n = 1`` at integer, fractional, out-of-range and missing values."""
+    from scipy import stats
+
+    rng = np.random.default_rng(2)
+    mu = rng.uniform(size=(30, 7))
+    mu[0, :2] = 0.0, 1.0
+    y = np.array([-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, np.nan])[None, :]
+    for fam, trials in ((get_family("bernoulli"), None), (get_family("binomial"), np.ones(7))):
+        np.testing.assert_allclose(fam.density(y, mu, {}, trials), stats.binom.pmf(y, 1, mu),
+                                   rtol=0, atol=1e-15)
+        np.testing.assert_allclose(fam.cdf(y, mu, {}, trials), stats.binom.cdf(y, 1, mu),
+                                   rtol=0, atol=1e-15)
+    three = get_family("binomial").cdf(np.array([1.0]), np.array([[0.5]]), {}, np.array([3]))
+    np.testing.assert_allclose(three, 0.5, rtol=1e-14)  # (1 + 3) / 8 with three trials

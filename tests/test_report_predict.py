@@ -55,6 +55,31 @@ def test_population_averaged_equals_brute_force_monte_carlo(bern_fit):
     assert np.max(np.abs(mc - got)) < 5 * 0.5 / np.sqrt(2000)
 
 
+def test_population_averaged_rows_of_one_pattern_share_one_quadrature(bern_fit):
+    """Repeated rows (the data with ``x`` set to one value, as effect averages do) are
+    integrated once per distinct pattern: the same values as the quadrature row by row."""
+    from bayesmixed.report.draws import block_covariance
+    from bayesmixed.report.predict_inputs import distinct_rows
+
+    fit = bern_fit
+    rows = pd.concat([NEW, NEW.iloc[[2, 0, 2]], NEW.assign(x=0.25)], ignore_index=True)
+    first, back = distinct_rows(prediction_inputs(fit, rows))
+    assert len(first) == 5 and np.array_equal(rows.iloc[first].iloc[back].to_numpy(),
+                                              rows.to_numpy())
+    got, _ = predict_draws(fit, rows, groups="marginal")
+    eta = fixed_eta(fit, rows)
+    Z = np.column_stack([np.ones(len(rows)), rows["x"].to_numpy()])
+    v = np.einsum("ik,skl,il->si", Z, block_covariance(fit.idata, fit.meta["blocks"][0]), Z)
+    t, w = np.polynomial.hermite.hermgauss(60)  # all 60 nodes, row by row
+    ref = sum(wk * special.expit(eta + np.sqrt(2 * v) * tk) for tk, wk in zip(t, w, strict=True))
+    ref /= np.sqrt(np.pi)
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-15)
+    assert np.array_equal(got[:, 3], got[:, 2]) and np.array_equal(got[:, 4], got[:, 0])
+    mc, _ = predict_draws(fit, rows, groups="marginal", integration="monte_carlo", n_mc=50,
+                          seed=1)
+    assert not np.array_equal(mc[:, 3], mc[:, 2])  # Monte Carlo: each row its own draws
+
+
 def test_population_averaged_differs_from_conditional_under_logit(bern_fit, gauss_fit):
     pa, _ = predict_draws(bern_fit, NEW, groups="marginal")
     cond, _ = predict_draws(bern_fit, NEW, groups="none")

@@ -64,9 +64,9 @@ __all__ = [
 VIF_WARN = 5.0
 
 
-def posterior_predictive(fit, seed=0) -> xr.DataTree:
+def posterior_predictive(fit, seed=0, mu: np.ndarray | None = None) -> xr.DataTree:
     """Replicated responses for the fitted rows (groups ``posterior_predictive`` with dims
-    chain, draw, obs and ``observed_data``).
+    chain, draw, obs and ``observed_data``); ``mu``: :func:`fitted_mean` when already computed.
 
     Examples
     --------
@@ -76,7 +76,7 @@ def posterior_predictive(fit, seed=0) -> xr.DataTree:
     """
     post = internal(fit.idata)
     c, d = post.sizes["chain"], post.sizes["draw"]
-    mu = fitted_mean(fit)
+    mu = fitted_mean(fit) if mu is None else mu
     yrep = sample_response(
         fit.idata, fit.meta, mu, fit.design.trials, np.random.default_rng(seed),
         dpar_X=fit.design.dpar_X,
@@ -222,13 +222,13 @@ def check(fit, seed=0, influence: bool = True) -> dict:
     """
     fam = fit.meta["family"]
     mu = fitted_mean(fit)
-    ppc = posterior_predictive(fit, seed)
+    ppc = posterior_predictive(fit, seed, mu=mu)
     out: dict = {"family": fam, "ppc": ppc}
     out["residuals"] = pd.DataFrame(
         {
             "fitted": _expected(fit, mu).mean(axis=0),
-            "pearson": pearson_residuals(fit),
-            "quantile": quantile_residuals(fit, seed),
+            "pearson": pearson_residuals(fit, mu=mu),
+            "quantile": quantile_residuals(fit, seed, mu=mu),
         }
     )
     out["vif"] = vif_table(fit)
@@ -290,6 +290,11 @@ def check(fit, seed=0, influence: bool = True) -> dict:
         inf = influential_clusters(fit)
         out["influence"] = inf
         out["influence_notes"] = [f"{f}: {why}" for f, why in inf.attrs.get("skipped", {}).items()]
+        if inf.attrs.get("draws", 0) < inf.attrs.get("total_draws", 0):
+            out["influence_notes"].append(
+                f"elpd_loco and Pareto k from {inf.attrs['draws']} of {inf.attrs['total_draws']}"
+                " posterior draws (thinned evenly within chains; good_k follows the number)"
+            )
         bad = inf[inf["influential"]]
         if len(bad):
             lv = ", ".join(

@@ -189,9 +189,16 @@ def effects_table(
                 comps = [tuple(values)]
             else:
                 comps = []
+            done: dict = {}  # the reference level's average is computed once, not per pair
+
+            def avg_at(value, base=base, g=g, done=done):
+                key = (type(value).__name__, repr(value))
+                if key not in done:
+                    done[key] = _avg_mean(fit, _set(base, variable, value), g, draws, seed)
+                return done[key]
+
             for a, b in comps:
-                pa = _avg_mean(fit, _set(base, variable, a), g, draws, seed)
-                pb = _avg_mean(fit, _set(base, variable, b), g, draws, seed)
+                pa, pb = avg_at(a), avg_at(b)
                 measures = {"difference": pb - pa, "ratio": pb / pa}
                 if get_family(fam).uses_trials:
                     measures["odds_ratio"] = (pb / (1 - pb)) / (pa / (1 - pa))

@@ -118,7 +118,10 @@ def linpred(
             r = r[draws]
         seen = idx >= 0
         contrib = np.zeros_like(eta)
-        if seen.any():
+        if seen.all():  # term by term: no (draws, rows, terms) temporary, the same sum
+            for t in range(Z.shape[1]):
+                contrib += r[:, idx, t] * Z[None, :, t]
+        elif seen.any():
             contrib[:, seen] = np.sum(r[:, idx[seen], :] * Z[None, seen, :], axis=2)
         if new_effects is not None and new_effects[k] is not None and (~seen).any():
             contrib[:, ~seen] = np.sum(new_effects[k][:, ~seen, :] * Z[None, ~seen, :], axis=2)

@@ -16,7 +16,7 @@ from bayesmixed.design.levels import column_texts, match_levels
 from bayesmixed.design.validate import check_new_data
 from bayesmixed.errors import DataError, PredictionError
 
-__all__ = ["PredictionInputs", "new_data_matrices", "prediction_inputs"]
+__all__ = ["PredictionInputs", "distinct_rows", "new_data_matrices", "prediction_inputs"]
 
 
 @dataclass
@@ -208,3 +208,27 @@ def prediction_inputs(fit, newdata: pd.DataFrame | None = None) -> PredictionInp
     return PredictionInputs(
         X, groups, keys, offset, trials, newdata.reset_index(drop=True), dpar_X, ar_codes
     )
+
+
+def distinct_rows(inputs: PredictionInputs) -> tuple[np.ndarray, np.ndarray] | None:
+    """One row per distinct pattern of population-level row, offset and varying-term rows,
+    and the map back (``rows = distinct[back]``); None when every row is distinct.
+
+    A population-averaged mean depends on a row only through these, and the rows of effect
+    averages repeat few patterns (the variable set to one value): the quadrature runs once
+    per pattern.
+
+    Examples
+    --------
+    >>> first, back = distinct_rows(prediction_inputs(fit, fit.data.assign(Days=3)))
+    >>> len(first), back.shape  # one pattern: every row has Days = 3 and the same z
+    (1, (180,))
+    """
+    parts = [inputs.X] + [np.asarray(Z, dtype=float) for _, Z in inputs.groups]
+    if inputs.offset is not None:
+        parts.append(np.asarray(inputs.offset, dtype=float)[:, None])
+    key = np.ascontiguousarray(np.column_stack(parts), dtype=float)
+    _, first, back = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    if first.size == key.shape[0]:
+        return None
+    return first, back.reshape(-1)

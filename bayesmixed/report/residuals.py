@@ -78,8 +78,9 @@ def fitted_mean(fit, draws=None) -> np.ndarray:
     return inverse_link(fit.meta["link"], eta)
 
 
-def pearson_residuals(fit) -> np.ndarray:
-    """Pearson residual per row (see the module docstring).
+def pearson_residuals(fit, mu: np.ndarray | None = None) -> np.ndarray:
+    """Pearson residual per row (see the module docstring); ``mu``: :func:`fitted_mean` when
+    already computed.
 
     Examples
     --------
@@ -89,7 +90,7 @@ def pearson_residuals(fit) -> np.ndarray:
     """
     design, family = fit.design, get_family(fit.meta["family"])
     y = np.asarray(design.y, dtype=float)
-    mu = fitted_mean(fit).mean(axis=0)
+    mu = (fitted_mean(fit) if mu is None else mu).mean(axis=0)
     aux = {
         k: np.mean(v, axis=0) if isinstance(v, np.ndarray) else v
         for k, v in aux_draws(
@@ -115,8 +116,9 @@ def _cdf(fit, mu: np.ndarray, y: np.ndarray) -> np.ndarray:
     return family.cdf(y[None, :], mu, aux_draws(fit.idata, family, meta=fit.meta, dpar_X=fit.design.dpar_X), n)
 
 
-def quantile_residuals(fit, seed=0) -> np.ndarray:
-    """Randomized quantile residual per row (see the module docstring).
+def quantile_residuals(fit, seed=0, mu: np.ndarray | None = None) -> np.ndarray:
+    """Randomized quantile residual per row (see the module docstring); ``mu``:
+    :func:`fitted_mean` when already computed.
 
     Examples
     --------
@@ -125,7 +127,7 @@ def quantile_residuals(fit, seed=0) -> np.ndarray:
     ((180,), True)
     """
     y = np.asarray(fit.design.y, dtype=float)
-    mu = fitted_mean(fit)
+    mu = fitted_mean(fit) if mu is None else mu
     upper = _cdf(fit, mu, y).mean(axis=0)
     if not get_family(fit.meta["family"]).discrete:
         u = upper
@@ -193,8 +195,14 @@ def _mvn_logpdf(u: np.ndarray, chol: np.ndarray) -> np.ndarray:
     return -0.5 * np.sum(z**2, axis=-1) - logdet - 0.5 * k * np.log(2 * np.pi)
 
 
+#: Draws x rows elements per chunk of the quadrature (a few MB: the arrays stay in cache).
+_CHUNK_ELEMENTS = 1 << 18
+
+
 def _cluster_sum(values: np.ndarray, order: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """Sum draws x rows ``values`` over each cluster's rows (rows sorted by ``order``)."""
+    if order.size and np.all(order[1:] > order[:-1]):  # rows already grouped: no copy
+        return np.add.reduceat(values, starts, axis=1)
     return np.add.reduceat(values[:, order], starts, axis=1)
 
 
@@ -252,24 +260,66 @@ def integrated_cluster_log_likelihood(fit, block: int, max_nodes: int = 64) -> n
     starts = np.searchsorted(dblk.index[order], np.arange(L))
     mode, H = _cluster_modes(fit, eta0, y, trials, dblk, prec, order, starts, r.copy())
     A = np.linalg.cholesky(np.linalg.inv(H))  # (S, L, k, k): scale of the integrand
-    logdet_A = np.log(np.diagonal(A, axis1=-2, axis2=-1)).sum(axis=-1)  # (S, L)
     x, lw = _gauss_hermite_grid(k, max_nodes)
     log_phi = -0.5 * np.sum(x**2, axis=1) - 0.5 * k * np.log(2 * np.pi)
-    terms = np.empty((len(lw), S, L))
-    for m in range(len(lw)):
-        u = mode + np.einsum("sjkl,l->sjk", A, x[m])  # (S, L, k)
-        eta = eta0 + np.einsum("sik,ik->si", u[:, dblk.index, :], dblk.Z)
-        ll = log_likelihood(idata, meta, eta, y, trials, design.dpar_X)
-        ll_cl = _cluster_sum(ll, order, starts)
-        prior = _mvn_logpdf(u, chol_prior[:, None, :, :])
-        terms[m] = lw[m] + ll_cl + prior + logdet_A - log_phi[m]
-    return logsumexp(terms, axis=0)
+    # node m: u = mode + A x_m, so eta = eta_mode + z_i' A x_m and L^-1 u = L^-1 mode + L^-1 A x_m
+    eta_mode = eta0 + np.einsum("sik,ik->si", mode[:, dblk.index, :], dblk.Z)
+    z_mode = np.linalg.solve(chol_prior[:, None, :, :], mode[..., None])[..., 0]  # (S, L, k)
+    z_scale = np.linalg.solve(chol_prior[:, None, :, :], A)  # (S, L, k, k)
+    # log N(u | 0, Sigma_s) = -|L^-1 u|^2 / 2 - log|L| - k log(2 pi) / 2; plus log|A| - log phi
+    const = (np.log(np.diagonal(A, axis1=-2, axis2=-1)).sum(axis=-1)
+             - np.log(np.abs(np.diagonal(chol_prior, axis1=-2, axis2=-1))).sum(axis=-1)[:, None]
+             - 0.5 * k * np.log(2 * np.pi))  # (S, L)
+    family = get_family(meta["family"])
+    aux = aux_draws(idata, family, meta=meta, dpar_X=design.dpar_X)
+    step = max(1, _CHUNK_ELEMENTS // max(y.size, 1))
+    out = np.empty((S, L))
+    for lo in range(0, S, step):  # draws in chunks that stay in cache; nodes within a chunk
+        sl = slice(lo, min(lo + step, S))
+        aux_c = {n: v[sl] if isinstance(v, np.ndarray) else v for n, v in aux.items()}
+        # (k, draws, rows): z_i' A_c(i) per draw, the change of eta per unit of each node axis
+        za = np.einsum("sikl,ik->lsi", A[sl][:, dblk.index], dblk.Z)
+        terms = np.empty((len(lw), sl.stop - sl.start, L))
+        for m in range(len(lw)):
+            eta = eta_mode[sl] + sum(x[m, a] * za[a] for a in range(k))
+            ll = family.loglik(y, eta, meta["link"], aux_c, trials)
+            z = z_mode[sl] + np.einsum("sjkl,l->sjk", z_scale[sl], x[m])
+            terms[m] = _cluster_sum(ll, order, starts) - 0.5 * np.sum(z**2, axis=-1)
+            terms[m] += lw[m] - log_phi[m] + const[sl]
+        out[sl] = logsumexp(terms, axis=0)
+    return out
+
+
+def _thinned(fit, draws: int | None):
+    """``fit`` on at most ``draws`` posterior draws, thinned evenly within each chain (the
+    same object when it has no more)."""
+    from types import SimpleNamespace
+
+    from bayesmixed.report.tree import INTERNAL_GROUP
+
+    post = internal(fit.idata)
+    total = post.sizes["chain"] * post.sizes["draw"]
+    if draws is None or total <= draws:
+        return fit
+    step = int(np.ceil(total / draws))
+    tree = xr.DataTree.from_dict(
+        {INTERNAL_GROUP: post.to_dataset().isel(draw=slice(None, None, step))}
+    )
+    return SimpleNamespace(idata=tree, meta=fit.meta, design=fit.design)
 
 
 def influential_clusters(
-    fit, factor: str | None = None, method: str = "integrated"
+    fit, factor: str | None = None, method: str = "integrated", draws: int | None = 1000
 ) -> pd.DataFrame:
     """Leave-one-cluster-out PSIS per cluster of every (or one) grouping factor.
+
+    Parameters
+    ----------
+    draws
+        With the integrated method, the quadrature (draws x clusters x nodes x rows) runs on at
+        most this many posterior draws, thinned evenly within each chain (``None``: all):
+        ``elpd_loco`` and ``k`` are Monte Carlo estimates from the draws used, and ``good_k``
+        follows their number. ``attrs["draws"]`` and ``attrs["total_draws"]`` say how many.
 
     Returns
     -------
@@ -290,6 +340,8 @@ def influential_clusters(
     if method not in ("integrated", "conditional"):
         raise PredictionError(f"method must be 'integrated' or 'conditional', got {method!r}")
     ll = pointwise_log_likelihood(fit) if method == "conditional" else None
+    total = internal(fit.idata).sizes["chain"] * internal(fit.idata).sizes["draw"]
+    fit = _thinned(fit, draws) if method == "integrated" else fit
     post = internal(fit.idata)
     c, d = post.sizes["chain"], post.sizes["draw"]
     parts, done, skipped = [], set(), {}
@@ -339,4 +391,5 @@ def influential_clusters(
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
     out = out.sort_values("pareto_k", ascending=False, na_position="last").reset_index(drop=True)
     out.attrs["skipped"] = skipped
+    out.attrs["draws"], out.attrs["total_draws"] = c * d, total
     return out
