@@ -293,7 +293,8 @@ def vpc_table(
     beta = fixed_coefficients(idata, meta)
     xbar = np.asarray(design.X, dtype=float).mean(axis=0)
     covs = [block_covariance(idata, b) for b, _ in pairs]
-    v_ar = variance_components(idata, meta).get("ar", 0.0)  # the latent AR(1) process
+    # the stationary variance of a latent AR(1) process (ar() with a non-gaussian family)
+    v_ar = variance_components(idata, meta)["ar"] if meta.get("latent_ar") else 0.0
     rows = []
     for v in np.asarray(values, dtype=float):
         per: dict[str, np.ndarray] = {}
