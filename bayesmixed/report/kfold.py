@@ -3,7 +3,11 @@
 :func:`kfold` refits the model once per fold through a :class:`Refit` callable it is given
 (this package never builds or samples a model) and scores each held-out cluster as a new
 group: ``log p(y_c | train) = log mean_{s,m} prod_{i in c} p(y_i | theta_s, u_sm)`` with
-``u_sm ~ N(0, Sigma_s)`` one draw per cluster shared by its rows.
+``u_sm ~ N(0, Sigma_s)`` one draw per cluster shared by its rows. A latent AR(1) process
+(``ar()`` with a non-gaussian family) is integrated out the same way: ``e_sm`` one draw of the
+held-out rows' series from the stationary process of draw ``s``, added to the linear
+predictor. A series whose rows fall in several folds (``by`` other than the ``ar()`` group)
+is drawn anew, not conditioned on its training rows.
 
 The folds are independent tasks (:func:`fold_task`: refit, then score the held-out
 clusters), each carrying its own seeds, so ``kfold(..., run=...)`` can map them over any
@@ -29,6 +33,7 @@ from bayesmixed.errors import DataError, PredictionError
 from bayesmixed.families import get_family, resolve_link
 from bayesmixed.report.linpred import log_likelihood
 from bayesmixed.report.predict import predict_draws, prediction_inputs
+from bayesmixed.report.predict_latent import latent_part
 from bayesmixed.report.residuals import pointwise_log_likelihood
 
 __all__ = ["Refit", "fold_task", "group_folds", "kfold"]
@@ -89,6 +94,11 @@ def _heldout_log_density(
         eta, _ = predict_draws(
             refit, kind="linpred", groups="observed", seed=rng, warn=False, inputs=inputs
         )
+        # a latent AR(1) process (ar() with a non-gaussian family) of held-out rows is unknown:
+        # one draw of their series from its stationary distribution per posterior draw
+        process, _ = latent_part(refit.idata, refit.meta, inputs, "response", "new", rng, None)
+        if process is not None:
+            eta = eta + process
         ll = log_likelihood(refit.idata, refit.meta, eta, y, trials, inputs.dpar_X)
         per_rep.append(np.stack([ll[:, inv == c].sum(axis=1) for c in range(uniq.size)], axis=1))
     stacked = np.concatenate(per_rep, axis=0)  # (n_new * S, clusters)

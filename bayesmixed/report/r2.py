@@ -22,7 +22,9 @@ Johnson 2014; Nakagawa, Johnson & Schielzeth 2017):
 ``R2_c = (sigma2_f + sum_g sigma2_g) / (sigma2_f + sum_g sigma2_g + sigma2_e)``,
 
 with the variance components of :mod:`bayesmixed.report.variance` (latent / link scale for
-non-gaussian families), computed draw by draw.
+non-gaussian families), computed draw by draw. The stationary variance ``sigma2_ar`` of a
+latent AR(1) process (``ar()`` with a non-gaussian family) joins both denominators, not the
+numerators (row-level variation, as an observation-level random effect).
 """
 
 from __future__ import annotations
@@ -103,8 +105,9 @@ def nakagawa_r2_draws(fit) -> dict[str, np.ndarray]:
     True
     """
     comp = variance_components(fit.idata, fit.meta, fit.design)
-    rand = np.sum([v for k, v in comp.items() if k not in ("fixed", "residual")], axis=0)
-    total = comp["fixed"] + rand + comp["residual"]
+    rand = np.sum([v for k, v in comp.items() if k not in ("fixed", "residual", "ar")], axis=0)
+    # the latent AR(1) process (component "ar"): in the total, not explained (row-level)
+    total = comp["fixed"] + rand + comp["residual"] + comp.get("ar", 0.0)
     return {"marginal": comp["fixed"] / total, "conditional": (comp["fixed"] + rand) / total}
 
 

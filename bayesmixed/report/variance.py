@@ -16,11 +16,16 @@ Schielzeth 2017, J. R. Soc. Interface 14: 20170213):
   ``log(1 + 1/lambda + 1/alpha)`` (log-normal approximation, Nakagawa et al. 2017, Table 1),
   where ``lambda = exp(eta_bar + sum_g sigma2_g / 2)`` and ``eta_bar`` is the mean of the
   population-level linear predictor (offset included).
+- latent AR(1) process of an ``ar()`` term with a non-gaussian family (component ``"ar"``):
+  its stationary variance ``sigma2_ar = sigma_ar^2 / (1 - ar[1]^2)``, a latent normal term of
+  every row's linear predictor. It joins every denominator below (and ``lambda`` above, as a
+  random-effect variance does) but no numerator: like an observation-level random effect
+  (Nakagawa et al. 2017) it is row-level variation, not variation between clusters.
 
 ICCs (Nakagawa et al. 2017, eqs. 21-22, per factor):
 
-- adjusted: ``ICC_g = sigma2_g / (sum_h sigma2_h + sigma2_e)``
-- conditional: ``ICC_g = sigma2_g / (sigma2_f + sum_h sigma2_h + sigma2_e)``
+- adjusted: ``ICC_g = sigma2_g / (sum_h sigma2_h + sigma2_ar + sigma2_e)``
+- conditional: ``ICC_g = sigma2_g / (sigma2_f + sum_h sigma2_h + sigma2_ar + sigma2_e)``
 
 For nested factors (``a`` and ``a:b``) the ICC of two rows sharing the inner cluster also adds
 the outer variance: ``(sigma2_a + sigma2_{a:b}) / total`` (row ``"a:b (cumulative)"``).
@@ -159,12 +164,18 @@ def variance_components(idata, meta: dict, design=None) -> dict[str, np.ndarray]
     >>> list(variance_components(fit.idata, fit.meta, fit.design))
     ['fixed', 'Subject', 'residual']
     """
+    from bayesmixed.names import AR_LATENT_SD, ar_label
+
     rand = random_variances(idata, meta, design)
     total = np.sum(list(rand.values()), axis=0) if rand else np.zeros(n_samples(idata))
     out: dict[str, np.ndarray] = {}
     if design is not None:
         out["fixed"] = fixed_variance(idata, meta, design)
     out.update(rand)
+    if meta.get("latent_ar"):  # the stationary variance of the latent AR(1) process
+        phi, sd = (flat(idata, v).reshape(-1) for v in (ar_label(1), AR_LATENT_SD))
+        out["ar"] = sd**2 / (1.0 - phi**2)
+        total = total + out["ar"]  # a latent normal term: it moves lambda as the factors do
     out["residual"] = residual_variance(idata, meta, _mean_linpred(idata, meta, design), total)
     return out
 
@@ -194,10 +205,10 @@ def icc_draws(idata, meta: dict, design=None, kind: str = "adjusted") -> dict[st
     if kind == "conditional" and design is None:
         raise PredictionError("the conditional ICC needs the design (fixed-effect variance)")
     comp = variance_components(idata, meta, design)
-    rand = {k: v for k, v in comp.items() if k not in ("fixed", "residual")}
+    rand = {k: v for k, v in comp.items() if k not in ("fixed", "residual", "ar")}
     if not rand:
         return {}
-    total = np.sum(list(rand.values()), axis=0) + comp["residual"]
+    total = np.sum(list(rand.values()), axis=0) + comp["residual"] + comp.get("ar", 0.0)
     if kind == "conditional":
         total = total + comp["fixed"]
     out = {f: v / total for f, v in rand.items()}
@@ -282,6 +293,8 @@ def vpc_table(
     beta = fixed_coefficients(idata, meta)
     xbar = np.asarray(design.X, dtype=float).mean(axis=0)
     covs = [block_covariance(idata, b) for b, _ in pairs]
+    # the stationary variance of a latent AR(1) process (ar() with a non-gaussian family)
+    v_ar = variance_components(idata, meta)["ar"] if meta.get("latent_ar") else 0.0
     rows = []
     for v in np.asarray(values, dtype=float):
         per: dict[str, np.ndarray] = {}
@@ -291,7 +304,7 @@ def vpc_table(
         xrow = xbar.copy()
         if x in meta["x_names"]:
             xrow[meta["x_names"].index(x)] = v
-        total = np.sum(list(per.values()), axis=0)
+        total = np.sum(list(per.values()), axis=0) + v_ar
         eta = beta @ xrow + float(meta.get("offset_mean", 0.0))
         resid = residual_variance(idata, meta, eta, total)
         for f, var in per.items():
