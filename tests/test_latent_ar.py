@@ -247,18 +247,6 @@ def test_kfold_integrates_the_held_out_process_out(grouped_fit):
     assert abs(no_process - ref) > 8 * (se + se_got), (no_process, ref)
 
 
-@pytest.mark.slow
-def test_sbc_of_the_latent_process_with_a_random_intercept():
-    """SBC of ``y ~ x + (1 | g) + ar(t, g)`` (poisson, 30 series x 10 times, 120 simulations;
-    ``benchmarks/sbc_latent_ar.py``, page ``docs/validation-latent-ar.md``): no parameter's ranks
-    depart from uniformity at family-wise level 0.01 (Bonferroni over 12 tests: 0.00083).
-    Measured (2026-12-02, 54 min on one loaded core): ECDF p 0.39 / 0.51 / 0.001 / 0.61 / 0.99 /
-    0.67 for Intercept, x, sd(Intercept|g), ar[1], sigma_ar, r(Intercept|g)[g00]; chi-square
-    (20 bins) p >= 0.13. The margin of sd(Intercept|g) is thin: 12 of 120 ranks fall in the
-    lowest bin (expected 6): six data sets with a true sd below 0.05 and two fits that did not
-    converge (ar[1] 0.99, 912 divergences); see the page."""
-    from benchmarks.sbc_latent_ar import run
-
-    res = run(120, 20261202)
-    assert res.n_done == 120
-    assert res.passes(0.01), res.uniformity()
+# The SBC of y ~ x + (1 | g) + ar(t, g) (benchmarks/sbc_latent_ar.py, docs/validation-latent-ar.md)
+# is not a test: its sd(Intercept|g) ECDF p (0.001 against a family-wise threshold of 0.00083)
+# holds by luck, not with margin; it stays a measurement until a larger run settles it.
