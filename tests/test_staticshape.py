@@ -27,25 +27,23 @@ def data(seed: int) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def fits():
+def loop():
+    """Three data sets of one shape fitted in turn: two compilations (frozen, input form)."""
     from bayesmixed.sample.backends import clear_cache
 
     clear_cache()
-    loop = [bm.fit(FORMULA, data(s), "bernoulli", seed=s, **QUICK) for s in (1, 2, 3)]
+    fits = [bm.fit(FORMULA, data(s), "bernoulli", seed=s, **QUICK) for s in (1, 2, 3)]
     clear_cache()
-    fresh = bm.fit(FORMULA, data(3), "bernoulli", seed=3, **QUICK)  # its own frozen form
-    clear_cache()
-    return loop, fresh
+    return fits
 
 
-def test_the_priors_of_the_coefficients_differ_between_the_data_sets(fits):
-    loop, _ = fits
+def test_the_priors_of_the_coefficients_differ_between_the_data_sets(loop):
     priors = {f.meta["priors"]["x"] for f in loop}
     assert len(priors) == 3, priors  # data-scaled: no two fits share a constant
 
 
-def test_a_shape_compiles_its_input_form_once_and_swaps_later_data_in(fits):
-    (first, second, third), _ = fits
+def test_a_shape_compiles_its_input_form_once_and_swaps_later_data_in(loop):
+    first, second, third = loop
     assert first.timings["compiled_form"] == "frozen" and first.timings["cached"] is False
     # second data set: the input form is compiled and passes the bit-identity check
     assert second.timings["compiled_form"] == "input (compiled)"
@@ -59,8 +57,16 @@ def test_a_shape_compiles_its_input_form_once_and_swaps_later_data_in(fits):
     assert not np.allclose(a, b, atol=0.05)
 
 
-def test_a_swapped_in_data_set_gives_the_draws_of_its_own_frozen_compilation(fits):
-    (*_, third), fresh = fits
+@pytest.mark.slow  # one more compilation (10-30 s)
+def test_a_swapped_in_data_set_gives_the_draws_of_its_own_frozen_compilation(loop):
+    """Same seed, same data, same draws whatever was fitted before: the third data set swapped
+    into the input form and fitted alone in a fresh cache (its own frozen form)."""
+    from bayesmixed.sample.backends import clear_cache
+
+    third = loop[2]
+    clear_cache()
+    fresh = bm.fit(FORMULA, data(3), "bernoulli", seed=3, **QUICK)
+    clear_cache()
     assert fresh.timings["compiled_form"] == "frozen" and fresh.timings["cached"] is False
     post, ref = internal(third.idata), internal(fresh.idata)
     assert set(post.data_vars) == set(ref.data_vars)

@@ -266,9 +266,11 @@ def run(built, config: SamplerConfig, info: dict | None = None):
     -------
     (DataTree, dict)
         The posterior (with ``sample_stats``) and timings in seconds (``compile``,
-        ``sample``), ``cached`` (compiled model reused from this process) and ``disk_cache``
+        ``sample``), ``cached`` (compiled model reused from this process), ``disk_cache``
         (the persistent cache: ``"hit"``, ``"stored"``, ``"off"``, ``"memory"`` for a reuse in
-        the process, or why it was not used).
+        the process, or why it was not used) and, for nutpie, ``compiled_form``: ``"frozen"``
+        (data compiled in), ``"input"`` (data swapped into a compiled structure) or
+        ``"input (compiled)"`` (:mod:`bayesmixed.sample.staticshape`).
 
     Examples
     --------
@@ -280,7 +282,7 @@ def run(built, config: SamplerConfig, info: dict | None = None):
     >>> idata["posterior"]["b"].shape, info
     ((2, 100, 1), {'device': 'cpu', 'precision': 'float64', 'adaptation': 'diag'})
     >>> sorted(timings)
-    ['cached', 'compile', 'disk_cache', 'sample']
+    ['cached', 'compile', 'compiled_form', 'disk_cache', 'sample']
     """
     timings: dict[str, float | bool] = {}
     defer_dask_check()  # issue 18: xarray would import dask (1.5-2 s) to build the tree
