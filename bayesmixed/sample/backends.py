@@ -5,9 +5,11 @@
   the time to the first draw of a small model); refitting the same data reuses it. Inside
   :func:`reuse_compiled` (simulation studies, SBC, K-fold), one model structure is compiled
   once with every data array swappable and then swapped to each new data set with
-  ``with_data``: no further compilation. The two compiled forms round differently in the last
-  bits, so a fit outside that block always uses the frozen form: the same seed and data give
-  the same draws whatever was fitted before in the process.
+  ``with_data``: no further compilation. That form rounds differently in the last bits, so a
+  fit outside that block uses the frozen form or, from the second data set of a model shape
+  on, one input form checked bit for bit against the frozen form
+  (:mod:`bayesmixed.sample.staticshape`): the same seed and data give the same draws whatever
+  was fitted before in the process, and a loop over data sets compiles twice per shape.
 
   Compiled without numba's fast-math flags (:func:`_strict_math`): with them LLVM may reassociate
   and contract floating-point operations differently when a kernel is compiled afresh and
