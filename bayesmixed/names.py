@@ -43,10 +43,12 @@ __all__ = [
     "dpar_label",
     "factor_of",
     "idx_data",
+    "is_prior_data",
     "marginal_data",
     "p_var",
     "parse_prior_key",
     "pivot_var",
+    "prior_data",
     "r_inv_data",
     "r_raw_var",
     "r_var",
@@ -244,6 +246,28 @@ def component_var(name: str, i: int) -> str:
     'sd__g__0'
     """
     return f"{name}__{i}"
+
+
+def prior_data(name: str, param: str) -> str:
+    """Data holding parameter ``param`` of the prior of vector variable ``name``.
+
+    The population coefficients' priors are scaled to the data (``sigma = 2.5 s_y / sd(x)``):
+    held as data, a compiled model of the structure serves every data set
+    (:mod:`bayesmixed.sample.staticshape`).
+
+    >>> prior_data("b", "sigma")
+    'b__prior_sigma'
+    """
+    return f"{name}__prior_{param}"
+
+
+def is_prior_data(name: str) -> bool:
+    """Whether data ``name`` holds a prior parameter (:func:`prior_data`).
+
+    >>> is_prior_data("b__prior_sigma"), is_prior_data("X")
+    (True, False)
+    """
+    return "__prior_" in name
 
 
 def term_dim(label: str) -> str:

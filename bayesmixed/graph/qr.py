@@ -212,7 +212,8 @@ def population_coefficients(
 
     row_priors = [priors[k] for k in row_cols]
     if not needs_qr(X_rows, row_priors):
-        b = vector_rv("b", list(priors), dims="coef")
+        # the priors are scaled to the data: held as data (bayesmixed.sample.staticshape)
+        b = vector_rv("b", list(priors), dims="coef", as_data=True)
         term = pt.dot(pm.Data("X", X_rows), b[row_cols]) if row_cols and row_term else None
         return b, term, False
     model = pm.modelcontext(None)

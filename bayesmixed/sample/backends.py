@@ -5,9 +5,11 @@
   the time to the first draw of a small model); refitting the same data reuses it. Inside
   :func:`reuse_compiled` (simulation studies, SBC, K-fold), one model structure is compiled
   once with every data array swappable and then swapped to each new data set with
-  ``with_data``: no further compilation. The two compiled forms round differently in the last
-  bits, so a fit outside that block always uses the frozen form: the same seed and data give
-  the same draws whatever was fitted before in the process.
+  ``with_data``: no further compilation. That form rounds differently in the last bits, so a
+  fit outside that block uses the frozen form or, from the second data set of a model shape
+  on, one input form checked bit for bit against the frozen form
+  (:mod:`bayesmixed.sample.staticshape`): the same seed and data give the same draws whatever
+  was fitted before in the process, and a loop over data sets compiles twice per shape.
 
   Compiled without numba's fast-math flags (:func:`_strict_math`): with them LLVM may reassociate
   and contract floating-point operations differently when a kernel is compiled afresh and
@@ -31,6 +33,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from bayesmixed.names import is_prior_data
+from bayesmixed.sample import staticshape
 from bayesmixed.sample.config import (
     ADAPTATIONS,
     BACKENDS,
@@ -60,6 +64,7 @@ def clear_cache() -> None:
     """
     _CACHE.clear()
     _FROZEN.clear()
+    staticshape.clear()
 
 
 @contextmanager
@@ -83,24 +88,8 @@ def reuse_compiled():
 
 
 def _structure_key(built) -> str:
-    meta = built.meta()
-    # held in pm.Data (swappable) or not part of the graph
-    for data_dependent in ("n_obs", "x_means", "offset_mean", "n_rows_original", "n_cells"):
-        meta.pop(data_dependent, None)
-    # the graph depends on which factors are centered or partially centered (and on the
-    # position of a pivot level), not on the rule's statistic nor the weights (data, w__L)
-    meta["parameterization"] = {
-        f: [c["centered"], c.get("marginal", False), c.get("partial", False),
-            c.get("integrated_into")]
-        for f, c in meta["parameterization"].items()
-    }
-    meta["pivot"] = list(built.pivot) if getattr(built, "pivot", None) else None
-    shapes = {v.name: list(v.get_value().shape) for v in built.model.data_vars}
-    # coordinate labels (level names) are not part of the graph: only their number is; a
-    # cache hit relabels the draws (see _relabel), so K-fold and simulation refits reuse it
-    coords = {k: len(v) for k, v in built.model.coords.items()}
-    blob = json.dumps({"meta": meta, "shapes": shapes, "coords": coords}, sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    """The model's structure (:func:`~bayesmixed.sample.staticshape.shape_key`)."""
+    return staticshape.shape_key(built)
 
 
 def _data_key(built, key: str) -> str:
@@ -178,9 +167,8 @@ def _compile(model, key: str | None = None):
 
 def _compiled_nutpie(built, status: dict | None = None):
     """The compiled model for ``built`` and whether it came from the in-process cache; the
-    persistent cache's status goes into ``status["disk_cache"]``."""
-    from bayesmixed.sample import diskcache
-
+    persistent cache's status goes into ``status["disk_cache"]``, the form compiled
+    (``"frozen"``, ``"input"``: data swapped in) into ``status["compiled_form"]``."""
     status = {} if status is None else status
     status["disk_cache"] = "memory"
     key = _structure_key(built)
@@ -188,31 +176,62 @@ def _compiled_nutpie(built, status: dict | None = None):
     hit = _FROZEN.get(data_key)
     if hit is not None:
         _FROZEN.move_to_end(data_key)
+        status["compiled_form"] = "frozen"
         return hit, True
     if getattr(_REUSE, "on", False):
-        hit = _CACHE.get(key)
-        if hit is not None:
-            _CACHE.move_to_end(key)
-            # data the graph does not use (an index whose effects enter through a nested
-            # factor's mean) were pruned at compilation: only the known ones are swapped
-            known = {var.name for var in getattr(hit, "shared_var_keys", {})}
-            data = {v.name: v.get_value() for v in built.model.data_vars}
-            if known:
-                data = {k: v for k, v in data.items() if k in known}
-            return hit.with_data(**data), True
-        disk = diskcache.graph_key(built.model, f"swappable {key}") if diskcache.enabled() else None
-        compiled, status["disk_cache"] = _compile(built.model, disk)
-        _remember(_CACHE, key, compiled)
-        return compiled, False
+        status["compiled_form"] = "input"
+        cached = key in _CACHE
+        compiled = _input_form(built, key, status)
+        return (staticshape.swap_data(compiled, staticshape.data_of(built)), True) if cached \
+            else (compiled, False)
+    # outside the block: frozen for the first data set of a shape, then (when it gives the
+    # same numbers) one input form for the shape (bayesmixed.sample.staticshape)
+    return staticshape.compiled_for(built, key, lambda: _frozen_form(built, data_key, status),
+                                    lambda: _input_form(built, key, status, static=True), status)
+
+
+def _input_form(built, key: str, status: dict, static: bool = False):
+    """The structure's compiled model with every data array swappable (cached by structure).
+
+    ``static``: the model rebuilt as the frozen form is (``freeze_dims_and_data``: its
+    variables in the frozen form's order, the dimensions fixed) with the data left as inputs,
+    so that it can give the frozen form's numbers (:mod:`bayesmixed.sample.staticshape`).
+    """
+    from bayesmixed.sample import diskcache
+
+    key = f"static {key}" if static else key
+    hit = _CACHE.get(key)
+    if hit is not None:
+        _CACHE.move_to_end(key)
+        return hit
+    model = built.model
+    if static:
+        from pymc.model.transform.optimization import freeze_dims_and_data
+
+        model = freeze_dims_and_data(model, data=[])
+    disk = diskcache.graph_key(built.model, f"swappable {key}") if diskcache.enabled() else None
+    compiled, status["disk_cache"] = _compile(model, disk)
+    _remember(_CACHE, key, compiled)
+    return compiled
+
+
+def _frozen_form(built, data_key: str, status: dict):
+    """``built``'s compiled model with its small data arrays frozen in as constants."""
     from pymc.model.transform.optimization import freeze_dims_and_data
 
-    small = [v.name for v in built.model.data_vars if v.get_value().size <= FREEZE_MAX_SIZE]
+    from bayesmixed.sample import diskcache
+
+    # prior data stay inputs: frozen, PyTensor folds the prior scale into constants and the
+    # gradient of b differed in the last bit from the input form's at 24 of 400 posterior
+    # points (bayesmixed.sample.staticshape); as inputs, the two forms agreed at 2,000 of 2,000
+    small = [v.name for v in built.model.data_vars
+             if v.get_value().size <= FREEZE_MAX_SIZE and not is_prior_data(v.name)]
     disk = None
     if diskcache.enabled():
         disk = diskcache.graph_key(built.model, f"frozen {small} {data_key}")
     compiled, status["disk_cache"] = _compile(freeze_dims_and_data(built.model, data=small), disk)
     _remember(_FROZEN, data_key, compiled)
-    return compiled, False
+    return compiled
 
 
 def _relabel(idata, coords: dict) -> None:
@@ -249,9 +268,11 @@ def run(built, config: SamplerConfig, info: dict | None = None):
     -------
     (DataTree, dict)
         The posterior (with ``sample_stats``) and timings in seconds (``compile``,
-        ``sample``), ``cached`` (compiled model reused from this process) and ``disk_cache``
+        ``sample``), ``cached`` (compiled model reused from this process), ``disk_cache``
         (the persistent cache: ``"hit"``, ``"stored"``, ``"off"``, ``"memory"`` for a reuse in
-        the process, or why it was not used).
+        the process, or why it was not used) and, for nutpie, ``compiled_form``: ``"frozen"``
+        (data compiled in), ``"input"`` (data swapped into a compiled structure) or
+        ``"input (compiled)"`` (:mod:`bayesmixed.sample.staticshape`).
 
     Examples
     --------
@@ -263,7 +284,7 @@ def run(built, config: SamplerConfig, info: dict | None = None):
     >>> idata["posterior"]["b"].shape, info
     ((2, 100, 1), {'device': 'cpu', 'precision': 'float64', 'adaptation': 'diag'})
     >>> sorted(timings)
-    ['cached', 'compile', 'disk_cache', 'sample']
+    ['cached', 'compile', 'compiled_form', 'disk_cache', 'sample']
     """
     timings: dict[str, float | bool] = {}
     defer_dask_check()  # issue 18: xarray would import dask (1.5-2 s) to build the tree
