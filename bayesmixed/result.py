@@ -20,18 +20,18 @@ from bayesmixed.formula.terms import ModelSpec
 from bayesmixed.parallel import run_tasks
 from bayesmixed.pipeline import Refitter, refitter
 from bayesmixed.pipeline import prior_draws as _prior_draws
-from bayesmixed.report import checks as _checks
-from bayesmixed.report import compare as _compare
-from bayesmixed.report import diagnostics as _diag
-from bayesmixed.report import effects as _effects
-from bayesmixed.report import hypothesis as _hypothesis
-from bayesmixed.report import native as _native
-from bayesmixed.report import predict as _predict
-from bayesmixed.report import r2 as _r2
-from bayesmixed.report import ranef as _ranef
-from bayesmixed.report import summary as _summary
-from bayesmixed.report import text as _text
-from bayesmixed.report import variance as _variance
+from bayesmixed.report.checks import checks as _checks
+from bayesmixed.report.compare import hypothesis as _hypothesis
+from bayesmixed.report.compare import loo as _compare
+from bayesmixed.report.core import native as _native
+from bayesmixed.report.predict import effects as _effects
+from bayesmixed.report.predict import predict as _predict
+from bayesmixed.report.render import text as _text
+from bayesmixed.report.tables import diagnostics as _diag
+from bayesmixed.report.tables import r2 as _r2
+from bayesmixed.report.tables import ranef as _ranef
+from bayesmixed.report.tables import summary as _summary
+from bayesmixed.report.tables import variance as _variance
 
 __all__ = ["Fit", "FitRefitter"]
 
@@ -91,7 +91,7 @@ class Fit:
     # -- state ---------------------------------------------------------------------------
     @property
     def idata(self):
-        """The ArviZ-native :class:`xarray.DataTree` of the fit (see :mod:`bayesmixed.report.native`).
+        """The ArviZ-native :class:`xarray.DataTree` of the fit (see :mod:`bayesmixed.report.core.native`).
 
         A fit computes its pointwise log-likelihood on first use (issue 18): the first access
         to ``fit.idata`` adds the ``log_likelihood`` group (:meth:`add_log_likelihood`), so
@@ -230,7 +230,7 @@ class Fit:
         """Posterior ICC per grouping factor (latent scale for non-gaussian families).
 
         ``kind="adjusted"`` (random over random + residual variance) or ``"conditional"``
-        (fixed-effect variance in the denominator too); see :mod:`bayesmixed.report.variance`.
+        (fixed-effect variance in the denominator too); see :mod:`bayesmixed.report.tables.variance`.
 
         Examples
         --------
@@ -311,7 +311,7 @@ class Fit:
         One-sided hypotheses get the posterior probability and evidence ratio ``p / (1 - p)``;
         point hypotheses the Savage-Dickey Bayes factor from ``prior_draws`` draws of this
         model's prior (``seed``); ``rope=(lo, hi)`` adds the share inside the region of
-        practical equivalence. See :func:`bayesmixed.report.hypothesis.hypothesis_table`.
+        practical equivalence. See :func:`bayesmixed.report.compare.hypothesis.hypothesis_table`.
 
         Examples
         --------
@@ -330,7 +330,7 @@ class Fit:
 
     def predict(self, newdata=None, kind: str = "mean", groups: str = "observed", **kwargs):
         """Predictions: ``kind`` mean / linpred / response; ``groups`` observed / new / none /
-        marginal (see :func:`bayesmixed.report.predict.predict`).
+        marginal (see :func:`bayesmixed.report.predict.predict.predict`).
 
         Examples
         --------
@@ -345,7 +345,7 @@ class Fit:
 
     def effects(self, variable: str, **kwargs) -> pd.DataFrame:
         """Average marginal effects and contrasts, conditional and population-averaged (see
-        :func:`bayesmixed.report.effects.effects_table`).
+        :func:`bayesmixed.report.predict.effects.effects_table`).
 
         Examples
         --------
@@ -376,14 +376,14 @@ class Fit:
 
     def tidy(self, effects="fixed", prob: float = 0.95, exponentiate: bool = False):
         """Estimates in broom.mixed's layout: ``effects`` is ``"fixed"``, ``"ran_pars"``,
-        ``"ran_vals"`` or a list of them (see :func:`bayesmixed.report.tidy.tidy_table`).
+        ``"ran_vals"`` or a list of them (see :func:`bayesmixed.report.tables.tidy.tidy_table`).
 
         Examples
         --------
         >>> fit.tidy(["fixed", "ran_pars"]).columns.tolist()
         ['effect', 'group', 'term', 'estimate', 'std.error', 'conf.low', 'conf.high']
         """
-        from bayesmixed.report import tidy
+        from bayesmixed.report.tables import tidy
 
         return tidy.tidy_table(self._idata, self.meta, effects, prob, exponentiate)
 
@@ -451,7 +451,7 @@ class Fit:
         """Grouped K-fold CV refitting without whole clusters of ``by``.
 
         The refits keep this fit's spec, parameterization and sampler settings (``chains``,
-        ``draws``, ``tune`` override them); see :func:`bayesmixed.report.kfold.kfold` for
+        ``draws``, ``tune`` override them); see :func:`bayesmixed.report.compare.kfold.kfold` for
         ``seed``, ``n_new`` and the result. ``client`` runs the folds through
         :func:`bayesmixed.parallel.run_tasks`: ``None`` in this process, ``"local"``, a
         scheduler address or a ``dask.distributed.Client``; the same seed gives the same
@@ -478,7 +478,7 @@ class Fit:
         >>> fit.plot_trace()
         <Figure size ... with ... Axes>
         """
-        from bayesmixed.report import plots
+        from bayesmixed.report.render import plots
 
         return plots.plot_trace(self, var_names)
 
@@ -490,7 +490,7 @@ class Fit:
         >>> fit.plot_rank()
         <Figure size ... with ... Axes>
         """
-        from bayesmixed.report import plots
+        from bayesmixed.report.render import plots
 
         return plots.plot_rank(self, var_names)
 
@@ -502,7 +502,7 @@ class Fit:
         >>> fit.plot_forest()
         <Figure size ... with ... Axes>
         """
-        from bayesmixed.report import plots
+        from bayesmixed.report.render import plots
 
         return plots.plot_forest(self, exponentiate, prob)
 
@@ -514,7 +514,7 @@ class Fit:
         >>> fit.plot_caterpillar()
         <Figure size ... with ... Axes>
         """
-        from bayesmixed.report import plots
+        from bayesmixed.report.render import plots
 
         return plots.plot_caterpillar(self, factor)
 
@@ -526,7 +526,7 @@ class Fit:
         >>> fit.plot_shrinkage(term="Days")
         <Figure size ... with ... Axes>
         """
-        from bayesmixed.report import plots
+        from bayesmixed.report.render import plots
 
         return plots.plot_shrinkage(self, factor, term)
 
@@ -538,7 +538,7 @@ class Fit:
         >>> fit.plot_icc()
         <Figure size ... with ... Axes>
         """
-        from bayesmixed.report import plots
+        from bayesmixed.report.render import plots
 
         return plots.plot_icc(self, kind)
 
@@ -550,7 +550,7 @@ class Fit:
         >>> fit.plot_ppc()
         <Figure size ... with ... Axes>
         """
-        from bayesmixed.report import plots
+        from bayesmixed.report.render import plots
 
         return plots.plot_ppc(self)
 
@@ -562,20 +562,20 @@ class Fit:
         >>> fit.plot_calibration()
         <Figure size ... with ... Axes>
         """
-        from bayesmixed.report import plots
+        from bayesmixed.report.render import plots
 
         return plots.plot_calibration(self)
 
     def plot_linearity(self):
         """Binned residuals against each continuous predictor with +-2 SE bands and the
-        curvature test (:mod:`bayesmixed.report.checks_linearity`).
+        curvature test (:mod:`bayesmixed.report.checks.linearity`).
 
         Examples
         --------
         >>> fit.plot_linearity()
         <Figure size ... with ... Axes>
         """
-        from bayesmixed.report import plots
+        from bayesmixed.report.render import plots
 
         return plots.plot_linearity(self)
 
@@ -587,7 +587,7 @@ class Fit:
         >>> fit.plot_residuals()
         <Figure size ... with ... Axes>
         """
-        from bayesmixed.report import plots
+        from bayesmixed.report.render import plots
 
         return plots.plot_residuals(self)
 
@@ -599,7 +599,7 @@ class Fit:
         >>> fit.plot_influence()
         <Figure size ... with ... Axes>
         """
-        from bayesmixed.report import plots
+        from bayesmixed.report.render import plots
 
         return plots.plot_influence(self)
 
@@ -611,7 +611,7 @@ class Fit:
         >>> fit.plot_effects("Days")
         <Figure size ... with ... Axes>
         """
-        from bayesmixed.report import plots
+        from bayesmixed.report.render import plots
 
         return plots.plot_effects(self, variable, **kwargs)
 
@@ -626,7 +626,7 @@ class Fit:
         >>> pathlib.Path(path).is_file()
         True
         """
-        from bayesmixed.report import html_report
+        from bayesmixed.report.render import html_report
 
         return html_report.write_report(self, path, seed=seed, hypotheses=hypotheses,
                                         rope=rope)
@@ -651,7 +651,7 @@ class FitRefitter:
 
     Examples
     --------
-    >>> from bayesmixed.report.kfold import Refit
+    >>> from bayesmixed.report.compare.kfold import Refit
     >>> refit = FitRefitter(refitter(fit.spec, fit.meta, fit.config, chains=1, draws=50,
     ...                              tune=50))
     >>> isinstance(refit, Refit), refit.parts.settings.draws

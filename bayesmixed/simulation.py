@@ -38,7 +38,7 @@ from bayesmixed.names import (
     parse_prior_key,
     sd_label,
 )
-from bayesmixed.report.linpred import inverse_link
+from bayesmixed.report.core.linpred import inverse_link
 
 __all__ = ["default_truth", "simulate"]
 

@@ -16,7 +16,7 @@ import pytest
 import xarray as xr
 
 import bayesmixed as bm
-from bayesmixed.report.draws import internal
+from bayesmixed.report.core.draws import internal
 
 QUICK = {"chains": 2, "draws": 300, "tune": 300, "progress": False}
 

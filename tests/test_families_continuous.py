@@ -100,7 +100,7 @@ def test_loglik_equals_closed_forms():
 
 
 def test_lognormal_mean_and_marginal_mean_closed_forms():
-    from bayesmixed.report.predict import marginal_mean
+    from bayesmixed.report.predict.random import marginal_mean
 
     fam = get_family("lognormal")
     aux = {"sigma": np.array([[0.5]])}
@@ -161,8 +161,8 @@ def test_lognormal_recovers_the_truth(lognormal_fit):
 
 
 def test_lognormal_icc_r2_and_predictions(lognormal_fit, tmp_path):
-    from bayesmixed.report.params import parameter_dataset
-    from bayesmixed.report.residuals import quantile_residuals
+    from bayesmixed.report.checks.residuals import quantile_residuals
+    from bayesmixed.report.core.params import parameter_dataset
 
     fit, _ = lognormal_fit
     par = parameter_dataset(fit.idata, fit.meta)

@@ -129,7 +129,7 @@ def test_small_latent_fit_runs_end_to_end(latent_fit):
     assert summ.loc["ar[1]", "kind"] == "aux"
     assert -1 < summ.loc["ar[1]", "mean"] < 1 and summ.loc["sigma_ar", "mean"] > 0
     # pointwise log-likelihood: conditional on the sampled process of each row
-    from bayesmixed.report.linpred import fitted_process, linpred
+    from bayesmixed.report.core.linpred import fitted_process, linpred
 
     d = fit.design
     proc = fitted_process(fit.idata, fit.meta, d.ar_codes)

@@ -11,10 +11,10 @@ import pytest
 from scipy import stats
 
 import bayesmixed as bm
-from bayesmixed.report import checks as C
-from bayesmixed.report import residuals as R
-from bayesmixed.report.checks_binary import _auc
-from bayesmixed.report.draws import internal
+from bayesmixed.report.checks import checks as C
+from bayesmixed.report.checks import residuals as R
+from bayesmixed.report.checks.binary import _auc
+from bayesmixed.report.core.draws import internal
 from tests.fixtures_report import fit_fixture
 
 bern_fit = fit_fixture("bern")

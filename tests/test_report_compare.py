@@ -15,9 +15,9 @@ from scipy.special import logsumexp
 import bayesmixed as bm
 from bayesmixed.design.matrices import factor_codes
 from bayesmixed.errors import DataError, PredictionError
-from bayesmixed.report import compare as CMP
-from bayesmixed.report import kfold as KFOLD
-from bayesmixed.report.draws import internal
+from bayesmixed.report.compare import kfold as KFOLD
+from bayesmixed.report.compare import loo as CMP
+from bayesmixed.report.core.draws import internal
 from tests.fixtures_report import fit_fixture
 
 bern_fit = fit_fixture("bern")

@@ -7,8 +7,8 @@ import pytest
 from scipy import special
 
 from bayesmixed.errors import PredictionError
-from bayesmixed.report.draws import internal
-from bayesmixed.report.effects import effect_curve, effects_table
+from bayesmixed.report.core.draws import internal
+from bayesmixed.report.predict.effects import effect_curve, effects_table
 from tests.fixtures_report import fit_fixture
 
 bern_fit = fit_fixture("bern")

@@ -9,7 +9,7 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from bayesmixed.report import plots
+from bayesmixed.report.render import plots
 from tests.fixtures_report import fit_fixture
 
 bern_fit = fit_fixture("bern")

@@ -12,8 +12,13 @@ from scipy import integrate, special
 
 from bayesmixed.design.levels import level_strings, match_levels
 from bayesmixed.errors import PredictionError
-from bayesmixed.report.draws import internal
-from bayesmixed.report.predict import NewLevelsWarning, predict, predict_draws, prediction_inputs
+from bayesmixed.report.core.draws import internal
+from bayesmixed.report.predict.predict import (
+    NewLevelsWarning,
+    predict,
+    predict_draws,
+    prediction_inputs,
+)
 from tests.fixtures_report import fit_fixture, known_posterior_fit
 
 bern_fit = fit_fixture("bern")

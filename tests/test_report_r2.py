@@ -7,8 +7,8 @@ import pytest
 from scipy import special
 
 from bayesmixed.errors import PredictionError
-from bayesmixed.report import r2
-from bayesmixed.report.draws import internal
+from bayesmixed.report.core.draws import internal
+from bayesmixed.report.tables import r2
 from tests.fixtures_report import fit_fixture
 
 bern_fit = fit_fixture("bern")

@@ -7,8 +7,8 @@ import pytest
 from scipy import optimize, special
 
 from bayesmixed.errors import PredictionError
-from bayesmixed.report.draws import internal
-from bayesmixed.report.ranef import no_pooling_fit, shrinkage_table
+from bayesmixed.report.core.draws import internal
+from bayesmixed.report.tables.ranef import no_pooling_fit, shrinkage_table
 from tests.fixtures_report import fit_fixture
 
 bern_fit = fit_fixture("bern")

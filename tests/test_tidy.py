@@ -9,8 +9,8 @@ import pytest
 
 import bayesmixed as bm
 from bayesmixed.errors import PredictionError
-from bayesmixed.report.effects import effects_table
-from bayesmixed.report.tidy import TIDY_COLUMNS
+from bayesmixed.report.predict.effects import effects_table
+from bayesmixed.report.tables.tidy import TIDY_COLUMNS
 from tests.fixtures_report import fit_fixture
 
 bern_fit = fit_fixture("bern")
