@@ -42,7 +42,7 @@ _LAZY = {
     "datasets": ("bayesmixed.datasets", None),
     "load": ("bayesmixed.io", "load"),
     "simulate": ("bayesmixed.simulation", "simulate"),
-    "datagrid": ("bayesmixed.report.tables.tidy", "datagrid"),
+    "datagrid": ("bayesmixed.api", "datagrid"),
     "library": ("bayesmixed.library", None),
     "fit_many": ("bayesmixed.many", "fit_many"),
     "power": ("bayesmixed.power_analysis", "power"),

@@ -167,6 +167,12 @@ def fit_fixture(name: str):
     return _fixture
 
 
+def parts(fit) -> tuple:
+    """``(idata, meta, design)`` of a fit (or fit-like object): the arguments of a report
+    function."""
+    return fit.idata, fit.meta, fit.design
+
+
 def known_posterior_fit(fit, values: dict[str, np.ndarray], n_draws: int):
     """A fit-like object whose posterior holds ``n_draws`` copies of known parameter values
     (for testing predictions against simulation from known parameters)."""

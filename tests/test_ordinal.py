@@ -29,6 +29,7 @@ from bayesmixed.errors import DataError, SpecError
 from bayesmixed.families import get_family
 from bayesmixed.families.ordinal import category_probs
 from bayesmixed.report.core.draws import internal
+from tests.fixtures_report import parts
 
 FAM = get_family("cumulative")
 SOUP = json.loads((Path(__file__).parent / "data" / "ordinal_reference.json").read_text())[
@@ -183,7 +184,7 @@ def test_summary_rows_and_loo(wine_fit):
     assert np.all(np.diff(s.loc[[f"Intercept[{k}]" for k in range(1, 5)], "mean"]) > 0)
     from bayesmixed.report.render.text import format_fit
 
-    assert "Intercept[4]" in format_fit(wine_fit) and "temp[warm]" in format_fit(wine_fit)
+    assert "Intercept[4]" in format_fit(*parts(wine_fit)) and "temp[warm]" in format_fit(*parts(wine_fit))
     loo = wine_fit.loo(warn=False)
     assert np.isfinite(float(loo.elpd)) if hasattr(loo, "elpd") else True
 
@@ -215,7 +216,7 @@ def test_icc_on_the_latent_logistic_scale(wine_fit):
 def test_checks_and_plots(wine_fit, tmp_path):
     from bayesmixed.report.checks.checks import check
 
-    c = check(wine_fit, influence=False)
+    c = check(*parts(wine_fit), influence=False)
     table = c["categories"]
     assert table["category"].tolist() == ["1", "2", "3", "4", "5"]
     assert table["observed"].tolist() == [5, 22, 26, 12, 7]

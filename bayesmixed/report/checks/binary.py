@@ -21,12 +21,14 @@ def _yrep(ppc: xr.DataTree) -> np.ndarray:
     return v.reshape(-1, v.shape[-1])
 
 
-def _trials(fit) -> np.ndarray:
-    y = np.asarray(fit.design.y, dtype=float)
-    return np.ones_like(y) if fit.design.trials is None else np.asarray(fit.design.trials, float)
+def _trials(idata, meta, design) -> np.ndarray:
+    y = np.asarray(design.y, dtype=float)
+    return np.ones_like(y) if design.trials is None else np.asarray(design.trials, float)
 
 
-def binned_residuals(fit, n_bins: int | None = None, mu: np.ndarray | None = None) -> pd.DataFrame:
+def binned_residuals(
+    idata, meta: dict, design, n_bins: int | None = None, mu: np.ndarray | None = None
+) -> pd.DataFrame:
     """Binned residuals for binary / binomial outcomes (Gelman & Hill 2007).
 
     Bins hold about equal numbers of trials, ordered by the posterior mean fitted probability.
@@ -40,8 +42,8 @@ def binned_residuals(fit, n_bins: int | None = None, mu: np.ndarray | None = Non
     >>> list(br.columns)
     ['bin', 'n', 'predicted', 'observed', 'residual', 'se', 'inside']
     """
-    y, n = np.asarray(fit.design.y, dtype=float), _trials(fit)
-    p = (fitted_mean(fit) if mu is None else mu).mean(axis=0)
+    y, n = np.asarray(design.y, dtype=float), _trials(idata, meta, design)
+    p = (fitted_mean(idata, meta, design) if mu is None else mu).mean(axis=0)
     if n_bins is None:
         n_bins = int(np.clip(np.sqrt(n.sum()), 5, 40))
     order = np.argsort(p, kind="stable")
@@ -71,7 +73,9 @@ def binned_residuals(fit, n_bins: int | None = None, mu: np.ndarray | None = Non
 
 
 def calibration_table(
-    fit, ppc: xr.DataTree, n_bins: int = 10, prob: float = 0.9, mu: np.ndarray | None = None
+    idata,
+    meta,
+    design, ppc: xr.DataTree, n_bins: int = 10, prob: float = 0.9, mu: np.ndarray | None = None
 ) -> pd.DataFrame:
     """Observed proportion per bin of predicted probability, with the posterior predictive
     interval of that proportion (``lo``, ``hi``) from replicated data.
@@ -85,8 +89,8 @@ def calibration_table(
     >>> list(cal.columns), len(cal) <= 5
     (['bin', 'n', 'predicted', 'observed', 'lo', 'hi'], True)
     """
-    y, n = np.asarray(fit.design.y, dtype=float), _trials(fit)
-    p = (fitted_mean(fit) if mu is None else mu).mean(axis=0)
+    y, n = np.asarray(design.y, dtype=float), _trials(idata, meta, design)
+    p = (fitted_mean(idata, meta, design) if mu is None else mu).mean(axis=0)
     yrep = _yrep(ppc)
     edges = np.unique(np.quantile(p, np.linspace(0, 1, n_bins + 1)))
     which = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, len(edges) - 2)
@@ -111,7 +115,9 @@ def calibration_table(
 
 
 def group_proportions(
-    fit,
+    idata,
+    meta,
+    design,
     ppc: xr.DataTree,
     factor: str | None = None,
     prob: float = 0.9,
@@ -131,12 +137,12 @@ def group_proportions(
     >>> len(groups)  # one row per child
     50
     """
-    y, n = np.asarray(fit.design.y, dtype=float), _trials(fit)
-    mu = fitted_mean(fit) if mu is None else mu
-    scale = n if get_family(fit.meta["family"]).uses_trials else np.ones_like(n)
+    y, n = np.asarray(design.y, dtype=float), _trials(idata, meta, design)
+    mu = fitted_mean(idata, meta, design) if mu is None else mu
+    scale = n if get_family(meta["family"]).uses_trials else np.ones_like(n)
     yrep = _yrep(ppc)
     parts = []
-    for blk in fit.design.blocks:
+    for blk in design.blocks:
         if factor is not None and blk.factor != factor:
             continue
         L = blk.n_levels
@@ -177,7 +183,9 @@ def _auc(scores: np.ndarray, y: np.ndarray) -> np.ndarray:
     return (ranks[:, pos].sum(axis=1) - n1 * (n1 + 1) / 2) / (n1 * n0)
 
 
-def classification_metrics(fit, prob: float = 0.95, mu: np.ndarray | None = None) -> pd.DataFrame:
+def classification_metrics(
+    idata, meta: dict, design, prob: float = 0.95, mu: np.ndarray | None = None
+) -> pd.DataFrame:
     """Accuracy (threshold 0.5), AUC and Brier score of a bernoulli model, draw by draw, plus
     the value at the posterior mean probability (column ``at_mean``).
 
@@ -191,8 +199,8 @@ def classification_metrics(fit, prob: float = 0.95, mu: np.ndarray | None = None
     >>> bool(0.5 < metrics.loc["auc", "mean"] <= 1)
     True
     """
-    y = np.asarray(fit.design.y, dtype=float)
-    p = fitted_mean(fit) if mu is None else mu
+    y = np.asarray(design.y, dtype=float)
+    p = fitted_mean(idata, meta, design) if mu is None else mu
     pm = p.mean(axis=0, keepdims=True)
     out = {}
     for name, f in {

@@ -64,46 +64,48 @@ __all__ = [
 VIF_WARN = 5.0
 
 
-def posterior_predictive(fit, seed=0) -> xr.DataTree:
+def posterior_predictive(idata, meta, design, seed=0) -> xr.DataTree:
     """Replicated responses for the fitted rows (groups ``posterior_predictive`` with dims
     chain, draw, obs and ``observed_data``).
 
     Examples
     --------
-    >>> ppc = posterior_predictive(fit)
+    >>> ppc = posterior_predictive(fit.idata, fit.meta, fit.design)
     >>> ppc["posterior_predictive"]["y"].shape
     (2, 200, 180)
     """
-    post = internal(fit.idata)
+    post = internal(idata)
     c, d = post.sizes["chain"], post.sizes["draw"]
-    mu = fitted_mean(fit)
+    mu = fitted_mean(idata, meta, design)
     yrep = sample_response(
-        fit.idata, fit.meta, mu, fit.design.trials, np.random.default_rng(seed),
-        dpar_X=fit.design.dpar_X,
+        idata, meta, mu, design.trials, np.random.default_rng(seed),
+        dpar_X=design.dpar_X,
     )
-    tree = fit.idata
+    tree = idata
     rows = (tree["observed_data"]["obs"].values if "observed_data" in tree.children
-            and "obs" in tree["observed_data"].coords else obs_coords(fit.design))
+            and "obs" in tree["observed_data"].coords else obs_coords(design))
     coords = {"chain": post["chain"].values, "draw": post["draw"].values, "obs": rows}
     ppd = xr.Dataset({"y": (("chain", "draw", "obs"), yrep.reshape(c, d, -1))}, coords=coords)
-    obs = xr.Dataset({"y": (("obs",), np.asarray(fit.design.y, dtype=float))}, coords={"obs": rows})
+    obs = xr.Dataset({"y": (("obs",), np.asarray(design.y, dtype=float))}, coords={"obs": rows})
     return xr.DataTree.from_dict({"posterior_predictive": ppd, "observed_data": obs})
 
 
-def _expected(fit, mu: np.ndarray) -> np.ndarray:
+def _expected(idata, meta, design, mu: np.ndarray) -> np.ndarray:
     """Expected response draws (the expected category code 0..K-1 of an ordinal model)."""
-    family = get_family(fit.meta["family"])
-    aux = aux_draws(fit.idata, family, meta=fit.meta, dpar_X=fit.design.dpar_X)
+    family = get_family(meta["family"])
+    aux = aux_draws(idata, family, meta=meta, dpar_X=design.dpar_X)
     return family.expected(mu, aux, None)
 
 
-def _pmf(fit, mu: np.ndarray, c: int) -> np.ndarray:
-    family = get_family(fit.meta["family"])
-    return family.density(c, mu, aux_draws(fit.idata, family, meta=fit.meta, dpar_X=fit.design.dpar_X), None)
+def _pmf(idata, meta, design, mu: np.ndarray, c: int) -> np.ndarray:
+    family = get_family(meta["family"])
+    return family.density(c, mu, aux_draws(idata, family, meta=meta, dpar_X=design.dpar_X), None)
 
 
 def rootogram_table(
-    fit,
+    idata,
+    meta,
+    design,
     ppc: xr.DataTree,
     max_count: int | None = None,
     mu: np.ndarray | None = None,
@@ -122,8 +124,8 @@ def rootogram_table(
     >>> list(table.columns)
     ['count', 'observed', 'expected', 'lo', 'hi']
     """
-    y = np.asarray(fit.design.y, dtype=float)
-    mu = fitted_mean(fit) if mu is None else mu
+    y = np.asarray(design.y, dtype=float)
+    mu = fitted_mean(idata, meta, design) if mu is None else mu
     yrep = _yrep(ppc)
     top = int(max_count if max_count is not None else max(np.quantile(y, 0.99), 1))
     rows = []
@@ -133,7 +135,7 @@ def rootogram_table(
             {
                 "count": c,
                 "observed": int((y == c).sum()),
-                "expected": float(_pmf(fit, mu, c).mean(axis=0).sum()),
+                "expected": float(_pmf(idata, meta, design, mu, c).mean(axis=0).sum()),
                 "lo": float(np.quantile(rep, (1 - prob) / 2)),
                 "hi": float(np.quantile(rep, 1 - (1 - prob) / 2)),
             }
@@ -141,7 +143,7 @@ def rootogram_table(
     return pd.DataFrame(rows)
 
 
-def count_checks(fit, ppc: xr.DataTree, mu: np.ndarray | None = None) -> dict:
+def count_checks(idata, meta, design, ppc: xr.DataTree, mu: np.ndarray | None = None) -> dict:
     """Share of zeros and dispersion for count models, with posterior predictive p-values.
 
     Examples
@@ -154,20 +156,20 @@ def count_checks(fit, ppc: xr.DataTree, mu: np.ndarray | None = None) -> dict:
     >>> bool(cc["dispersion_ratio"] > 1)  # more variance than a poisson allows
     True
     """
-    y = np.asarray(fit.design.y, dtype=float)
-    mu = fitted_mean(fit) if mu is None else mu
+    y = np.asarray(design.y, dtype=float)
+    mu = fitted_mean(idata, meta, design) if mu is None else mu
     yrep = _yrep(ppc)
-    family = get_family(fit.meta["family"])
-    aux = aux_draws(fit.idata, family, meta=fit.meta, dpar_X=fit.design.dpar_X)
+    family = get_family(meta["family"])
+    aux = aux_draws(idata, family, meta=meta, dpar_X=design.dpar_X)
     var = family.variance(mu, aux, None)
     m = family.expected(mu, aux, None)  # the response mean (zero part included)
     zeros_rep = (yrep == 0).mean(axis=1)
     t_obs = np.sum((y[None, :] - m) ** 2 / var, axis=1)
     t_rep = np.sum((yrep - m) ** 2 / var, axis=1)
-    n, p = y.size, len(fit.meta["x_names"])
+    n, p = y.size, len(meta["x_names"])
     return {
         "zeros_observed": float(np.mean(y == 0)),
-        "zeros_predicted": float(_pmf(fit, mu, 0).mean()),
+        "zeros_predicted": float(_pmf(idata, meta, design, mu, 0).mean()),
         "zeros_replicated": summary_row(zeros_rep, 0.9),
         "zeros_ppp": float(np.mean(zeros_rep >= np.mean(y == 0))),
         "dispersion_ratio": float(np.mean(t_obs) / max(n - p, 1)),
@@ -175,16 +177,16 @@ def count_checks(fit, ppc: xr.DataTree, mu: np.ndarray | None = None) -> dict:
     }
 
 
-def vif_table(fit) -> pd.DataFrame:
+def vif_table(idata, meta, design) -> pd.DataFrame:
     """Variance inflation factor of each non-intercept population-level column.
 
     Examples
     --------
-    >>> vif_table(fit).loc["Days", "vif"]  # one predictor: no collinearity
+    >>> vif_table(fit.idata, fit.meta, fit.design).loc["Days", "vif"]  # one predictor: none
     np.float64(1.0)
     """
-    names = [n for n in fit.meta["x_names"] if n != "Intercept"]
-    X = np.asarray(fit.design.X, dtype=float)[:, [fit.meta["x_names"].index(n) for n in names]]
+    names = [n for n in meta["x_names"] if n != "Intercept"]
+    X = np.asarray(design.X, dtype=float)[:, [meta["x_names"].index(n) for n in names]]
     if len(names) < 2:
         return pd.DataFrame(
             {"vif": np.ones(len(names)), "warn": False}, index=pd.Index(names, name="term")
@@ -199,7 +201,7 @@ def vif_table(fit) -> pd.DataFrame:
     return pd.DataFrame({"vif": vif, "warn": vif > VIF_WARN}, index=pd.Index(names, name="term"))
 
 
-def check(fit, seed=0, influence: bool = True) -> dict:
+def check(idata, meta, design, seed=0, influence: bool = True) -> dict:
     """Run every check that applies to the fit's family.
 
     Returns
@@ -220,18 +222,18 @@ def check(fit, seed=0, influence: bool = True) -> dict:
     >>> {"binned_residuals", "calibration", "metrics", "residuals", "warnings"} <= set(checks)
     True
     """
-    fam = fit.meta["family"]
-    mu = fitted_mean(fit)
-    ppc = posterior_predictive(fit, seed)
+    fam = meta["family"]
+    mu = fitted_mean(idata, meta, design)
+    ppc = posterior_predictive(idata, meta, design, seed)
     out: dict = {"family": fam, "ppc": ppc}
     out["residuals"] = pd.DataFrame(
         {
-            "fitted": _expected(fit, mu).mean(axis=0),
-            "pearson": pearson_residuals(fit),
-            "quantile": quantile_residuals(fit, seed),
+            "fitted": _expected(idata, meta, design, mu).mean(axis=0),
+            "pearson": pearson_residuals(idata, meta, design),
+            "quantile": quantile_residuals(idata, meta, design, seed),
         }
     )
-    out["vif"] = vif_table(fit)
+    out["vif"] = vif_table(idata, meta, design)
     warn: list[str] = []
     for term, r in out["vif"].iterrows():
         if r["warn"]:
@@ -239,16 +241,16 @@ def check(fit, seed=0, influence: bool = True) -> dict:
                 f"VIF of {term!r} is {r['vif']:.1f} > {VIF_WARN:g}: collinear predictors; "
                 "its coefficient is poorly determined"
             )
-    if fit.design.blocks:
-        out["groups"] = group_proportions(fit, ppc, mu=mu)
-    out["linearity_bins"], out["linearity"] = linearity_checks(fit, mu=mu)
+    if design.blocks:
+        out["groups"] = group_proportions(idata, meta, design, ppc, mu=mu)
+    out["linearity_bins"], out["linearity"] = linearity_checks(idata, meta, design, mu=mu)
     warn += [a for a in out["linearity"]["advice"] if a]
     family = get_family(fam)
     if family.uses_trials:
-        out["binned_residuals"] = binned_residuals(fit, mu=mu)
-        out["calibration"] = calibration_table(fit, ppc, mu=mu)
-        if family.response == "binary" or np.all(_trials(fit) == 1):
-            out["metrics"] = classification_metrics(fit, mu=mu)
+        out["binned_residuals"] = binned_residuals(idata, meta, design, mu=mu)
+        out["calibration"] = calibration_table(idata, meta, design, ppc, mu=mu)
+        if family.response == "binary" or np.all(_trials(idata, meta, design) == 1):
+            out["metrics"] = classification_metrics(idata, meta, design, mu=mu)
         br = out["binned_residuals"]
         share = 1 - br["inside"].mean() if len(br) else 0.0
         if share > 0.1:
@@ -257,11 +259,12 @@ def check(fit, seed=0, influence: bool = True) -> dict:
                 "the mean structure may be misspecified (non-linearity, missing terms)"
             )
     if family.ordinal:  # observed vs expected frequency of each category
-        table = rootogram_table(fit, ppc, max_count=len(fit.meta["categories"]) - 1, mu=mu)
-        out["categories"] = table.assign(category=fit.meta["categories"])
+        top = len(meta["categories"]) - 1
+        table = rootogram_table(idata, meta, design, ppc, max_count=top, mu=mu)
+        out["categories"] = table.assign(category=meta["categories"])
     if family.count:
-        out["rootogram"] = rootogram_table(fit, ppc, mu=mu)
-        cc = count_checks(fit, ppc, mu=mu)
+        out["rootogram"] = rootogram_table(idata, meta, design, ppc, mu=mu)
+        cc = count_checks(idata, meta, design, ppc, mu=mu)
         out["counts"] = cc
         if cc["dispersion_ppp"] < 0.025:
             warn.append(
@@ -286,8 +289,8 @@ def check(fit, seed=0, influence: bool = True) -> dict:
                     "(hu=)"
                 )
             )
-    if influence and fit.design.blocks:
-        inf = influential_clusters(fit)
+    if influence and design.blocks:
+        inf = influential_clusters(idata, meta, design)
         out["influence"] = inf
         out["influence_notes"] = [f"{f}: {why}" for f, why in inf.attrs.get("skipped", {}).items()]
         bad = inf[inf["influential"]]

@@ -279,7 +279,9 @@ def suggested_formula(spec, predictor: str) -> str:
 
 
 def linearity_checks(
-    fit, mu: np.ndarray | None = None, n_bins: int | None = None, alpha: float = ALPHA
+    idata,
+    meta,
+    design, mu: np.ndarray | None = None, n_bins: int | None = None, alpha: float = ALPHA
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Binned residuals against every continuous predictor and the curvature test of each.
 
@@ -293,12 +295,11 @@ def linearity_checks(
 
     Examples
     --------
-    >>> bins, tests = linearity_checks(fit)
+    >>> bins, tests = linearity_checks(fit.idata, fit.meta, fit.design)
     >>> list(tests.index), list(bins.columns[:3])
     (['Days'], ['predictor', 'bin', 'n'])
     """
-    design = fit.design
-    family = get_family(fit.meta["family"])
+    family = get_family(meta["family"])
     cols = ["n_bins", "z", "p_value", "threshold", "flagged", "share_outside", "advice",
             "suggested_formula"]
     tests = pd.DataFrame(columns=cols, index=pd.Index([], name="predictor"))
@@ -309,8 +310,8 @@ def linearity_checks(
     if not predictors:
         tests.attrs["skipped"] = "no continuous predictor among the population-level terms"
         return pd.DataFrame(), tests
-    mu = fitted_mean(fit) if mu is None else mu
-    aux = aux_draws(fit.idata, family, meta=fit.meta, dpar_X=design.dpar_X)
+    mu = fitted_mean(idata, meta, design) if mu is None else mu
+    aux = aux_draws(idata, family, meta=meta, dpar_X=design.dpar_X)
     trials = design.trials
     expected = np.asarray(family.expected(mu, aux, trials), dtype=float).mean(axis=0)
     var = np.broadcast_to(family.variance(mu, aux, trials), mu.shape).mean(axis=0)
@@ -318,7 +319,7 @@ def linearity_checks(
     binary = family.uses_trials and (trials is None or np.all(np.asarray(trials) == 1))
     dispersion = 1.0
     if not binary:
-        dispersion = pearson_dispersion(y, expected, var, len(fit.meta["x_names"]))
+        dispersion = pearson_dispersion(y, expected, var, len(meta["x_names"]))
     parts, rows = [], {}
     for v in predictors:
         table = binned_by_predictor(

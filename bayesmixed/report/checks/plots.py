@@ -30,18 +30,18 @@ def _errorbars(ax, x, mean, lo, hi, color, label, marker="o"):
     ax.plot(x, mean, marker, ms=4, color=color, label=label, ls="none")
 
 
-def plot_ppc(fit, checks: dict | None = None, n_lines: int = 50) -> Figure:
+def plot_ppc(idata, meta, design, checks: dict | None = None, n_lines: int = 50) -> Figure:
     """Posterior predictive check by family: density overlay (gaussian), hanging rootogram
     (counts), observed vs expected frequency per category (ordinal), observed vs predicted
     proportion per cluster (binary / binomial).
 
     Examples
     --------
-    >>> fig = plot_ppc(fit)
+    >>> fig = plot_ppc(fit.idata, fit.meta, fit.design)
     >>> type(fig).__name__, len(fig.axes) > 0
     ('Figure', True)
     """
-    c = check(fit, influence=False) if checks is None else checks
+    c = check(idata, meta, design, influence=False) if checks is None else checks
     fam = c["family"]
     fig = Figure(figsize=(7, 4.2), layout="constrained")
     ax = fig.add_subplot()
@@ -120,20 +120,20 @@ def plot_ppc(fit, checks: dict | None = None, n_lines: int = 50) -> Figure:
     return fig
 
 
-def plot_calibration(fit, checks: dict | None = None) -> Figure:
+def plot_calibration(idata, meta, design, checks: dict | None = None) -> Figure:
     """Calibration (observed vs predicted by bins of the prediction) and, for binary outcomes,
     the binned residual plot with its +-2 SE band.
 
     Examples
     --------
-    >>> fig = plot_calibration(fit)
+    >>> fig = plot_calibration(fit.idata, fit.meta, fit.design)
     >>> type(fig).__name__, len(fig.axes) > 0
     ('Figure', True)
     """
     cal = checks.get("calibration") if checks else None
     if cal is None:
-        cal = calibration_table(fit, posterior_predictive(fit))
-    binary = get_family(fit.meta["family"]).uses_trials
+        cal = calibration_table(idata, meta, design, posterior_predictive(idata, meta, design))
+    binary = get_family(meta["family"]).uses_trials
     fig = Figure(figsize=(11 if binary else 5.5, 4.2), layout="constrained")
     ax = fig.add_subplot(1, 2 if binary else 1, 1)
     _errorbars(
@@ -156,7 +156,7 @@ def plot_calibration(fit, checks: dict | None = None) -> Figure:
     ax.legend(fontsize=8)
     if binary:
         br = checks.get("binned_residuals") if checks else None
-        br = binned_residuals(fit) if br is None else br
+        br = binned_residuals(idata, meta, design) if br is None else br
         ax2 = fig.add_subplot(1, 2, 2)
         order = np.argsort(br["predicted"].to_numpy())
         p, se = br["predicted"].to_numpy()[order], br["se"].to_numpy()[order]
@@ -176,20 +176,20 @@ def plot_calibration(fit, checks: dict | None = None) -> Figure:
     return fig
 
 
-def plot_linearity(fit, checks: dict | None = None, max_panels: int = 6) -> Figure:
+def plot_linearity(idata, meta, design, checks: dict | None = None, max_panels: int = 6) -> Figure:
     """Binned residuals (observed - predicted mean) against each continuous predictor with the
     +-2 SE band, one panel per predictor; the title gives the curvature z and the flag.
 
     Examples
     --------
-    >>> fig = plot_linearity(fit)
+    >>> fig = plot_linearity(fit.idata, fit.meta, fit.design)
     >>> type(fig).__name__, [ax.get_xlabel() for ax in fig.axes]
     ('Figure', ['Days'])
     """
     if checks is not None and "linearity" in checks:
         bins, tests = checks["linearity_bins"], checks["linearity"]
     else:
-        bins, tests = linearity_checks(fit)
+        bins, tests = linearity_checks(idata, meta, design)
     names = list(tests.index)[:max_panels]
     ncol = min(3, max(len(names), 1))
     nrow = max(1, -(-len(names) // ncol))
@@ -218,12 +218,12 @@ def plot_linearity(fit, checks: dict | None = None, max_panels: int = 6) -> Figu
     return fig
 
 
-def plot_residuals(fit, checks: dict | None = None) -> Figure:
+def plot_residuals(idata, meta, design, checks: dict | None = None) -> Figure:
     """Randomized quantile residuals against the fitted mean and against normal quantiles.
 
     Examples
     --------
-    >>> fig = plot_residuals(fit)
+    >>> fig = plot_residuals(fit.idata, fit.meta, fit.design)
     >>> type(fig).__name__, len(fig.axes) > 0
     ('Figure', True)
     """
@@ -235,7 +235,8 @@ def plot_residuals(fit, checks: dict | None = None) -> Figure:
             checks["residuals"]["quantile"].to_numpy(),
         )
     else:
-        fitted, q = fitted_mean(fit).mean(axis=0), quantile_residuals(fit)
+        fitted = fitted_mean(idata, meta, design).mean(axis=0)
+        q = quantile_residuals(idata, meta, design)
     fig = Figure(figsize=(10, 4), layout="constrained")
     ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     ax1.scatter(fitted, q, s=8, alpha=0.6, color=BLUE)
@@ -254,16 +255,16 @@ def plot_residuals(fit, checks: dict | None = None) -> Figure:
     return fig
 
 
-def plot_influence(fit, table: pd.DataFrame | None = None) -> Figure:
+def plot_influence(idata, meta, design, table: pd.DataFrame | None = None) -> Figure:
     """Pareto k of leave-one-cluster-out PSIS per cluster, with the reliability threshold.
 
     Examples
     --------
-    >>> fig = plot_influence(fit)
+    >>> fig = plot_influence(fit.idata, fit.meta, fit.design)
     >>> type(fig).__name__, len(fig.axes) > 0
     ('Figure', True)
     """
-    t = influential_clusters(fit) if table is None else table
+    t = influential_clusters(idata, meta, design) if table is None else table
     fig = Figure(figsize=(7, 3.6), layout="constrained")
     ax = fig.add_subplot()
     for i, (f, g) in enumerate(t.groupby("factor", sort=False)):

@@ -62,38 +62,37 @@ __all__ = [
 ]
 
 
-def fitted_mean(fit, draws=None) -> np.ndarray:
+def fitted_mean(idata, meta, design, draws=None) -> np.ndarray:
     """Draws x rows inverse link, observed groups: the expected response (probability for
     bernoulli/binomial; the mean of ``log y`` for lognormal, whose mean is ``family.mean``).
 
     Examples
     --------
-    >>> fitted_mean(fit).shape
+    >>> fitted_mean(fit.idata, fit.meta, fit.design).shape
     (400, 180)
     """
-    design = fit.design
     groups = [(b.index, b.Z) for b in design.blocks]
-    eta = linpred(fit.idata, fit.meta, design.X, groups, design.offset, draws=draws,
-                  process=fitted_process(fit.idata, fit.meta, design.ar_codes, draws))
-    return inverse_link(fit.meta["link"], eta)
+    eta = linpred(idata, meta, design.X, groups, design.offset, draws=draws,
+                  process=fitted_process(idata, meta, design.ar_codes, draws))
+    return inverse_link(meta["link"], eta)
 
 
-def pearson_residuals(fit) -> np.ndarray:
+def pearson_residuals(idata, meta, design) -> np.ndarray:
     """Pearson residual per row (see the module docstring).
 
     Examples
     --------
-    >>> r = pearson_residuals(fit)
+    >>> r = pearson_residuals(fit.idata, fit.meta, fit.design)
     >>> r.shape, bool(abs(r.mean()) < 0.5)
     ((180,), True)
     """
-    design, family = fit.design, get_family(fit.meta["family"])
+    design, family = design, get_family(meta["family"])
     y = np.asarray(design.y, dtype=float)
-    mu = fitted_mean(fit).mean(axis=0)
+    mu = fitted_mean(idata, meta, design).mean(axis=0)
     aux = {
         k: np.mean(v, axis=0) if isinstance(v, np.ndarray) else v
         for k, v in aux_draws(
-            fit.idata, family, column=False, meta=fit.meta, dpar_X=design.dpar_X
+            idata, family, column=False, meta=meta, dpar_X=design.dpar_X
         ).items()
     }
     n = None
@@ -103,56 +102,55 @@ def pearson_residuals(fit) -> np.ndarray:
     return (y - np.reshape(mean, y.shape)) / np.sqrt(np.reshape(var, y.shape))
 
 
-def _cdf(fit, mu: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _cdf(idata, meta, design, mu: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Model CDF at ``y`` for every draw (draws x rows)."""
-    family, design = get_family(fit.meta["family"]), fit.design
+    family, design = get_family(meta["family"]), design
     n = None
     if family.uses_trials:
         n = np.ones_like(y) if design.trials is None else np.asarray(design.trials, dtype=float)
         n = n[None, :]
-    elif fit.meta.get("ar"):  # conditional on the previous row of the series: independent PITs
+    elif meta.get("ar"):  # conditional on the previous row of the series: independent PITs
         n = design.trials
-    return family.cdf(y[None, :], mu, aux_draws(fit.idata, family, meta=fit.meta, dpar_X=fit.design.dpar_X), n)
+    return family.cdf(y[None, :], mu, aux_draws(idata, family, meta=meta, dpar_X=design.dpar_X), n)
 
 
-def quantile_residuals(fit, seed=0) -> np.ndarray:
+def quantile_residuals(idata, meta, design, seed=0) -> np.ndarray:
     """Randomized quantile residual per row (see the module docstring).
 
     Examples
     --------
-    >>> r = quantile_residuals(fit, seed=1)
+    >>> r = quantile_residuals(fit.idata, fit.meta, fit.design, seed=1)
     >>> r.shape, bool(0.5 < r.std() < 1.5)  # about standard normal when the model fits
     ((180,), True)
     """
-    y = np.asarray(fit.design.y, dtype=float)
-    mu = fitted_mean(fit)
-    upper = _cdf(fit, mu, y).mean(axis=0)
-    if not get_family(fit.meta["family"]).discrete:
+    y = np.asarray(design.y, dtype=float)
+    mu = fitted_mean(idata, meta, design)
+    upper = _cdf(idata, meta, design, mu, y).mean(axis=0)
+    if not get_family(meta["family"]).discrete:
         u = upper
     else:
-        lower = _cdf(fit, mu, y - 1).mean(axis=0)
+        lower = _cdf(idata, meta, design, mu, y - 1).mean(axis=0)
         u = lower + np.random.default_rng(seed).uniform(size=y.shape) * (upper - lower)
     return stats.norm.ppf(np.clip(u, 1e-12, 1 - 1e-12))
 
 
-def pointwise_log_likelihood(fit) -> np.ndarray:
+def pointwise_log_likelihood(idata, meta, design) -> np.ndarray:
     """Draws x rows pointwise log-likelihood (stored one if present, else recomputed).
 
     Examples
     --------
-    >>> pointwise_log_likelihood(fit).shape
+    >>> pointwise_log_likelihood(fit.idata, fit.meta, fit.design).shape
     (400, 180)
     """
-    if "log_likelihood" in fit.idata.children and "y" in fit.idata["log_likelihood"]:
-        v = np.asarray(fit.idata["log_likelihood"]["y"].values)
+    if "log_likelihood" in idata.children and "y" in idata["log_likelihood"]:
+        v = np.asarray(idata["log_likelihood"]["y"].values)
         return v.reshape(-1, v.shape[-1])
-    design = fit.design
     groups = [(b.index, b.Z) for b in design.blocks]
-    eta = linpred(fit.idata, fit.meta, design.X, groups, design.offset,
-                  process=fitted_process(fit.idata, fit.meta, design.ar_codes))
+    eta = linpred(idata, meta, design.X, groups, design.offset,
+                  process=fitted_process(idata, meta, design.ar_codes))
     return log_likelihood(
-        fit.idata,
-        fit.meta,
+        idata,
+        meta,
         eta,
         np.asarray(design.y, float),
         None if design.trials is None else np.asarray(design.trials, float),
@@ -198,14 +196,16 @@ def _cluster_sum(values: np.ndarray, order: np.ndarray, starts: np.ndarray) -> n
     return np.add.reduceat(values[:, order], starts, axis=1)
 
 
-def _cluster_modes(fit, eta0, y, trials, dblk, prec, order, starts, u, iters: int = 30):
+def _cluster_modes(
+    idata, meta, design, eta0, y, trials, dblk, prec, order, starts, u, iters: int = 30
+):
     """Mode and curvature of ``log p(y_c | u) + log N(u | 0, Sigma_s)`` for every draw and
     cluster, by Fisher scoring vectorized over (draws, clusters)."""
     S, L, k = u.shape
     Z = dblk.Z
     for _ in range(iters):
         eta = eta0 + np.einsum("sik,ik->si", u[:, dblk.index, :], Z)
-        g, w = score_and_weight(fit.idata, fit.meta, eta, y, trials, fit.design.dpar_X)
+        g, w = score_and_weight(idata, meta, eta, y, trials, design.dpar_X)
         G = np.stack([_cluster_sum(g * Z[:, a], order, starts) for a in range(k)], axis=-1)
         H = np.empty((S, L, k, k))
         for a in range(k):
@@ -221,8 +221,10 @@ def _cluster_modes(fit, eta0, y, trials, dblk, prec, order, starts, u, iters: in
     return u, H
 
 
-def integrated_cluster_log_likelihood(fit, block: int, max_nodes: int = 64) -> np.ndarray:
-    """Draws x clusters log-likelihood of each cluster of ``fit.design.blocks[block]`` with the
+def integrated_cluster_log_likelihood(
+    idata, meta: dict, design, block: int, max_nodes: int = 64
+) -> np.ndarray:
+    """Draws x clusters log-likelihood of each cluster of ``design.blocks[block]`` with the
     block's effects integrated out, ``log int prod_i p(y_i | theta_s, u) N(u | 0, Sigma_s) du``.
 
     Adaptive Gauss-Hermite quadrature (Pinheiro & Bates 1995): for every draw and cluster the
@@ -230,12 +232,11 @@ def integrated_cluster_log_likelihood(fit, block: int, max_nodes: int = 64) -> n
 
     Examples
     --------
-    >>> integrated_cluster_log_likelihood(fit, block=0).shape  # draws x subjects
+    >>> integrated_cluster_log_likelihood(fit.idata, fit.meta, fit.design, block=0).shape
     (400, 18)
     """
     from scipy.special import logsumexp
 
-    idata, meta, design = fit.idata, fit.meta, fit.design
     dblk, mblk = design.blocks[block], meta["blocks"][block]
     groups = [(b.index, b.Z) for b in design.blocks]
     include = [j != block for j in range(len(design.blocks))]
@@ -250,7 +251,9 @@ def integrated_cluster_log_likelihood(fit, block: int, max_nodes: int = 64) -> n
     prec = np.linalg.solve(chol_prior.transpose(0, 2, 1), np.linalg.solve(chol_prior, eye))
     order = np.argsort(dblk.index, kind="stable")
     starts = np.searchsorted(dblk.index[order], np.arange(L))
-    mode, H = _cluster_modes(fit, eta0, y, trials, dblk, prec, order, starts, r.copy())
+    mode, H = _cluster_modes(
+        idata, meta, design, eta0, y, trials, dblk, prec, order, starts, r.copy()
+    )
     A = np.linalg.cholesky(np.linalg.inv(H))  # (S, L, k, k): scale of the integrand
     logdet_A = np.log(np.diagonal(A, axis1=-2, axis2=-1)).sum(axis=-1)  # (S, L)
     x, lw = _gauss_hermite_grid(k, max_nodes)
@@ -267,7 +270,9 @@ def integrated_cluster_log_likelihood(fit, block: int, max_nodes: int = 64) -> n
 
 
 def influential_clusters(
-    fit, factor: str | None = None, method: str = "integrated"
+    idata,
+    meta,
+    design, factor: str | None = None, method: str = "integrated"
 ) -> pd.DataFrame:
     """Leave-one-cluster-out PSIS per cluster of every (or one) grouping factor.
 
@@ -281,7 +286,7 @@ def influential_clusters(
 
     Examples
     --------
-    >>> table = influential_clusters(fit)
+    >>> table = influential_clusters(fit.idata, fit.meta, fit.design)
     >>> {"level", "pareto_k", "influential"} <= set(table.columns), len(table)
     (True, 18)
     """
@@ -289,12 +294,12 @@ def influential_clusters(
 
     if method not in ("integrated", "conditional"):
         raise PredictionError(f"method must be 'integrated' or 'conditional', got {method!r}")
-    ll = pointwise_log_likelihood(fit) if method == "conditional" else None
-    post = internal(fit.idata)
+    ll = pointwise_log_likelihood(idata, meta, design) if method == "conditional" else None
+    post = internal(idata)
     c, d = post.sizes["chain"], post.sizes["draw"]
     parts, done, skipped = [], set(), {}
-    comps = {b.factor: frozenset(c.strip() for c in b.factor.split(":")) for b in fit.design.blocks}
-    for j, blk in enumerate(fit.design.blocks):
+    comps = {b.factor: frozenset(c.strip() for c in b.factor.split(":")) for b in design.blocks}
+    for j, blk in enumerate(design.blocks):
         if blk.factor in done or (factor is not None and blk.factor != factor):
             continue
         done.add(blk.factor)
@@ -308,7 +313,7 @@ def influential_clusters(
         if method == "conditional":
             cl = cluster_log_likelihood(ll, blk.index, blk.n_levels)
         else:
-            cl = integrated_cluster_log_likelihood(fit, j)
+            cl = integrated_cluster_log_likelihood(idata, meta, design, j)
         cl = cl.reshape(c, d, -1)
         dt = xr.DataTree.from_dict(
             {

@@ -24,7 +24,7 @@ import xarray as xr
 from scipy.special import logsumexp
 
 from bayesmixed.design.levels import factor_texts
-from bayesmixed.design.validate import response_data
+from bayesmixed.design.response import response_data
 from bayesmixed.errors import DataError, PredictionError
 from bayesmixed.families import get_family, resolve_link
 from bayesmixed.report.checks.residuals import pointwise_log_likelihood
@@ -73,23 +73,25 @@ def group_folds(keys: Sequence, k: int, seed=0) -> np.ndarray:
 
 
 def _heldout_log_density(
-    refit, test: pd.DataFrame, keys: np.ndarray, n_new: int, seed
+    idata, meta: dict, design, test: pd.DataFrame, keys: np.ndarray, n_new: int, seed
 ) -> np.ndarray:
-    """log p(y_c | training data) per held-out cluster (in the order of ``np.unique(keys)``)."""
-    spec = refit.spec
+    """log p(y_c | training data) per held-out cluster (in the order of ``np.unique(keys)``),
+    from the refitted model's ``(idata, meta, design)``."""
+    spec = design.spec
     fam = get_family(spec.family)
     resp = response_data(spec, fam, resolve_link(fam, spec.link), test)
     y = np.asarray(resp.y, dtype=float)
     trials = None if resp.trials is None else np.asarray(resp.trials, dtype=float)
-    inputs = prediction_inputs(refit, test)
+    inputs = prediction_inputs(idata, meta, design, test)
     uniq, inv = np.unique(keys, return_inverse=True)
     rng = np.random.default_rng(seed)
     per_rep = []
     for _ in range(n_new):
         eta, _ = predict_draws(
-            refit, kind="linpred", groups="observed", seed=rng, warn=False, inputs=inputs
+            idata, meta, design, kind="linpred", groups="observed", seed=rng, warn=False,
+            inputs=inputs,
         )
-        ll = log_likelihood(refit.idata, refit.meta, eta, y, trials, inputs.dpar_X)
+        ll = log_likelihood(idata, meta, eta, y, trials, inputs.dpar_X)
         per_rep.append(np.stack([ll[:, inv == c].sum(axis=1) for c in range(uniq.size)], axis=1))
     stacked = np.concatenate(per_rep, axis=0)  # (n_new * S, clusters)
     return logsumexp(stacked, axis=0) - np.log(stacked.shape[0])
@@ -99,8 +101,8 @@ def _heldout_log_density(
 class Refit(Protocol):
     """How :func:`kfold` refits: ``refit(train, seed)`` fits the model to the rows ``train``.
 
-    The result must be fit-like (``spec``, ``meta``, ``idata``, ``design``, ``data``), as a
-    :class:`~bayesmixed.result.Fit`. :meth:`Fit.kfold <bayesmixed.result.Fit.kfold>` passes
+    The result gives the refitted model's ``idata``, ``meta`` and ``design`` as attributes, as
+    a :class:`~bayesmixed.result.Fit` does. :meth:`Fit.kfold <bayesmixed.result.Fit.kfold>` passes
     one that keeps the fit's spec and sampler settings, in the spirit of arviz-stats'
     ``SamplingWrapper``: the K-fold computation never imports model building or sampling.
     To run folds on Dask workers the callable must be picklable (an instance of a
@@ -135,8 +137,8 @@ def fold_task(task: dict[str, Any]) -> np.ndarray:
     (1,)
     """
     refitted = task["refit"](task["train"], task["fit_seed"])
-    return _heldout_log_density(refitted, task["test"], task["keys"], task["n_new"],
-                                task["density_seed"])
+    return _heldout_log_density(refitted.idata, refitted.meta, refitted.design, task["test"],
+                                task["keys"], task["n_new"], task["density_seed"])
 
 
 def _serial(fn: Callable, tasks: list) -> list:
@@ -144,7 +146,9 @@ def _serial(fn: Callable, tasks: list) -> list:
 
 
 def kfold(
-    fit,
+    idata,
+    meta: dict,
+    design,
     refit: Refit,
     k: int = 10,
     by: str | None = None,
@@ -157,8 +161,8 @@ def kfold(
 
     Parameters
     ----------
-    fit
-        The fit to cross-validate (fit-like: ``meta``, ``data``, ``idata``).
+    idata, meta, design
+        Posterior tree, model description and design of the fit to cross-validate.
     refit
         ``refit(train, seed)``: the model fitted to the training rows (see :class:`Refit`).
     k
@@ -192,11 +196,11 @@ def kfold(
     from arviz_stats.utils import ELPDDataLOOKFold
 
     if by is None:
-        if not fit.meta["blocks"]:
+        if not meta["blocks"]:
             raise PredictionError("the model has no grouping factor: give by=")
-        by = fit.meta["blocks"][0]["factor"]
+        by = meta["blocks"][0]["factor"]
     seed = 0 if seed is None else int(seed)
-    data = fit.data.reset_index(drop=True)
+    data = design.data.reset_index(drop=True)
     keys = _cluster_keys(data, by)
     folds = group_folds(keys, k, seed)
     uniq = np.unique(keys)
@@ -211,7 +215,7 @@ def kfold(
     for f, dens in enumerate((run or _serial)(fold_task, tasks)):
         elpd_c[np.searchsorted(uniq, np.unique(tasks[f]["keys"]))] = dens
         elpd_fold[f] = float(np.sum(dens))
-    ll = pointwise_log_likelihood(fit)
+    ll = pointwise_log_likelihood(idata, meta, design)
     inv = np.searchsorted(uniq, keys)
     in_sample = np.stack([ll[:, inv == c].sum(axis=1) for c in range(uniq.size)], axis=1)
     lppd_c = logsumexp(in_sample, axis=0) - np.log(in_sample.shape[0])

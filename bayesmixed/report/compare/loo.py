@@ -41,10 +41,10 @@ class ParetoKWarning(UserWarning):
     """
 
 
-def _exact_draws(fit, what: str) -> None:
+def _exact_draws(meta: dict | None, what: str) -> None:
     """Refuse ``what`` (LOO, WAIC) for approximate draws: PSIS-LOO and WAIC assume draws from
     the posterior, and importance-resampled draws of an approximation repeat and are not."""
-    method = (getattr(fit, "meta", None) or {}).get("method", "nuts")
+    method = (meta or {}).get("method", "nuts")
     if method != "nuts":
         raise PredictionError(
             f"{what} needs posterior draws; this fit has approximate {method} draws "
@@ -53,11 +53,11 @@ def _exact_draws(fit, what: str) -> None:
         )
 
 
-def _with_log_likelihood(fit):
-    if "log_likelihood" in fit.idata.children:
-        return fit.idata
-    ll = pointwise_log_likelihood(fit)
-    post = internal(fit.idata)
+def _with_log_likelihood(idata, meta, design):
+    if "log_likelihood" in idata.children:
+        return idata
+    ll = pointwise_log_likelihood(idata, meta, design)
+    post = internal(idata)
     c, d = post.sizes["chain"], post.sizes["draw"]
     ds = xr.Dataset(
         {"y": (("chain", "draw", "obs"), ll.reshape(c, d, -1))},
@@ -66,23 +66,23 @@ def _with_log_likelihood(fit):
     return xr.DataTree.from_dict({"posterior": post.to_dataset(), "log_likelihood": ds})
 
 
-def loo(fit, warn: bool = True):
+def loo(idata, meta, design, warn: bool = True):
     """PSIS-LOO-CV of a fit (:class:`arviz_stats.ELPDDataLOO`, pointwise).
 
     Warns with :class:`ParetoKWarning` when Pareto ``k`` exceeds ``good_k`` (listing the rows).
 
     Examples
     --------
-    >>> res = loo(fit, warn=False)
+    >>> res = loo(fit.idata, fit.meta, fit.design, warn=False)
     >>> int(res.n_data_points), bool(res.elpd < 0)
     (180, True)
     """
     import arviz_stats as azs
 
-    _exact_draws(fit, "PSIS-LOO")
+    _exact_draws(meta, "PSIS-LOO")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = azs.loo(_with_log_likelihood(fit), pointwise=True)
+        res = azs.loo(_with_log_likelihood(idata, meta, design), pointwise=True)
     k = np.asarray(res.pareto_k.values, dtype=float)
     bad = np.flatnonzero(k > res.good_k)
     if warn and bad.size:
@@ -112,7 +112,7 @@ class WAIC:
 
     Examples
     --------
-    >>> w = waic(fit, warn=False)
+    >>> w = waic(fit.idata, fit.meta, fit.design, warn=False)
     >>> isinstance(w, WAIC), w.n_data_points, bool(w.elpd < 0)
     (True, 180, True)
     """
@@ -150,17 +150,17 @@ class WAIC:
         )
 
 
-def waic(fit, warn: bool = True) -> WAIC:
+def waic(idata, meta, design, warn: bool = True) -> WAIC:
     """WAIC of a fit (see the module docstring).
 
     Examples
     --------
-    >>> w = waic(fit, warn=False)
+    >>> w = waic(fit.idata, fit.meta, fit.design, warn=False)
     >>> w.elpd_i.shape
     (180,)
     """
-    _exact_draws(fit, "WAIC")
-    ll = pointwise_log_likelihood(fit)
+    _exact_draws(meta, "WAIC")
+    ll = pointwise_log_likelihood(idata, meta, design)
     S = ll.shape[0]
     lppd_i = logsumexp(ll, axis=0) - np.log(S)
     p_i = ll.var(axis=0, ddof=1)
@@ -200,7 +200,9 @@ def compare(fits: Sequence | Mapping, method: str = "stacking") -> pd.DataFrame:
     ----------
     fits
         A list of fits (named by formula, or model1, model2, ...) or a dict name -> fit (or
-        name -> ``ELPDData``). All must be fitted to the same observations.
+        name -> ``ELPDData``). All must be fitted to the same observations. A fit is read
+        through its ``idata``, ``meta`` and ``design`` (a :class:`bayesmixed.Fit`, or any
+        object with those three).
     method
         Weighting method of :func:`arviz_stats.compare` (``"stacking"``, ``"BB-pseudo-BMA"``,
         ``"pseudo-BMA"``).
@@ -227,7 +229,7 @@ def compare(fits: Sequence | Mapping, method: str = "stacking") -> pd.DataFrame:
         raise PredictionError("compare needs at least two fits")
     elpds = {}
     for name, f in named.items():
-        elpds[name] = loo(f, warn=False) if hasattr(f, "idata") else f
+        elpds[name] = loo(f.idata, f.meta, f.design, warn=False) if hasattr(f, "idata") else f
     sizes = {name: int(e.n_data_points) for name, e in elpds.items()}
     if len(set(sizes.values())) > 1:
         raise DataError(f"the fits were not fitted to the same observations: {sizes}")

@@ -1,6 +1,6 @@
-"""The ArviZ-native layout of ``fit.idata`` (issue 16, points 2 and 7).
+"""The ArviZ-native layout of ``idata`` (issue 16, points 2 and 7).
 
-``fit.idata`` is an :class:`xarray.DataTree` that ArviZ (arviz-stats, arviz-plots) reads
+``idata`` is an :class:`xarray.DataTree` that ArviZ (arviz-stats, arviz-plots) reads
 directly:
 
 - ``posterior``: the parameters under the names of ``fit.summary()`` (``Intercept``, ``x``,
@@ -19,7 +19,7 @@ directly:
 
 The pointwise log-likelihood is computed on first use (issue 18): a fresh fit's tree carries
 the root attribute ``LL_ATTR`` instead of the group (:func:`defer_log_likelihood`), and
-:func:`complete_log_likelihood` adds the group when it is asked for (``fit.idata``, LOO, the
+:func:`complete_log_likelihood` adds the group when it is asked for (``idata``, LOO, the
 report; :attr:`Fit.idata <bayesmixed.result.Fit.idata>` does it on first access).
 
 Saved fits and run folders store the tree without ``log_likelihood`` and

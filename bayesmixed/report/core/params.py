@@ -32,7 +32,7 @@ from bayesmixed.names import (
 )
 from bayesmixed.report.core.draws import internal
 
-__all__ = ["fixed_names", "parameter_dataset", "parameter_kinds"]
+__all__ = ["fixed_names", "group_levels", "parameter_dataset", "parameter_kinds"]
 
 
 #: summary rows of the latent AR(1) process of an ``ar()`` term (non-gaussian families)
@@ -42,6 +42,20 @@ LATENT_AR_ROWS = (ar_label(1), AR_LATENT_SD)
 def _post(idata) -> xr.Dataset:
     post = internal(idata)
     return post.to_dataset() if hasattr(post, "to_dataset") else post
+
+
+def group_levels(meta: dict) -> dict[str, int]:
+    """Number of levels per grouping factor, in the order of the blocks.
+
+    Examples
+    --------
+    >>> group_levels(fit.meta)
+    {'Subject': 18}
+    """
+    out: dict[str, int] = {}
+    for b in meta["blocks"]:
+        out.setdefault(b["factor"], b["n_levels"])
+    return out
 
 
 def fixed_names(meta: dict) -> list[str]:

@@ -89,9 +89,9 @@ def _set(data: pd.DataFrame, column: str, value, grouping: bool = False) -> pd.D
     return out
 
 
-def _grouping_columns(fit) -> set[str]:
+def _grouping_columns(idata, meta, design) -> set[str]:
     """The data columns the fit's grouping factors are made of."""
-    return {c.strip() for b in fit.design.blocks for c in b.factor.split(":")}
+    return {c.strip() for b in design.blocks for c in b.factor.split(":")}
 
 
 def _grid(at: Mapping | None) -> list[dict]:
@@ -102,12 +102,14 @@ def _grid(at: Mapping | None) -> list[dict]:
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*vals)]
 
 
-def _avg_mean(fit, data: pd.DataFrame, groups: str, draws, seed) -> np.ndarray:
-    mu, _ = predict_draws(fit, data, kind="mean", groups=groups, draws=draws, seed=seed, warn=False)
+def _avg_mean(idata, meta, design, data: pd.DataFrame, groups: str, draws, seed) -> np.ndarray:
+    mu, _ = predict_draws(
+        idata, meta, design, data, kind="mean", groups=groups, draws=draws, seed=seed, warn=False
+    )
     return mu.mean(axis=1)
 
 
-def _check(fit, variable: str, data: pd.DataFrame, types: Sequence[str]) -> None:
+def _check(idata, meta, design, variable: str, data: pd.DataFrame, types: Sequence[str]) -> None:
     if variable not in data.columns:
         raise PredictionError(f"{variable!r} is not a column of the data")
     bad = [t for t in types if t not in TYPES]
@@ -116,7 +118,9 @@ def _check(fit, variable: str, data: pd.DataFrame, types: Sequence[str]) -> None
 
 
 def effects_table(
-    fit,
+    idata,
+    meta,
+    design,
     variable: str,
     *,
     values: Sequence | None = None,
@@ -159,17 +163,17 @@ def effects_table(
 
     Examples
     --------
-    >>> table = effects_table(fit, "Days")  # average marginal effect of one more day
+    >>> table = effects_table(fit.idata, fit.meta, fit.design, "Days")  # effect of one more day
     >>> table[["contrast", "measure", "type"]].values.tolist()
     [['d/dDays', 'ame', 'conditional'], ['d/dDays', 'ame', 'population-averaged']]
     """
-    data = fit.data if data is None else as_pandas(data)
-    _check(fit, variable, data, types)
+    data = design.data if data is None else as_pandas(data)
+    _check(idata, meta, design, variable, data, types)
     if by is not None:
-        return _by(fit, variable, data, by, values=values, at=at, types=types, prob=prob,
+        return _by(idata, meta, design, variable, data, by, values=values, at=at, types=types, prob=prob,
                    draws=draws, seed=seed)
-    grouping = _grouping_columns(fit)
-    fam = fit.meta["family"]
+    grouping = _grouping_columns(idata, meta, design)
+    fam = meta["family"]
     col = data[variable]
     rows = []
     for point in _grid(at):
@@ -190,8 +194,8 @@ def effects_table(
             else:
                 comps = []
             for a, b in comps:
-                pa = _avg_mean(fit, _set(base, variable, a), g, draws, seed)
-                pb = _avg_mean(fit, _set(base, variable, b), g, draws, seed)
+                pa = _avg_mean(idata, meta, design, _set(base, variable, a), g, draws, seed)
+                pb = _avg_mean(idata, meta, design, _set(base, variable, b), g, draws, seed)
                 measures = {"difference": pb - pa, "ratio": pb / pa}
                 if get_family(fam).uses_trials:
                     measures["odds_ratio"] = (pb / (1 - pb)) / (pa / (1 - pa))
@@ -209,8 +213,8 @@ def effects_table(
             if not comps:
                 x = base[variable].astype(float)
                 h = 1e-4 * max(float(np.std(col.astype(float))), 1e-8)
-                lo = _avg_mean(fit, base.assign(**{variable: x - h}), g, draws, seed)
-                hi = _avg_mean(fit, base.assign(**{variable: x + h}), g, draws, seed)
+                lo = _avg_mean(idata, meta, design, base.assign(**{variable: x - h}), g, draws, seed)
+                hi = _avg_mean(idata, meta, design, base.assign(**{variable: x + h}), g, draws, seed)
                 rows.append(
                     {
                         "variable": variable,
@@ -224,7 +228,7 @@ def effects_table(
     return pd.DataFrame(rows)
 
 
-def _by(fit, variable: str, data: pd.DataFrame, by: str, **kwargs) -> pd.DataFrame:
+def _by(idata, meta, design, variable: str, data: pd.DataFrame, by: str, **kwargs) -> pd.DataFrame:
     """:func:`effects_table` over the rows of each value of ``by``, stacked."""
     if by not in data.columns:
         raise PredictionError(f"by={by!r} is not a column of the data")
@@ -234,14 +238,16 @@ def _by(fit, variable: str, data: pd.DataFrame, by: str, **kwargs) -> pd.DataFra
     for value in _levels(data[by]):
         rows = data[(data[by] == value).to_numpy()]
         if len(rows):
-            table = effects_table(fit, variable, data=rows, **kwargs)
+            table = effects_table(idata, meta, design, variable, data=rows, **kwargs)
             table.insert(4, by, value)
             parts.append(table)
     return pd.concat(parts, ignore_index=True)
 
 
 def effect_curve(
-    fit,
+    idata,
+    meta,
+    design,
     variable: str,
     *,
     values: Sequence | None = None,
@@ -263,13 +269,13 @@ def effect_curve(
 
     Examples
     --------
-    >>> curve = effect_curve(fit, "Days", values=[0, 5])
+    >>> curve = effect_curve(fit.idata, fit.meta, fit.design, "Days", values=[0, 5])
     >>> curve[["Days", "type"]].values.tolist()
     [[0, 'conditional'], [5, 'conditional'], [0, 'population-averaged'], [5, 'population-averaged']]
     """
-    data = fit.data if data is None else as_pandas(data)
-    _check(fit, variable, data, types)
-    grouping = _grouping_columns(fit)
+    data = design.data if data is None else as_pandas(data)
+    _check(idata, meta, design, variable, data, types)
+    grouping = _grouping_columns(idata, meta, design)
     col = data[variable]
     if values is None:
         if is_categorical(col):
@@ -283,7 +289,7 @@ def effect_curve(
             base = _set(base, k, v, grouping=k in grouping)
         for t in types:
             for v in values:
-                d = _avg_mean(fit, _set(base, variable, v), TYPES[t], draws, seed)
+                d = _avg_mean(idata, meta, design, _set(base, variable, v), TYPES[t], draws, seed)
                 rows.append({variable: v, "type": t, **point, **summary_row(d, prob)})
     out = pd.DataFrame(rows)
     out.attrs["variable"] = variable

@@ -27,7 +27,7 @@ class PredictionInputs:
     Examples
     --------
     >>> new = pd.DataFrame({"Days": [0, 9], "Subject": ["308", "a new subject"]})
-    >>> inputs = prediction_inputs(fit, new)
+    >>> inputs = prediction_inputs(fit.idata, fit.meta, fit.design, new)
     >>> inputs.n, inputs.unseen(fit.meta)
     (2, {'Subject': ['a new subject']})
     """
@@ -144,16 +144,15 @@ def match_column_types(newdata: pd.DataFrame, fitted: pd.DataFrame) -> pd.DataFr
     return out
 
 
-def prediction_inputs(fit, newdata: pd.DataFrame | None = None) -> PredictionInputs:
+def prediction_inputs(idata, meta, design, newdata: pd.DataFrame | None = None) -> PredictionInputs:
     """Numeric inputs for the rows of ``newdata`` (default: the fitted data).
 
     Examples
     --------
     >>> new = pd.DataFrame({"Days": [0, 9], "Subject": ["308", "a new subject"]})
-    >>> prediction_inputs(fit, new).X.shape
+    >>> prediction_inputs(fit.idata, fit.meta, fit.design, new).X.shape
     (2, 2)
     """
-    design = fit.design
     if newdata is None:
         groups = [(b.index, b.Z) for b in design.blocks]
         keys = [np.asarray(b.levels, dtype=object)[b.index] for b in design.blocks]
@@ -162,12 +161,12 @@ def prediction_inputs(fit, newdata: pd.DataFrame | None = None) -> PredictionInp
             design.ar_codes, fitted=True,
         )
     newdata = as_pandas(newdata, "newdata", PredictionError)  # any frame kind, or a dict
-    check_new_data(fit.spec, newdata)  # no rows / NaN or inf in used columns (issue 6)
+    check_new_data(design.spec, newdata)  # no rows / NaN or inf in used columns (issue 6)
     newdata = match_column_types(newdata, design.data)
     _check_grouping_columns(design, newdata)
     X = _fixed_columns(design, newdata)
     groups, keys = _block_inputs(design, newdata)
-    spec = fit.spec
+    spec = design.spec
     offset = None
     if spec.offset:
         try:

@@ -72,7 +72,7 @@ class NewLevelsWarning(UserWarning):
     >>> import warnings
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
-    ...     _ = predict(fit, new)
+    ...     _ = predict(fit.idata, fit.meta, fit.design, new)
     >>> [w.category.__name__ for w in caught if issubclass(w.category, NewLevelsWarning)]
     ['NewLevelsWarning']
     """
@@ -106,7 +106,9 @@ def sample_response(
 
 
 def predict_draws(
-    fit,
+    idata,
+    meta,
+    design,
     newdata: pd.DataFrame | None = None,
     *,
     kind: str = "mean",
@@ -130,7 +132,7 @@ def predict_draws(
     Examples
     --------
     >>> new = pd.DataFrame({"Days": [0, 9], "Subject": ["308", "308"]})
-    >>> draws, inputs = predict_draws(fit, new, kind="response", seed=1)
+    >>> draws, inputs = predict_draws(fit.idata, fit.meta, fit.design, new, kind="response", seed=1)
     >>> draws.shape
     (400, 2)
     """
@@ -141,12 +143,11 @@ def predict_draws(
     bad_draws = isinstance(draws, bool) or not isinstance(draws, int | np.integer) or draws < 1
     if draws is not None and bad_draws:
         raise PredictionError(f"draws must be a positive integer or None, got {draws!r}")
-    idata, meta = fit.idata, fit.meta
     ordinal = get_family(meta["family"]).ordinal
     if kind == "probs" and not ordinal:
         raise PredictionError("kind='probs' (category probabilities) needs an ordinal family")
     rng = np.random.default_rng(seed)
-    inputs = inputs if inputs is not None else prediction_inputs(fit, newdata)
+    inputs = inputs if inputs is not None else prediction_inputs(idata, meta, design, newdata)
     post = internal(idata)
     idx_draws = thin_indexes(int(post.sizes["chain"] * post.sizes["draw"]), draws)
     nb = len(meta["blocks"])
@@ -234,7 +235,9 @@ def predict_draws(
 
 
 def predict(
-    fit,
+    idata,
+    meta,
+    design,
     newdata: pd.DataFrame | None = None,
     *,
     kind: str = "mean",
@@ -250,8 +253,9 @@ def predict(
 
     Parameters
     ----------
-    fit
-        A :class:`~bayesmixed.Fit`.
+    idata, meta, design
+        Posterior tree, model description and design of a fit (``fit.idata``,
+        ``fit.meta``, ``fit.design``).
     newdata
         Rows to predict (default: the fitted data). Needs the predictors and grouping columns
         (and the offset / trials columns where the model has them).
@@ -283,16 +287,17 @@ def predict(
     Examples
     --------
     >>> new = pd.DataFrame({"Days": [0, 9], "Subject": ["308", "a new subject"]})
-    >>> table = predict(fit, new.iloc[:1], groups="observed")
+    >>> table = predict(fit.idata, fit.meta, fit.design, new.iloc[:1], groups="observed")
     >>> list(table.columns)
     ['Days', 'Subject', 'mean', 'sd', '2.5%', '97.5%']
-    >>> bool(predict(fit, new, groups="new", seed=1)["sd"].min() > 20)  # a new subject is uncertain
+    >>> newcomer = predict(fit.idata, fit.meta, fit.design, new, groups="new", seed=1)
+    >>> bool(newcomer["sd"].min() > 20)  # a new subject is uncertain
     True
     """
     if isinstance(prob, bool) or not isinstance(prob, int | float) or not 0 < prob < 1:
         raise PredictionError(f"prob must be a number strictly between 0 and 1, got {prob!r}")
     d, inputs = predict_draws(
-        fit,
+        idata, meta, design,
         newdata,
         kind=kind,
         groups=groups,
@@ -301,9 +306,9 @@ def predict(
         integration=integration,
         n_mc=n_mc,
     )
-    new_levels = inputs.unseen(fit.meta) if groups == "observed" else {}
+    new_levels = inputs.unseen(meta) if groups == "observed" else {}
     if kind == "probs":
-        return _probs_output(d, inputs, fit.meta, groups, new_levels, summary)
+        return _probs_output(d, inputs, meta, groups, new_levels, summary)
     if not summary:
         return xr.DataArray(
             d,

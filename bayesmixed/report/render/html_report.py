@@ -97,7 +97,7 @@ def _approximate(doc: Document, data: dict) -> None:
         doc.items(data["checks"]["warnings"], "warn")
 
 
-def _summary(doc: Document, fit, data: dict) -> None:
+def _summary(doc: Document, idata, meta, design, data: dict) -> None:
     m = data["model"]
     doc.section("summary")
     levels = ", ".join(f"{f}: {n} levels" for f, n in m["levels"].items()) or "none"
@@ -122,7 +122,7 @@ def _summary(doc: Document, fit, data: dict) -> None:
         doc.table(_summary_rows(th))
 
 
-def _variance(doc: Document, fit, data: dict) -> None:
+def _variance(doc: Document, idata, meta, design, data: dict) -> None:
     v = data["variance"]
     doc.section("variance")
     if v.get("varcorr") is not None:
@@ -139,7 +139,7 @@ def _variance(doc: Document, fit, data: dict) -> None:
         doc.figure(
             "icc",
             "Posterior of the adjusted ICC per factor",
-            lambda: plots.plot_icc(fit, draws=draws),
+            lambda: plots.plot_icc(idata, meta, design, draws=draws),
             {f: np.histogram(d, bins=40, range=(0, 1))[0] for f, d in draws.items()},
         )
     if v.get("mor") is not None:
@@ -162,7 +162,7 @@ def _variance(doc: Document, fit, data: dict) -> None:
         doc.figure(
             "caterpillar",
             "Random effects per level (caterpillar)",
-            lambda: plots.plot_caterpillar(fit),
+            lambda: plots.plot_caterpillar(idata, meta, design),
             rnd["ranef"],
         )
         for f, t in (rnd.get("shrinkage") or {}).items():
@@ -170,22 +170,22 @@ def _variance(doc: Document, fit, data: dict) -> None:
                 doc.figure(
                     f"shrinkage-{f}",
                     f"Shrinkage of the intercept by {f}: no pooling -> partial pooling",
-                    lambda t=t: plots.plot_shrinkage(fit, table=t),
+                    lambda t=t: plots.plot_shrinkage(idata, meta, design, table=t),
                     t,
                 )
 
 
-def _effects(doc: Document, fit, data: dict) -> None:
+def _effects(doc: Document, idata, meta, design, data: dict) -> None:
     doc.section("effects")
     if "summary_exp" in data:
-        label = "Odds ratios" if fit.meta["link"] == "logit" else "Rate ratios"
+        label = "Odds ratios" if meta["link"] == "logit" else "Rate ratios"
         doc.heading(f"{label} (exponentiated coefficients)")
         s = data["summary_exp"]
         doc.table(_summary_rows(s[s["kind"] == "fixed"]))
     doc.figure(
         "forest",
         "Population-level effects",
-        lambda: plots.plot_forest(fit, exponentiate="summary_exp" in data),
+        lambda: plots.plot_forest(idata, meta, design, exponentiate="summary_exp" in data),
         data["summary"][data["summary"]["kind"] == "fixed"],
     )
     for var, e in data["effects"].items():
@@ -198,12 +198,12 @@ def _effects(doc: Document, fit, data: dict) -> None:
             doc.figure(
                 f"effect-{var}",
                 f"Average predicted response by {var}",
-                lambda e=e, var=var: plots.plot_effects(fit, var, curve=e["curve"]),
+                lambda e=e, var=var: plots.plot_effects(idata, meta, design, var, curve=e["curve"]),
                 e["curve"],
             )
 
 
-def _checks(doc: Document, fit, data: dict) -> None:
+def _checks(doc: Document, idata, meta, design, data: dict) -> None:
     c = data["checks"]
     doc.section("checks")
     if c.get("warnings"):
@@ -212,17 +212,18 @@ def _checks(doc: Document, fit, data: dict) -> None:
         doc.text("No check raised a warning.")
     if "ppc" in c:
         ppc_data = next((c[k] for k in ("rootogram", "categories") if k in c), c.get("groups"))
-        doc.figure("ppc", "Posterior predictive check", lambda: plots.plot_ppc(fit, c), ppc_data)
+        doc.figure("ppc", "Posterior predictive check",
+                   lambda: plots.plot_ppc(idata, meta, design, c), ppc_data)
         doc.figure(
             "calibration",
             "Calibration" + (" and binned residuals" if "binned_residuals" in c else ""),
-            lambda: plots.plot_calibration(fit, c),
+            lambda: plots.plot_calibration(idata, meta, design, c),
             {"calibration": c.get("calibration"), "binned_residuals": c.get("binned_residuals")},
         )
         doc.figure(
             "residuals",
             "Randomized quantile residuals",
-            lambda: plots.plot_residuals(fit, c),
+            lambda: plots.plot_residuals(idata, meta, design, c),
             c.get("residuals"),
         )
     lin = c.get("linearity")
@@ -230,7 +231,7 @@ def _checks(doc: Document, fit, data: dict) -> None:
         doc.figure(
             "linearity",
             "Linearity on the link scale: binned residuals against each continuous predictor",
-            lambda: plots.plot_linearity(fit, c),
+            lambda: plots.plot_linearity(idata, meta, design, c),
             {"tests": lin, "bins": c.get("linearity_bins")},
         )
         doc.text(
@@ -274,7 +275,7 @@ def _checks(doc: Document, fit, data: dict) -> None:
         doc.figure(
             "influence",
             "Pareto k per cluster",
-            lambda: plots.plot_influence(fit, c["influence"]),
+            lambda: plots.plot_influence(idata, meta, design, c["influence"]),
             c["influence"],
         )
         doc.table(c["influence"], max_rows=10)
@@ -288,19 +289,19 @@ def _checks(doc: Document, fit, data: dict) -> None:
         doc.table(pd.DataFrame({"value": loo}).rename_axis("statistic"))
 
 
-def _sampler(doc: Document, fit) -> None:
+def _sampler(doc: Document, idata, meta, design) -> None:
     doc.section("sampler")
-    if fit.meta.get("method", "nuts") != "nuts":
+    if meta.get("method", "nuts") != "nuts":
         doc.text("No trace or rank plots: approximate draws are resampled, not a Markov chain.")
         return
-    doc.figure("trace", "Trace and density per chain", lambda: plots.plot_trace(fit))
-    doc.figure("rank", "Rank plots per chain", lambda: plots.plot_rank(fit))
+    doc.figure("trace", "Trace and density per chain",
+               lambda: plots.plot_trace(idata, meta, design))
+    doc.figure("rank", "Rank plots per chain", lambda: plots.plot_rank(idata, meta, design))
 
 
-def _hypotheses(doc: Document, fit, hypotheses, rope) -> pd.DataFrame | None:
-    if not hypotheses:
+def _hypotheses(doc: Document, table: pd.DataFrame | None) -> pd.DataFrame | None:
+    if table is None:
         return None
-    table = fit.hypothesis(*hypotheses, rope=rope)
     doc.heading("Hypotheses")
     doc.text("One-sided: posterior probability and evidence ratio p/(1-p); point (=): "
              "Savage-Dickey Bayes factor (posterior over prior density at the point).")
@@ -308,20 +309,33 @@ def _hypotheses(doc: Document, fit, hypotheses, rope) -> pd.DataFrame | None:
     return table
 
 
-def write_report(fit, path: str | Path, *, seed=0, dpi: int = 90, hypotheses=None,
-                 rope: tuple[float, float] | None = None) -> Path:
+def write_report(
+    idata,
+    meta: dict,
+    design,
+    path: str | Path,
+    *,
+    config: dict | None = None,
+    seed=0,
+    dpi: int = 90,
+    hypotheses: pd.DataFrame | None = None,
+) -> Path:
     """Write ``path`` (a self-contained HTML report) and, next to it, the same report as
     Markdown (``.md``) and all tables, figures' data and diagnostics as JSON (``.json``).
 
     Parameters
     ----------
+    idata, meta, design
+        Posterior tree (with its log-likelihood, for LOO), model description and design.
     path
         The HTML file (``report.html``); a directory gets ``report.html`` inside it.
     seed
         Seed of the simulation-based checks.
-    hypotheses, rope
-        Hypotheses to add under the model summary (see :meth:`bayesmixed.Fit.hypothesis`),
-        with the region of practical equivalence ``rope``.
+    config
+        Sampler settings, shown in the model section.
+    hypotheses
+        A table of :func:`~bayesmixed.report.compare.hypothesis.hypothesis_table` to add under
+        the model summary (:meth:`bayesmixed.Fit.report` computes it from its hypotheses).
 
     Returns
     -------
@@ -331,7 +345,8 @@ def write_report(fit, path: str | Path, *, seed=0, dpi: int = 90, hypotheses=Non
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> path = write_report(fit, pathlib.Path(tempfile.mkdtemp()) / "report.html")
+    >>> path = write_report(fit.idata, fit.meta, fit.design,
+    ...                     pathlib.Path(tempfile.mkdtemp()) / "report.html")
     >>> path.name, path.read_text().startswith("<!DOCTYPE html>")
     ('report.html', True)
     """
@@ -339,22 +354,22 @@ def write_report(fit, path: str | Path, *, seed=0, dpi: int = 90, hypotheses=Non
     if path.suffix.lower() not in (".html", ".htm"):
         path = path / "report.html"
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = collect(fit, seed=seed)
+    data = collect(idata, meta, design, config, seed=seed)
     doc = Document(dpi)
     _diagnostics(doc, data)
-    _summary(doc, fit, data)
-    hyp = _hypotheses(doc, fit, hypotheses, rope)
-    _variance(doc, fit, data)
-    _effects(doc, fit, data)
-    _checks(doc, fit, data)
-    _sampler(doc, fit)
+    _summary(doc, idata, meta, design, data)
+    hyp = _hypotheses(doc, hypotheses)
+    _variance(doc, idata, meta, design, data)
+    _effects(doc, idata, meta, design, data)
+    _checks(doc, idata, meta, design, data)
+    _sampler(doc, idata, meta, design)
     notes = data["notes"] + [e for e in data["errors"] if not e.startswith("Traceback")]
     if notes:
         doc.heading("Notes")
         doc.items(notes)
-    title = f"bayesmixed report: {fit.meta['formula']}"
+    title = f"bayesmixed report: {meta['formula']}"
     nav = "".join(f"<a href='#{k}'>{v}</a>" for k, v in SECTIONS.items())
-    sub = f"{fit.meta['family']} model, link {fit.meta['link']}"
+    sub = f"{meta['family']} model, link {meta['link']}"
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>"

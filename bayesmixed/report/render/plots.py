@@ -46,10 +46,10 @@ __all__ = [
 ]
 
 
-def _param_tree(fit, var_names):
+def _param_tree(idata, meta, design, var_names):
     import xarray as xr
 
-    ds = parameter_dataset(fit.idata, fit.meta)
+    ds = parameter_dataset(idata, meta)
     if var_names is not None:
         ds = ds[list(var_names)]
     return xr.DataTree.from_dict({"posterior": ds})
@@ -61,33 +61,33 @@ def _tidy(fig: Figure) -> Figure:
     return fig
 
 
-def plot_trace(fit, var_names=None) -> Figure:
+def plot_trace(idata, meta, design, var_names=None) -> Figure:
     """Trace and marginal density per parameter and chain (arviz-plots ``plot_trace_dist``).
 
     Examples
     --------
-    >>> fig = plot_trace(fit, var_names=["Days", "sigma"])
+    >>> fig = plot_trace(fit.idata, fit.meta, fit.design, var_names=["Days", "sigma"])
     >>> type(fig).__name__, len(fig.axes) > 0
     ('Figure', True)
     """
     import arviz_plots as azp
 
-    pc = azp.plot_trace_dist(_param_tree(fit, var_names), backend="matplotlib")
+    pc = azp.plot_trace_dist(_param_tree(idata, meta, design, var_names), backend="matplotlib")
     return _tidy(pc.viz["figure"].item())
 
 
-def plot_rank(fit, var_names=None) -> Figure:
+def plot_rank(idata, meta, design, var_names=None) -> Figure:
     """Rank plots (fractional rank ECDF per chain; arviz-plots ``plot_rank``).
 
     Examples
     --------
-    >>> fig = plot_rank(fit)
+    >>> fig = plot_rank(fit.idata, fit.meta, fit.design)
     >>> type(fig).__name__, len(fig.axes) > 0
     ('Figure', True)
     """
     import arviz_plots as azp
 
-    pc = azp.plot_rank(_param_tree(fit, var_names), backend="matplotlib")
+    pc = azp.plot_rank(_param_tree(idata, meta, design, var_names), backend="matplotlib")
     return _tidy(pc.viz["figure"].item())
 
 
@@ -103,19 +103,21 @@ def _interval_plot(ax, labels, mean, lo, hi, lo50=None, hi50=None, color=BLUE):
 
 
 def plot_forest(
-    fit, exponentiate: bool = False, prob: float = 0.95, intercept: bool = False
+    idata,
+    meta,
+    design, exponentiate: bool = False, prob: float = 0.95, intercept: bool = False
 ) -> Figure:
     """Posterior mean, 50% and ``prob`` intervals of the population-level coefficients
     (odds / rate ratios on a log axis with ``exponentiate``).
 
     Examples
     --------
-    >>> fig = plot_forest(fit)
+    >>> fig = plot_forest(fit.idata, fit.meta, fit.design)
     >>> type(fig).__name__, len(fig.axes) > 0
     ('Figure', True)
     """
-    names = list(fit.meta["x_names"])
-    beta = fixed_coefficients(fit.idata, fit.meta)
+    names = list(meta["x_names"])
+    beta = fixed_coefficients(idata, meta)
     keep = [j for j, n in enumerate(names) if intercept or n != "Intercept"]
     if not keep:
         raise PredictionError("the model has no population-level coefficient to plot")
@@ -134,24 +136,26 @@ def plot_forest(
         ax.xaxis.set_major_formatter(ScalarFormatter())
         ax.xaxis.set_minor_formatter(ScalarFormatter())
         ax.tick_params(axis="x", which="minor", labelsize=7)
-    label = {"logit": "odds ratio", "log": "rate ratio"}.get(fit.meta["link"], "exp(coefficient)")
+    label = {"logit": "odds ratio", "log": "rate ratio"}.get(meta["link"], "exp(coefficient)")
     ax.set_xlabel(label if exponentiate else "coefficient (link scale)")
     ax.set_title(f"Population-level effects (thick 50%, thin {prob:.0%})")
     return fig
 
 
 def plot_caterpillar(
-    fit, factor: str | None = None, prob: float = 0.95, max_levels: int = 60
+    idata,
+    meta,
+    design, factor: str | None = None, prob: float = 0.95, max_levels: int = 60
 ) -> Figure:
     """Random effects per level, sorted, with intervals: one panel per (factor, term).
 
     Examples
     --------
-    >>> fig = plot_caterpillar(fit)
+    >>> fig = plot_caterpillar(fit.idata, fit.meta, fit.design)
     >>> type(fig).__name__, len(fig.axes) > 0
     ('Figure', True)
     """
-    table = ranef_table(fit.idata, fit.meta, factor, prob)
+    table = ranef_table(idata, meta, factor, prob)
     lo_c, hi_c = table.columns[-2], table.columns[-1]
     panels = list(table.groupby(["factor", "term"], sort=False))
     n = max(min(len(g), max_levels) for _, g in panels)
@@ -175,17 +179,19 @@ def plot_caterpillar(
     return fig
 
 
-def plot_shrinkage(fit, factor: str | None = None, term: str = "Intercept", table=None) -> Figure:
+def plot_shrinkage(
+    idata, meta: dict, design, factor: str | None = None, term: str = "Intercept", table=None
+) -> Figure:
     """No-pooling vs partial-pooling estimates per level: arrows from each level's own
     estimate to its multilevel estimate, toward the population mean (dashed).
 
     Examples
     --------
-    >>> fig = plot_shrinkage(fit, term="Days")
+    >>> fig = plot_shrinkage(fit.idata, fit.meta, fit.design, term="Days")
     >>> type(fig).__name__, len(fig.axes) > 0
     ('Figure', True)
     """
-    t = shrinkage_table(fit, factor, term) if table is None else table
+    t = shrinkage_table(idata, meta, design, factor, term) if table is None else table
     fig = Figure(figsize=(7, 4.2), layout="constrained")
     ax = fig.add_subplot()
     sizes_vary = t["n"].max() > 1.5 * max(t["n"].min(), 1)
@@ -225,16 +231,16 @@ def plot_shrinkage(fit, factor: str | None = None, term: str = "Intercept", tabl
     return fig
 
 
-def plot_icc(fit, kind: str = "adjusted", draws: dict | None = None) -> Figure:
+def plot_icc(idata, meta, design, kind: str = "adjusted", draws: dict | None = None) -> Figure:
     """Posterior distribution of the ICC of each grouping factor.
 
     Examples
     --------
-    >>> fig = plot_icc(fit)
+    >>> fig = plot_icc(fit.idata, fit.meta, fit.design)
     >>> type(fig).__name__, len(fig.axes) > 0
     ('Figure', True)
     """
-    draws = icc_draws(fit.idata, fit.meta, fit.design, kind) if draws is None else draws
+    draws = icc_draws(idata, meta, design, kind) if draws is None else draws
     if not draws:
         raise PredictionError("the model has no random intercept: no ICC")
     fig = Figure(figsize=(6.5, 3.6), layout="constrained")
@@ -243,7 +249,7 @@ def plot_icc(fit, kind: str = "adjusted", draws: dict | None = None) -> Figure:
         ax.hist(d, bins=40, range=(0, 1), density=True, alpha=0.55, label=f, color=f"C{i}")
         ax.axvline(np.mean(d), color=f"C{i}", lw=1.5)
     ax.set_xlim(0, 1)
-    latent = get_family(fit.meta["family"]).latent_scale
+    latent = get_family(meta["family"]).latent_scale
     ax.set_xlabel(f"{kind} ICC" + (" (latent scale)" if latent else ""))
     ax.set_ylabel("posterior density")
     ax.set_title("Intraclass correlation")
@@ -251,19 +257,21 @@ def plot_icc(fit, kind: str = "adjusted", draws: dict | None = None) -> Figure:
     return fig
 
 
-def plot_effects(fit, variable: str, curve: pd.DataFrame | None = None, **kwargs) -> Figure:
+def plot_effects(
+    idata, meta: dict, design, variable: str, curve: pd.DataFrame | None = None, **kwargs
+) -> Figure:
     """Average predicted mean as ``variable`` varies, conditional (random effects at zero) and
     population-averaged, with posterior bands (points with bars for a categorical variable).
 
     Examples
     --------
-    >>> fig = plot_effects(fit, "Days")
+    >>> fig = plot_effects(fit.idata, fit.meta, fit.design, "Days")
     >>> type(fig).__name__, len(fig.axes) > 0
     ('Figure', True)
     """
-    c = effect_curve(fit, variable, **kwargs) if curve is None else curve
+    c = effect_curve(idata, meta, design, variable, **kwargs) if curve is None else curve
     lo_c, hi_c = c.columns[-2], c.columns[-1]
-    categorical = is_categorical(fit.data[variable])
+    categorical = is_categorical(design.data[variable])
     fig = Figure(figsize=(6.5, 4), layout="constrained")
     ax = fig.add_subplot()
     for i, (t, g) in enumerate(c.groupby("type", sort=False)):
@@ -276,7 +284,7 @@ def plot_effects(fit, variable: str, curve: pd.DataFrame | None = None, **kwargs
             ax.plot(g[variable], g["mean"], color=f"C{i}", label=t)
             ax.fill_between(g[variable].astype(float), g[lo_c], g[hi_c], color=f"C{i}", alpha=0.2)
     ax.set_xlabel(variable)
-    prob = get_family(fit.meta["family"]).uses_trials
+    prob = get_family(meta["family"]).uses_trials
     ax.set_ylabel("probability" if prob else "expected response")
     ax.set_title(f"Average predicted {ax.get_ylabel()} by {variable}")
     ax.legend(fontsize=8)

@@ -18,26 +18,29 @@ import pandas as pd
 from bayesmixed.errors import BayesmixedError
 from bayesmixed.report.checks import checks as ch
 from bayesmixed.report.compare import loo as compare
+from bayesmixed.report.core.params import group_levels
 from bayesmixed.report.predict import effects
 from bayesmixed.report.tables import r2, ranef, variance
+from bayesmixed.report.tables.diagnostics import diagnose
+from bayesmixed.report.tables.summary import summary_table
 
 __all__ = ["collect", "fixed_variables"]
 
 MAX_EFFECT_VARIABLES = 6
 
 
-def fixed_variables(fit) -> list[str]:
+def fixed_variables(design) -> list[str]:
     """Data columns used by the population-level terms, in formula order.
 
     Examples
     --------
-    >>> fixed_variables(fit)
+    >>> fixed_variables(fit.design)
     ['Days']
     """
     out: list[str] = []
-    for term in fit.design.fixed_matrix.terms.values():
+    for term in design.fixed_matrix.terms.values():
         for v in sorted(getattr(term, "var_names", set()) or set()):
-            if v in fit.data.columns and v not in out:
+            if v in design.data.columns and v not in out:
                 out.append(v)
     return out
 
@@ -60,36 +63,49 @@ class _Collector:
         return None
 
 
-def _model_info(fit) -> dict:
-    cfg = fit.config or {}
+def _model_info(meta: dict, config: dict | None) -> dict:
+    cfg = config or {}
     return {
-        "formula": fit.meta["formula"],
-        "family": fit.meta["family"],
-        "link": fit.meta["link"],
-        "n_obs": fit.meta["n_obs"],
-        "levels": fit.levels,
+        "formula": meta["formula"],
+        "family": meta["family"],
+        "link": meta["link"],
+        "n_obs": meta["n_obs"],
+        "levels": group_levels(meta),
         "sampler": {
             k: cfg.get(k) for k in ("backend", "chains", "draws", "tune", "target_accept", "adaptation", "seed")
         },
-        "method": fit.meta.get("method", "nuts"),
-        "approximation": fit.meta.get("approximation"),
-        "parameterization": fit.meta.get("parameterization", {}),
-        "reference_levels": fit.meta.get("reference_levels", {}),
-        "response_note": fit.meta.get("response_note"),
+        "method": meta.get("method", "nuts"),
+        "approximation": meta.get("approximation"),
+        "parameterization": meta.get("parameterization", {}),
+        "reference_levels": meta.get("reference_levels", {}),
+        "response_note": meta.get("response_note"),
     }
 
 
-def _slope_terms(fit) -> list[str]:
+def _slope_terms(meta: dict) -> list[str]:
     terms = []
-    for b in fit.meta["blocks"]:
+    for b in meta["blocks"]:
         for t in b["terms"]:
             if t != "Intercept" and t not in terms:
                 terms.append(t)
     return terms
 
 
-def collect(fit, seed=0, effect_draws: int | None = 400) -> dict:
-    """Gather every report quantity of ``fit``.
+def collect(
+    idata, meta: dict, design, config: dict | None = None, seed=0, effect_draws: int | None = 400
+) -> dict:
+    """Gather every report quantity of a fit.
+
+    Parameters
+    ----------
+    idata, meta, design
+        Posterior tree (with its log-likelihood, for LOO), model description and design.
+    config
+        Sampler settings, shown under ``model``.
+    seed
+        Seed of the simulation-based checks and of the effect draws.
+    effect_draws
+        Posterior draws used for the marginal effects (``None``: all).
 
     Returns
     -------
@@ -101,17 +117,17 @@ def collect(fit, seed=0, effect_draws: int | None = 400) -> dict:
 
     Examples
     --------
-    >>> data = collect(fit)
+    >>> data = collect(fit.idata, fit.meta, fit.design)
     >>> {"model", "diagnostics", "summary", "variance", "checks"} <= set(data)
     True
     """
     c = _Collector()
-    idata, meta, design = fit.idata, fit.meta, fit.design
-    out: dict = {"model": _model_info(fit), "diagnostics": fit.diagnostics().to_dict()}
-    out["diagnostics_text"] = str(fit.diagnostics())
-    out["summary"] = fit.summary()
+    diag = diagnose(idata, meta)
+    out: dict = {"model": _model_info(meta, config), "diagnostics": diag.to_dict()}
+    out["diagnostics_text"] = str(diag)
+    out["summary"] = summary_table(idata, meta)
     if meta["link"] in ("logit", "log"):
-        out["summary_exp"] = fit.summary(exponentiate=True)
+        out["summary_exp"] = summary_table(idata, meta, exponentiate=True)
     has_re = bool(meta["blocks"])
     var: dict = {}
     if has_re:
@@ -123,7 +139,7 @@ def collect(fit, seed=0, effect_draws: int | None = 400) -> dict:
         var["icc_draws"] = c.run("ICC draws", variance.icc_draws, idata, meta, design, "adjusted")
         if meta["link"] in ("logit", "log", "cloglog"):
             var["mor"] = c.run("median odds/rate ratio", variance.mor_table, idata, meta)
-        slopes = _slope_terms(fit)
+        slopes = _slope_terms(meta)
         if slopes:
             var["vpc"] = c.run(
                 f"VPC over {slopes[0]}", variance.vpc_table, idata, meta, design, slopes[0]
@@ -131,19 +147,19 @@ def collect(fit, seed=0, effect_draws: int | None = 400) -> dict:
             var["vpc_term"] = slopes[0]
     else:
         c.notes.append("no grouping factor: no variance components, ICC or random effects")
-    var["r2"] = c.run("R2", r2.r2_table, fit)
+    var["r2"] = c.run("R2", r2.r2_table, idata, meta, design)
     out["variance"] = var
 
     eff: dict = {}
-    for v in fixed_variables(fit)[:MAX_EFFECT_VARIABLES]:
+    for v in fixed_variables(design)[:MAX_EFFECT_VARIABLES]:
         eff[v] = {
             "table": c.run(
-                f"effects of {v}", effects.effects_table, fit, v, draws=effect_draws, seed=seed
+                f"effects of {v}", effects.effects_table, idata, meta, design, v, draws=effect_draws, seed=seed
             ),
             "curve": c.run(
                 f"effect curve of {v}",
                 effects.effect_curve,
-                fit,
+                idata, meta, design,
                 v,
                 draws=effect_draws,
                 seed=seed,
@@ -158,13 +174,13 @@ def collect(fit, seed=0, effect_draws: int | None = 400) -> dict:
         rnd["coef"] = c.run("coef", ranef.coef_table, idata, meta)
         shrink = {}
         for f in dict.fromkeys(b["factor"] for b in meta["blocks"] if "Intercept" in b["terms"]):
-            shrink[f] = c.run(f"shrinkage of {f}", ranef.shrinkage_table, fit, f)
+            shrink[f] = c.run(f"shrinkage of {f}", ranef.shrinkage_table, idata, meta, design, f)
         rnd["shrinkage"] = shrink
     out["random"] = rnd
 
-    checks = c.run("model checks", ch.check, fit, seed) or {"warnings": []}
+    checks = c.run("model checks", ch.check, idata, meta, design, seed) or {"warnings": []}
     out["checks"] = checks
-    out["loo"] = c.run("PSIS-LOO", compare.loo, fit, False)
+    out["loo"] = c.run("PSIS-LOO", compare.loo, idata, meta, design, False)
     out["notes"], out["errors"] = c.notes, c.errors
     return out
 

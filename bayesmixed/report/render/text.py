@@ -6,7 +6,9 @@ import html
 
 import pandas as pd
 
-from bayesmixed.report.tables.summary import approximate_note
+from bayesmixed.report.core.params import group_levels
+from bayesmixed.report.tables.diagnostics import Diagnostics, diagnose
+from bayesmixed.report.tables.summary import approximate_note, summary_table
 
 __all__ = ["format_fit", "format_table", "html_fit"]
 
@@ -45,11 +47,9 @@ def format_table(table: pd.DataFrame) -> str:
     return rows.to_string(formatters=fmt)
 
 
-def _sections(fit) -> list[tuple[str, pd.DataFrame]]:
-    table = fit.summary()
-    meta = fit.meta
+def _sections(meta, table: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     out = []
-    for blk_factor, n_levels in fit.levels.items():
+    for blk_factor, n_levels in group_levels(meta).items():
         names = [n for n in table.index if n.endswith(f"|{blk_factor})")]
         suffix = f"|{blk_factor})"
         sub = table.loc[names].rename(index=lambda n, s=suffix: n.replace(s, ")"))
@@ -60,20 +60,38 @@ def _sections(fit) -> list[tuple[str, pd.DataFrame]]:
     aux = table[table["kind"] == "aux"]
     if len(aux):
         out.append(("Further Distributional Parameters:", aux))
-    del meta
     return out
 
 
-def format_fit(fit) -> str:
+def format_fit(
+    idata,
+    meta: dict,
+    design=None,
+    config: dict | None = None,
+    *,
+    summary: pd.DataFrame | None = None,
+    diagnostics: Diagnostics | None = None,
+) -> str:
     """The brms-style printed summary of a fit.
+
+    Parameters
+    ----------
+    idata, meta, design
+        Posterior tree, model description and design of the fit (the design is not read).
+    config
+        Sampler settings (the ``Draws:`` line; left out when empty).
+    summary, diagnostics
+        The fit's :func:`~bayesmixed.report.tables.summary.summary_table` and
+        :func:`~bayesmixed.report.tables.diagnostics.diagnose` when already computed.
 
     Examples
     --------
-    >>> print(format_fit(fit).splitlines()[2])
+    >>> print(format_fit(fit.idata, fit.meta, fit.design).splitlines()[2])
     Formula: Reaction ~ Days + (1 + Days | Subject)
     """
-    meta = fit.meta
-    cfg = fit.config
+    cfg = config
+    table = summary_table(idata, meta) if summary is None else summary
+    diag = diagnose(idata, meta) if diagnostics is None else diagnostics
     method = meta.get("method", "nuts")
     # issue 14: approximate draws are labelled in the first line a reader sees
     lines = [approximate_note(method)] if method != "nuts" else []
@@ -111,7 +129,7 @@ def format_fit(fit) -> str:
                 kind, why = "integrated out", "exact for a gaussian model; effects drawn afterwards"
             parts.append(f"{f}: {kind} ({why})")
         lines.append("Parameterization: " + "; ".join(parts))
-    sections = _sections(fit)
+    sections = _sections(meta, table)
     if meta["blocks"]:
         lines += ["", "Multilevel Hyperparameters:"]
     for title, sub in sections:
@@ -127,20 +145,25 @@ def format_fit(fit) -> str:
     if meta.get("ar"):
         lines.append(f"Residuals: {meta['ar']}, AR(1) within series (sigma: marginal residual "
                      "sd; ar[1]: lag-1 correlation; LOO conditional on the previous row)")
-    diag = fit.diagnostics()
     lines += ["", str(diag)]
     return "\n".join(lines)
 
 
-def html_fit(fit) -> str:
-    """HTML version of :func:`format_fit` for notebooks.
+def html_fit(
+    idata,
+    meta: dict,
+    design=None,
+    *,
+    summary: pd.DataFrame | None = None,
+    diagnostics: Diagnostics | None = None,
+) -> str:
+    """HTML version of :func:`format_fit` for notebooks (same parameters).
 
     Examples
     --------
-    >>> html_fit(fit).lstrip().startswith("<")
+    >>> html_fit(fit.idata, fit.meta, fit.design).lstrip().startswith("<")
     True
     """
-    meta = fit.meta
     method = meta.get("method", "nuts")
     parts = [
         "<div class='bayesmixed-fit'>",
@@ -148,9 +171,10 @@ def html_fit(fit) -> str:
         f"<p><b>Family</b>: {html.escape(meta['family'])} (link {html.escape(meta['link'])})<br>"
         f"<b>Formula</b>: <code>{html.escape(meta['formula'])}</code><br>"
         f"<b>Observations</b>: {meta['n_obs']}</p>",
-        fit.diagnostics()._repr_html_(),
+        (diagnose(idata, meta) if diagnostics is None else diagnostics)._repr_html_(),
     ]
-    for title, sub in _sections(fit):
+    table = summary_table(idata, meta) if summary is None else summary
+    for title, sub in _sections(meta, table):
         parts.append(f"<h4>{html.escape(title)}</h4>")
         parts.append(_rows(sub).round(3).to_html(na_rep="NA"))
     if meta.get("reference_levels"):

@@ -39,53 +39,53 @@ from bayesmixed.report.tables.variance import variance_components
 __all__ = ["bayes_r2_draws", "nakagawa_r2_draws", "r2_table"]
 
 
-def _mu_counts(fit) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _mu_counts(idata, meta, design) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Draws of the expected response (counts for binomial), the observed response and the
     draws of the inverse link."""
-    design = fit.design
     groups = [(b.index, b.Z) for b in design.blocks]
-    eta = linpred(fit.idata, fit.meta, design.X, groups, design.offset,
-                  process=fitted_process(fit.idata, fit.meta, design.ar_codes))
-    mu = link_mu = inverse_link(fit.meta["link"], eta)
-    family = get_family(fit.meta["family"])
+    eta = linpred(idata, meta, design.X, groups, design.offset,
+                  process=fitted_process(idata, meta, design.ar_codes))
+    mu = link_mu = inverse_link(meta["link"], eta)
+    family = get_family(meta["family"])
     if family.response == "binomial" and design.trials is not None:
         mu = mu * np.asarray(design.trials, dtype=float)[None, :]
     if family.response_mean is not None and not family.dpars:
         # lognormal: mu is E[log y]; ordinal: the expected category code needs the thresholds
-        mu = family.expected(mu, aux_draws(fit.idata, family, link=fit.meta["link"]), None)
+        mu = family.expected(mu, aux_draws(idata, family, link=meta["link"]), None)
     return mu, np.asarray(design.y, dtype=float), link_mu
 
 
-def _binomial_counts(fit) -> bool:
+def _binomial_counts(meta: dict) -> bool:
     """Whether the fit's family counts successes out of trials."""
-    return get_family(fit.meta["family"]).response == "binomial"
+    return get_family(meta["family"]).response == "binomial"
 
 
-def model_variance(fit, mu: np.ndarray) -> np.ndarray:
+def model_variance(idata, meta, design, mu: np.ndarray) -> np.ndarray:
     """Draws x rows model variance of ``y`` given the inverse link ``mu`` (the mean; counts for
     binomial; the mean of ``log y`` for lognormal)."""
-    family = get_family(fit.meta["family"])
-    aux = aux_draws(fit.idata, family, meta=fit.meta, dpar_X=fit.design.dpar_X)
+    family = get_family(meta["family"])
+    aux = aux_draws(idata, family, meta=meta, dpar_X=design.dpar_X)
     if family.response == "binomial":
-        n = fit.design.trials
+        n = design.trials
         n = (np.ones(mu.shape[1]) if n is None else np.asarray(n, dtype=float))[None, :]
         return family.variance(mu / n, aux, n)
     return family.variance(mu, aux, None)
 
 
-def bayes_r2_draws(fit, method: str = "model") -> np.ndarray:
+def bayes_r2_draws(idata, meta, design, method: str = "model") -> np.ndarray:
     """Draws of the Bayesian R2 (see the module docstring).
 
     Examples
     --------
-    >>> r2 = bayes_r2_draws(fit)
+    >>> r2 = bayes_r2_draws(fit.idata, fit.meta, fit.design)
     >>> r2.shape, bool(0 < r2.mean() < 1)
     ((400,), True)
     """
-    mu, y, link_mu = _mu_counts(fit)
+    mu, y, link_mu = _mu_counts(idata, meta, design)
     var_fit = mu.var(axis=1, ddof=1)
     if method == "model":
-        var_res = model_variance(fit, mu if _binomial_counts(fit) else link_mu).mean(axis=1)
+        counts = _binomial_counts(meta)
+        var_res = model_variance(idata, meta, design, mu if counts else link_mu).mean(axis=1)
     elif method == "residual":
         var_res = (y[None, :] - mu).var(axis=1, ddof=1)
     else:
@@ -93,22 +93,22 @@ def bayes_r2_draws(fit, method: str = "model") -> np.ndarray:
     return var_fit / (var_fit + var_res)
 
 
-def nakagawa_r2_draws(fit) -> dict[str, np.ndarray]:
+def nakagawa_r2_draws(idata, meta, design) -> dict[str, np.ndarray]:
     """Draws of Nakagawa's marginal and conditional R2.
 
     Examples
     --------
-    >>> r2 = nakagawa_r2_draws(fit)
+    >>> r2 = nakagawa_r2_draws(fit.idata, fit.meta, fit.design)
     >>> bool(np.all(r2["marginal"] <= r2["conditional"]))
     True
     """
-    comp = variance_components(fit.idata, fit.meta, fit.design)
+    comp = variance_components(idata, meta, design)
     rand = np.sum([v for k, v in comp.items() if k not in ("fixed", "residual")], axis=0)
     total = comp["fixed"] + rand + comp["residual"]
     return {"marginal": comp["fixed"] / total, "conditional": (comp["fixed"] + rand) / total}
 
 
-def r2_table(fit, prob: float = 0.95, method: str = "model") -> pd.DataFrame:
+def r2_table(idata, meta, design, prob: float = 0.95, method: str = "model") -> pd.DataFrame:
     """Posterior summary of the Bayesian, marginal and conditional R2.
 
     Returns
@@ -119,11 +119,14 @@ def r2_table(fit, prob: float = 0.95, method: str = "model") -> pd.DataFrame:
 
     Examples
     --------
-    >>> r2_table(fit).index.tolist()
+    >>> r2_table(fit.idata, fit.meta, fit.design).index.tolist()
     ['bayes', 'marginal', 'conditional']
     """
-    draws = {"bayes": bayes_r2_draws(fit, method), **nakagawa_r2_draws(fit)}
+    draws = {
+        "bayes": bayes_r2_draws(idata, meta, design, method),
+        **nakagawa_r2_draws(idata, meta, design),
+    }
     table = summarize_draws(draws, prob, index_name="r2")
-    latent = "latent" if get_family(fit.meta["family"]).latent_scale else "data"
+    latent = "latent" if get_family(meta["family"]).latent_scale else "data"
     table["scale"] = ["response", latent, latent]
     return table

@@ -223,7 +223,9 @@ def no_pooling_fit(
     return theta
 
 
-def shrinkage_table(fit, factor: str | None = None, term: str = "Intercept") -> pd.DataFrame:
+def shrinkage_table(
+    idata, meta: dict, design, factor: str | None = None, term: str = "Intercept"
+) -> pd.DataFrame:
     """No-pooling vs partial-pooling estimate of each level's coefficient ``term``.
 
     - no pooling: the level's own estimate of its varying coefficients, fitted on the level's
@@ -243,14 +245,13 @@ def shrinkage_table(fit, factor: str | None = None, term: str = "Intercept") -> 
 
     Examples
     --------
-    >>> table = shrinkage_table(fit, term="Days")
+    >>> table = shrinkage_table(fit.idata, fit.meta, fit.design, term="Days")
     >>> list(table.columns)
     ['level', 'n', 'no_pooling', 'partial_pooling', 'population']
     >>> spread = table[["no_pooling", "partial_pooling"]].std()  # partial pooling is less spread
     >>> bool(spread["partial_pooling"] < spread["no_pooling"])
     True
     """
-    meta, idata, design = fit.meta, fit.idata, fit.design
     cands = [
         (b, d)
         for b, d in zip(meta["blocks"], design.blocks, strict=True)

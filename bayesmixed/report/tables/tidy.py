@@ -5,7 +5,7 @@
 ``conf.high``, and broom.mixed's term spelling: ``(Intercept)``, ``sd__(Intercept)``,
 ``cor__(Intercept).x``, and the residual sd as ``sd__Observation`` in group ``Residual``. For a
 posterior the estimate is the posterior mean, ``std.error`` the posterior sd and the interval
-the central posterior interval (as broom.mixed's ``tidy`` of a brms fit).
+the central posterior interval (as broom.mixed's ``tidy`` of a brms idata, meta, design).
 
 :func:`datagrid` builds the rows predictions are asked for: every combination of the values
 given, the other model columns held at a typical value (mean of a numeric column, the most
@@ -134,13 +134,13 @@ def tidy_table(
     return rows.reset_index(drop=True)
 
 
-def datagrid(fit, **values) -> pd.DataFrame:
+def datagrid(idata, meta, design, /, **values) -> pd.DataFrame:
     """Rows for predictions: all combinations of ``values``, other columns typical.
 
     Parameters
     ----------
-    fit
-        A fitted model (its spec and data are read).
+    idata, meta, design
+        A fit's parts (the design's spec and data are read).
     **values
         Column -> a value or a list of values. Columns the model uses and not named here are
         held at their mean (numeric) or most frequent value (anything else, grouping factors
@@ -154,12 +154,12 @@ def datagrid(fit, **values) -> pd.DataFrame:
 
     Examples
     --------
-    >>> grid = datagrid(fit, Days=[0, 5, 9])
+    >>> grid = datagrid(fit.idata, fit.meta, fit.design, Days=[0, 5, 9])
     >>> grid["Days"].tolist(), grid["Subject"].nunique()
     ([0, 5, 9], 1)
     """
-    data = fit.data
-    used = used_columns(fit.spec, data.columns)
+    data = design.data
+    used = used_columns(design.spec, data.columns)
     response = {c for c, where in used.items() if where.startswith("response")}
     columns = [c for c in used if c not in response and c in data.columns]
     unknown = [c for c in values if c not in columns]

@@ -1,57 +1,32 @@
-"""Every model variable name, model dimension, prior key and summary label, in one place.
-
-The names are part of the run-folder format (``posterior.nc`` variables, ``priors.json`` keys)
-and of what reports read, so they are formatted here and nowhere else, and parsed back here
-too. Base layer: this module imports nothing from bayesmixed.
-
-Model variables of a random-effects block with label ``L`` (the grouping factor made safe
-for a dimension name, :func:`block_label`):
-
-- ``sd__L`` (dims ``L__term``): standard deviations; ``cor__L`` (``L__term`` x ``L__term_b``):
-  the correlation matrix, from ``cor_u__L`` (two terms) or ``corr_chol__L`` (more);
-- ``r__L`` (``L`` x ``L__term``): the deviations of the effects from their mean (what ``ranef``
-  reports), sampled through ``z__L`` (non-centered), ``r_raw__L`` (centered) or ``p__L``
-  (partially centered, weights ``w__L``); ``pivot__L``: a pivot level's linear predictor;
-- data: ``idx__L`` (level of each row), ``Z__L__k`` (term ``k``'s column), ``W__L`` (per-level
-  values of predictors moved into the effects' mean).
-
-Prior keys and summary labels: ``sd(term|factor)``, ``cor(a,b|factor)`` (a summary row),
-``cor(factor)`` (the LKJ prior of the factor's blocks), ``sd(factor)`` (an override for all
-of a factor's sds).
-"""
+"""Model variable names, data names and dimensions of the PyMC model (``sd__L``, ``r__L``,
+``z__L``, ``idx__L``, ``L__term`` ...); see :mod:`bayesmixed.names` for the scheme."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 __all__ = [
-    "PriorKey",
+    "AR_INNOVATION_SD",
+    "AR_LATENT_SD",
+    "AR_LATENT_Z",
     "W_data",
     "Z_data",
-    "ar_label",
     "block_label",
     "component_var",
-    "cor_label",
-    "cor_pair_label",
-    "cor_prior_key",
     "cor_u_var",
     "cor_var",
     "corr_chol_var",
     "dpar_b_var",
     "dpar_coef_dim",
     "dpar_intercept_c_var",
-    "dpar_label",
-    "factor_of",
     "idx_data",
     "marginal_data",
+    "outer_idx_data",
+    "outer_map_data",
+    "outer_n_data",
     "p_var",
-    "parse_prior_key",
     "pivot_var",
     "r_inv_data",
     "r_raw_var",
     "r_var",
-    "sd_factor_key",
-    "sd_label",
     "sd_var",
     "term_b_dim",
     "term_dim",
@@ -264,114 +239,6 @@ def term_b_dim(label: str) -> str:
     return f"{label}__term_b"
 
 
-def sd_label(term: str, factor: str) -> str:
-    """Prior key and summary label of one sd.
-
-    >>> sd_label("Days", "Subject")
-    'sd(Days|Subject)'
-    """
-    return f"sd({term}|{factor})"
-
-
-def cor_label(a: str, b: str, factor: str) -> str:
-    """Summary label (and simulation truth key) of one correlation.
-
-    >>> cor_label("Intercept", "Days", "Subject")
-    'cor(Intercept,Days|Subject)'
-    """
-    return f"cor({a},{b}|{factor})"
-
-
-def cor_pair_label(a: str, b: str) -> str:
-    """A correlation's row name within its factor (``VarCorr``).
-
-    >>> cor_pair_label("Intercept", "Days")
-    'cor(Intercept,Days)'
-    """
-    return f"cor({a},{b})"
-
-
-def cor_prior_key(factor: str) -> str:
-    """Prior key of the LKJ prior on the factor's correlations.
-
-    >>> cor_prior_key("Subject")
-    'cor(Subject)'
-    """
-    return f"cor({factor})"
-
-
-def sd_factor_key(factor: str) -> str:
-    """Override key for every sd of a factor.
-
-    >>> sd_factor_key("Subject")
-    'sd(Subject)'
-    """
-    return f"sd({factor})"
-
-
-class PriorKey(NamedTuple):
-    """A parsed ``sd(...)`` or ``cor(...)`` key: kind, terms (possibly none), factor.
-
-    >>> PriorKey("sd", ("Days",), "Subject").factor
-    'Subject'
-    """
-
-    kind: str
-    terms: tuple[str, ...]
-    factor: str
-
-
-def parse_prior_key(key: str) -> PriorKey | None:
-    """Parse an ``sd(...)``/``cor(...)`` prior key or summary label; None for any other name.
-
-    The factor follows the last ``|``; without one the whole argument is the factor.
-
-    Examples
-    --------
-    >>> parse_prior_key("sd(Days|Subject)")
-    PriorKey(kind='sd', terms=('Days',), factor='Subject')
-    >>> parse_prior_key("cor(Intercept,Days|Subject)")
-    PriorKey(kind='cor', terms=('Intercept', 'Days'), factor='Subject')
-    >>> parse_prior_key("cor(Subject)")
-    PriorKey(kind='cor', terms=(), factor='Subject')
-    >>> parse_prior_key("Days") is None
-    True
-    """
-    for kind in ("sd", "cor"):
-        if key.startswith(kind + "(") and key.endswith(")"):
-            inner = key[len(kind) + 1 : -1]
-            if "|" not in inner:
-                return PriorKey(kind, (), inner)
-            terms, factor = inner[: inner.rindex("|")], inner[inner.rindex("|") + 1 :]
-            return PriorKey(kind, tuple(terms.split(",")) if kind == "cor" else (terms,), factor)
-    return None
-
-
-def factor_of(key: str) -> str | None:
-    """Grouping factor of ``sd(term|factor)`` or ``cor(a,b|factor)``; else None.
-
-    Examples
-    --------
-    >>> factor_of("sd(Intercept|school)")
-    'school'
-    >>> factor_of("sd(school)") is None, factor_of("x") is None
-    (True, True)
-    """
-    parsed = parse_prior_key(key)
-    return parsed.factor if parsed is not None and parsed.terms else None
-
-
-def dpar_label(dpar: str, term: str) -> str:
-    """Summary row / prior key of a distributional parameter's coefficient (brms style).
-
-    Examples
-    --------
-    >>> dpar_label("zi", "Intercept"), dpar_label("hu", "x")
-    ('zi_Intercept', 'hu_x')
-    """
-    return f"{dpar}_{term}"
-
-
 def dpar_b_var(dpar: str) -> str:
     """Model variable of a distributional parameter's slopes (dims :func:`dpar_coef_dim`).
 
@@ -404,16 +271,6 @@ def dpar_intercept_c_var(dpar: str) -> str:
     'hu_Intercept_c'
     """
     return f"{dpar}_Intercept_c"
-
-
-def ar_label(k: int = 1) -> str:
-    """The lag-``k`` autocorrelation of an ``ar()`` term: model variable, prior key and summary
-    row (brms's name).
-
-    >>> ar_label(1)
-    'ar[1]'
-    """
-    return f"ar[{k}]"
 
 
 #: model variable of the innovation sd ``sigma * sqrt(1 - ar[1]^2)`` of an ``ar()`` term: what
