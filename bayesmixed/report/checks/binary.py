@@ -38,7 +38,7 @@ def binned_residuals(
     --------
     >>> bfit = bm.fit("y ~ trt + (1 | ID)", bm.datasets.load("bacteria"), family="bernoulli",
     ...               chains=2, draws=200, tune=200, seed=1, progress=False)
-    >>> br = binned_residuals(bfit)
+    >>> br = binned_residuals(bfit.idata, bfit.meta, bfit.design)
     >>> list(br.columns)
     ['bin', 'n', 'predicted', 'observed', 'residual', 'se', 'inside']
     """
@@ -85,7 +85,8 @@ def calibration_table(
     >>> bfit = bm.fit("y ~ trt + (1 | ID)", bm.datasets.load("bacteria"), family="bernoulli",
     ...               chains=2, draws=200, tune=200, seed=1, progress=False)
     >>> from bayesmixed.report.checks.checks import posterior_predictive
-    >>> cal = calibration_table(bfit, posterior_predictive(bfit), n_bins=5)
+    >>> parts = bfit.idata, bfit.meta, bfit.design
+    >>> cal = calibration_table(*parts, posterior_predictive(*parts), n_bins=5)
     >>> list(cal.columns), len(cal) <= 5
     (['bin', 'n', 'predicted', 'observed', 'lo', 'hi'], True)
     """
@@ -131,7 +132,8 @@ def group_proportions(
     >>> bfit = bm.fit("y ~ trt + (1 | ID)", bm.datasets.load("bacteria"), family="bernoulli",
     ...               chains=2, draws=200, tune=200, seed=1, progress=False)
     >>> from bayesmixed.report.checks.checks import posterior_predictive
-    >>> groups = group_proportions(bfit, posterior_predictive(bfit))
+    >>> parts = bfit.idata, bfit.meta, bfit.design
+    >>> groups = group_proportions(*parts, posterior_predictive(*parts))
     >>> list(groups.columns)
     ['factor', 'level', 'n', 'observed', 'predicted', 'lo', 'hi', 'outside']
     >>> len(groups)  # one row per child
@@ -193,7 +195,7 @@ def classification_metrics(
     --------
     >>> bfit = bm.fit("y ~ trt + (1 | ID)", bm.datasets.load("bacteria"), family="bernoulli",
     ...               chains=2, draws=200, tune=200, seed=1, progress=False)
-    >>> metrics = classification_metrics(bfit)
+    >>> metrics = classification_metrics(bfit.idata, bfit.meta, bfit.design)
     >>> list(metrics.index)
     ['accuracy', 'auc', 'brier']
     >>> bool(0.5 < metrics.loc["auc", "mean"] <= 1)

@@ -118,7 +118,8 @@ def rootogram_table(
     --------
     >>> cfit = bm.fit("y ~ trt + (1 | subject)", bm.datasets.load("epil"), family="poisson",
     ...               chains=2, draws=200, tune=200, seed=1, progress=False)
-    >>> table = rootogram_table(cfit, posterior_predictive(cfit), max_count=5)
+    >>> parts = cfit.idata, cfit.meta, cfit.design
+    >>> table = rootogram_table(*parts, posterior_predictive(*parts), max_count=5)
     >>> table["count"].tolist()
     [0, 1, 2, 3, 4, 5]
     >>> list(table.columns)
@@ -150,7 +151,8 @@ def count_checks(idata, meta, design, ppc: xr.DataTree, mu: np.ndarray | None = 
     --------
     >>> cfit = bm.fit("y ~ trt + (1 | subject)", bm.datasets.load("epil"), family="poisson",
     ...               chains=2, draws=200, tune=200, seed=1, progress=False)
-    >>> cc = count_checks(cfit, posterior_predictive(cfit))
+    >>> parts = cfit.idata, cfit.meta, cfit.design
+    >>> cc = count_checks(*parts, posterior_predictive(*parts))
     >>> round(cc["zeros_observed"], 3)
     0.097
     >>> bool(cc["dispersion_ratio"] > 1)  # more variance than a poisson allows
@@ -218,7 +220,7 @@ def check(idata, meta, design, seed=0, influence: bool = True) -> dict:
     --------
     >>> bfit = bm.fit("y ~ trt + (1 | ID)", bm.datasets.load("bacteria"), family="bernoulli",
     ...               chains=2, draws=200, tune=200, seed=1, progress=False)
-    >>> checks = check(bfit, influence=False)
+    >>> checks = check(bfit.idata, bfit.meta, bfit.design, influence=False)
     >>> {"binned_residuals", "calibration", "metrics", "residuals", "warnings"} <= set(checks)
     True
     """

@@ -16,7 +16,18 @@ __all__ = ["marginal_mean", "new_effects", "re_variance"]
 
 def new_effects(idata, meta, inputs: PredictionInputs, which: list[np.ndarray], rng, idx_draws):
     """Per block: effects (S, rows, terms) for the rows flagged in ``which`` (one draw per new
-    level, shared by the rows of that level) and the index with those rows set to -1."""
+    level, shared by the rows of that level) and the index with those rows set to -1.
+
+    Examples
+    --------
+    >>> from bayesmixed.report.predict.inputs import prediction_inputs
+    >>> inputs = prediction_inputs(fit.idata, fit.meta, fit.design)
+    >>> which = [np.ones(inputs.n, dtype=bool)]  # every row a new subject
+    >>> effects, groups = new_effects(fit.idata, fit.meta, inputs, which,
+    ...                               np.random.default_rng(0), None)
+    >>> effects[0].shape, int(groups[0][0].max())  # draws x rows x terms; no fitted level used
+    ((400, 180, 2), -1)
+    """
     effects, groups = [], []
     for blk, (idx, Z), keys, mask in zip(
         meta["blocks"], inputs.groups, inputs.keys, which, strict=True
@@ -41,7 +52,16 @@ def new_effects(idata, meta, inputs: PredictionInputs, which: list[np.ndarray], 
 
 
 def re_variance(idata, meta, inputs: PredictionInputs, idx_draws) -> np.ndarray:
-    """Draws of ``v_i = sum_b z_ib' Sigma_b z_ib``, shape (S, rows)."""
+    """Draws of ``v_i = sum_b z_ib' Sigma_b z_ib``, shape (S, rows).
+
+    Examples
+    --------
+    >>> from bayesmixed.report.predict.inputs import prediction_inputs
+    >>> inputs = prediction_inputs(fit.idata, fit.meta, fit.design)
+    >>> v = re_variance(fit.idata, fit.meta, inputs, None)
+    >>> v.shape, bool((v > 0).all())
+    ((400, 180), True)
+    """
     total = 0.0
     for blk, (_, Z) in zip(meta["blocks"], inputs.groups, strict=True):
         cov = block_covariance(idata, blk)
@@ -64,7 +84,15 @@ def marginal_mean(
 ) -> np.ndarray:
     """``E[h(g^-1(eta + sqrt(v) e))]``, ``e ~ N(0, 1)``, elementwise; ``h`` is ``response``
     (the response mean given the inverse link, e.g. ``(1 - zi) mu``; lognormal's
-    ``exp(mu + sigma^2 / 2)``) or the identity."""
+    ``exp(mu + sigma^2 / 2)``) or the identity.
+
+    Examples
+    --------
+    >>> round(float(marginal_mean("logit", np.array([0.0]), np.array([4.0]))[0]), 6)  # symmetric
+    0.5
+    >>> bool(marginal_mean("logit", np.array([2.0]), np.array([4.0]))[0] < 1 / (1 + np.exp(-2)))
+    True
+    """
     if link == "identity" and response is None:
         return eta
     h = response if response is not None else (lambda m: m)
