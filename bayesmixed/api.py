@@ -21,11 +21,12 @@ from bayesmixed.formula.priors import as_prior
 from bayesmixed.formula.terms import ModelSpec
 from bayesmixed.formula.yaml_spec import load_spec, spec_from_dict
 from bayesmixed.pipeline import build, sample_parts
+from bayesmixed.report.tables.tidy import datagrid as _datagrid
 from bayesmixed.result import Fit
 from bayesmixed.retry import RetryPolicy
 from bayesmixed.sample.backends import SamplerConfig
 
-__all__ = ["fit", "make_spec", "prepare", "prior_predictive"]
+__all__ = ["datagrid", "fit", "make_spec", "prepare", "prior_predictive"]
 
 
 def make_spec(
@@ -263,3 +264,19 @@ def prior_predictive(
     built = prepare(model, data, family, **{"aggregate": False, **kwargs, "centered": False})
     with built.model:
         return pm.sample_prior_predictive(draws=draws, random_seed=seed)
+
+
+def datagrid(fit: Fit, /, **values) -> pd.DataFrame:
+    """Rows for predictions from ``fit``: all combinations of ``values``, other columns typical
+    (``bm.datagrid``; see :func:`bayesmixed.report.tables.tidy.datagrid`).
+
+    Examples
+    --------
+    >>> import bayesmixed as bm
+    >>> sleep = bm.fit("Reaction ~ Days + (1 | Subject)", bm.datasets.load("sleepstudy"),
+    ...                chains=1, draws=50, tune=50, seed=1, progress=False)
+    >>> grid = datagrid(sleep, Days=[0, 9])
+    >>> sleep.predict(grid, groups="none")["Days"].tolist()
+    [0, 9]
+    """
+    return _datagrid(fit.base_idata, fit.meta, fit.design, **values)

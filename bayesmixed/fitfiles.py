@@ -4,7 +4,7 @@ A saved fit is a folder of plain, documented files:
 
 - ``posterior.nc``: the ArviZ DataTree (posterior under the summary's names, the sampler's
   draws in ``sampler_posterior``, sample stats, observed data; see
-  :mod:`bayesmixed.report.native`), NetCDF4 through h5netcdf. The pointwise log-likelihood
+  :mod:`bayesmixed.report.core.native`), NetCDF4 through h5netcdf. The pointwise log-likelihood
   and posterior predictions are not stored: loading recomputes them from the draws and the
   stored data (about 25 kB per 1,000 rows; the draws take 8 bytes x draws per parameter and
   per random effect per level);
@@ -35,7 +35,7 @@ import yaml
 from bayesmixed._version import __version__
 from bayesmixed.errors import RunFolderError
 from bayesmixed.formula.yaml_spec import spec_to_dict
-from bayesmixed.report.native import for_storage
+from bayesmixed.report.core.native import for_storage
 
 __all__ = [
     "DATA_FILE",

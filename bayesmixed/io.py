@@ -31,7 +31,7 @@ from bayesmixed.fitfiles import (
     write_fit_files,
 )
 from bayesmixed.formula.yaml_spec import load_spec
-from bayesmixed.report.native import restore
+from bayesmixed.report.core.native import restore
 from bayesmixed.result import Fit
 
 __all__ = ["FIT_FILES", "load", "load_fit", "save_fit", "write_fit_files"]

@@ -20,8 +20,8 @@ import pandas as pd
 from bayesmixed.design import checks as _checks
 from bayesmixed.design.matrices import Design, build_design
 from bayesmixed.formula.terms import ModelSpec
-from bayesmixed.report.linpred import add_observed_data
-from bayesmixed.report.native import complete_log_likelihood, defer_log_likelihood, native_tree
+from bayesmixed.report.core.linpred import add_observed_data
+from bayesmixed.report.core.native import complete_log_likelihood, defer_log_likelihood, native_tree
 from bayesmixed.sample.backends import SamplerConfig, reuse_compiled, run
 
 __all__ = ["FitParts", "Refitter", "build", "prior_draws", "refitter", "sample_parts"]
@@ -246,7 +246,7 @@ def prior_draws(spec: ModelSpec, data: pd.DataFrame, draws: int = 10_000, seed: 
 
     The model is built per row and non-centered (the parameterization does not change the
     prior); only the parameters are drawn, not the responses. Used for Savage-Dickey Bayes
-    factors (:func:`bayesmixed.report.hypothesis.hypothesis_table`).
+    factors (:func:`bayesmixed.report.compare.hypothesis.hypothesis_table`).
 
     Examples
     --------

@@ -2,7 +2,7 @@
 
 Each retry raises ``target_accept`` (to 0.95, then 0.99) and switches the parameterization
 (centered <-> non-centered; partially centered -> non-centered) of the grouping factors that
-the divergence / R-hat triage (:mod:`bayesmixed.report.triage`) implicates -- once per factor,
+the divergence / R-hat triage (:mod:`bayesmixed.report.tables.triage`) implicates -- once per factor,
 so a switch that did not help is not undone and redone. Every attempt is recorded in
 ``fit.meta["retries"]``: its settings, what changed and why, and its verdict. The first
 attempt that does not fail is returned; if all fail, the one with the fewest divergences
@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bayesmixed.report.triage import triage
+from bayesmixed.report.tables.triage import triage
 
 __all__ = ["TARGET_ACCEPT_STEPS", "Attempt", "RetryPolicy"]
 

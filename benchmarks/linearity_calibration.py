@@ -4,7 +4,7 @@
 per setting with ``eta = -0.3 + 0.5 x1 + quad (x1^2 - 1) + 0.7 x2`` (``x1 ~ N(0, 1)``,
 ``x2 ~ U(-2, 2)``; bernoulli on the logit scale, poisson with rate ``exp(1 + eta / 2)``), fits
 the linear-in-both GLM by maximum likelihood (IRLS; the posterior mean of a flat-prior fit),
-runs the binning and the curvature test of :mod:`bayesmixed.report.checks_linearity` on both
+runs the binning and the curvature test of :mod:`bayesmixed.report.checks.linearity` on both
 predictors (alpha = 1%, Bonferroni over the two) and writes a markdown table of the share of
 data sets with x1 flagged, x2 flagged and any flag (``benchmarks/LINEARITY.md`` unless
 ``--out``). Under ``quad = 0`` the "any" column is the false-alarm rate per fit (designed:
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bayesmixed.report.checks_linearity import (
+from bayesmixed.report.checks.linearity import (
     binned_by_predictor,
     curvature_test,
     pearson_dispersion,

@@ -70,7 +70,11 @@ def api_pages(package: Path = PACKAGE) -> dict[str, str]:
     """Page path -> Markdown for every API page."""
     top = _modules(package, "bayesmixed")
     groups: dict[str, list[str]] = {page: [] for page in PAGES}
-    groups["api/index.md"] = [f"bayesmixed.{m}" for m in MAIN if (package / f"{m}.py").exists()]
+    for m in MAIN:  # a module, or a package with its modules (result: Fit and its mixins)
+        if (package / f"{m}.py").exists():
+            groups["api/index.md"].append(f"bayesmixed.{m}")
+        elif (package / m / "__init__.py").exists():
+            groups["api/index.md"] += [f"bayesmixed.{m}", *_walk(package / m, f"bayesmixed.{m}")]
     for name, ispkg in top:
         short = name.split(".", 1)[1]
         if short in MAIN:

@@ -16,7 +16,7 @@ import pytest
 import xarray as xr
 
 import bayesmixed as bm
-from bayesmixed.report.draws import internal
+from bayesmixed.report.core.draws import internal
 
 QUICK = {"chains": 2, "draws": 300, "tune": 300, "progress": False}
 
@@ -165,6 +165,12 @@ def fit_fixture(name: str):
         return _fit(name)
 
     return _fixture
+
+
+def parts(fit) -> tuple:
+    """``(idata, meta, design)`` of a fit (or fit-like object): the arguments of a report
+    function."""
+    return fit.idata, fit.meta, fit.design
 
 
 def known_posterior_fit(fit, values: dict[str, np.ndarray], n_draws: int):

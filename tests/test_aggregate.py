@@ -17,7 +17,7 @@ from scipy import special
 
 import bayesmixed as bm
 from bayesmixed.graph.aggregate import aggregate, cell_index
-from bayesmixed.report.draws import internal
+from bayesmixed.report.core.draws import internal
 
 FORMULA = "y ~ trt + sex + (1 | g)"
 

@@ -17,8 +17,8 @@ Layers, lowest first (a module takes the rank of its longest matching prefix in
     2  design      ModelSpec + data -> design matrices
     3  graph       design -> PyMC model
     4  sample      NUTS backends
-    5  report      quantities from draws: plain idata, meta, design, or a fit-like object
-                   passed in; never graph or sample (K-fold is handed a refit callable)
+    5  report      quantities from draws: functions of (idata, meta, design); never graph or
+                   sample (K-fold is handed a refit callable), nor anything above
        fitfiles    the saved-fit format and writing it (Fit.save)
     6  pipeline    spec + data -> the sampled parts of a Fit (what api and K-fold refits run)
     7  result      the Fit facade
@@ -240,6 +240,31 @@ def violations(graph: dict[str, list[tuple[int, str]]]) -> list[str]:
             elif any(_under(module, a) and _under(target, b) for a, b in FORBIDDEN):
                 out.append(f"{module}:{line} imports {target} (forbidden pair)")
     return out
+
+
+#: the most lines a module of the package may have (issue 17, point 6)
+MAX_LINES = 400
+
+
+def test_no_module_over_the_line_limit():
+    sizes = {m: len(p.read_text().splitlines()) for m, p in all_modules().items()}
+    long = {m: n for m, n in sizes.items() if n > MAX_LINES}
+    assert not long, f"modules over {MAX_LINES} lines (split them by topic): {long}"
+
+
+def test_report_functions_take_idata_meta_design():
+    """No report module takes a whole fit: their first parameters are ``idata, meta[, design]``
+    (or plain data), never a parameter named ``fit``. (``compare.loo.compare`` takes several
+    models, ``fits``, and reads each through its ``idata``, ``meta`` and ``design``.)"""
+    found = []
+    for module, path in all_modules().items():
+        if not _under(module, "bayesmixed.report"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and node.args.args:
+                if node.args.args[0].arg in ("fit", "result", "model"):
+                    found.append(f"{module}.{node.name}")
+    assert not found, f"report functions taking a fit: {found}"
 
 
 def test_every_module_has_a_layer():

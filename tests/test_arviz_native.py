@@ -17,7 +17,7 @@ import pytest
 import xarray as xr
 
 import bayesmixed as bm
-from bayesmixed.report.draws import INTERNAL_GROUP
+from bayesmixed.report.core.draws import INTERNAL_GROUP
 from bayesmixed.runfolder import write_run_folder
 
 FORMULA = "y ~ x + (1 + x | g)"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import bayesmixed as bm
-from bayesmixed.report.draws import internal
+from bayesmixed.report.core.draws import internal
 from bayesmixed.sample.backends import SamplerConfig
 
 

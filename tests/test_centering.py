@@ -10,7 +10,7 @@ import pytest
 
 import bayesmixed as bm
 from bayesmixed.design.centering import Between, Within
-from bayesmixed.report.predict_inputs import new_data_matrices
+from bayesmixed.report.predict.inputs import new_data_matrices
 
 
 def confounded(seed: int = 1, n_groups: int = 30, n_per: int = 10) -> pd.DataFrame:

@@ -102,7 +102,7 @@ def test_reuse_of_a_compiled_collapsed_model_swaps_the_nesting(pastes):
     model (``reuse_compiled``) and gives the draws of a compilation for those data (both with
     swappable data): the nesting map is data (``outer_idx__``), swapped in, not a constant of
     the first data set."""
-    from bayesmixed.report.draws import internal
+    from bayesmixed.report.core.draws import internal
     from bayesmixed.sample.backends import clear_cache, reuse_compiled
 
     other = pastes.copy()

@@ -15,7 +15,7 @@ from bayesmixed.design.frames import as_pandas
 from bayesmixed.design.matrices import build_design
 from bayesmixed.errors import DataError, PredictionError
 from bayesmixed.formula.parse import parse_formula
-from bayesmixed.report.draws import internal
+from bayesmixed.report.core.draws import internal
 
 RNG = np.random.default_rng(4)
 N = 60

@@ -118,7 +118,7 @@ def test_api_reference_is_generated_from_docstrings(site):
     for anchor in anchors:
         assert f'id="{anchor}"' in html, anchor
     report = _page(site, "api/report")
-    assert 'id="bayesmixed.report.variance.mor_table"' in report
+    assert 'id="bayesmixed.report.tables.variance.mor_table"' in report
 
 
 def test_report_quantities_page_has_the_formulas(site):

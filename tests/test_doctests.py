@@ -104,17 +104,22 @@ def test_public_api_has_examples():
 
 
 def test_fit_methods_have_examples():
-    """The methods of ``Fit`` are the main public API: each shows a runnable example."""
+    """The methods of ``Fit`` are the main public API: each shows a runnable example (those of
+    the class and of the mixins it is composed of)."""
     from bayesmixed.result import Fit
 
+    own = [k for k in Fit.__mro__ if k.__module__.startswith("bayesmixed.result")]
+    assert len(own) > 1, "Fit is composed of its topic mixins"
+    members = {name: m for k in reversed(own) for name, m in vars(k).items()}
     missing = [
         name
-        for name, member in vars(Fit).items()
+        for name, member in members.items()
         if not name.startswith("_")
         and callable(member)
         and ">>>" not in (inspect.getdoc(getattr(Fit, name)) or "")
     ]
     assert not missing, f"Fit methods without a docstring example: {missing}"
+    assert len([n for n in members if not n.startswith("_")]) >= 40  # none lost in the split
 
 
 def test_doctests_are_collected():

@@ -29,6 +29,7 @@ from bayesmixed import library
 from bayesmixed.errors import DataError, FamilyError
 from bayesmixed.families import get_family
 from tests.conftest import QUICK
+from tests.fixtures_report import parts
 
 NEW = ("gamma", "beta", "lognormal")
 
@@ -100,7 +101,7 @@ def test_loglik_equals_closed_forms():
 
 
 def test_lognormal_mean_and_marginal_mean_closed_forms():
-    from bayesmixed.report.predict import marginal_mean
+    from bayesmixed.report.predict.random import marginal_mean
 
     fam = get_family("lognormal")
     aux = {"sigma": np.array([[0.5]])}
@@ -161,8 +162,8 @@ def test_lognormal_recovers_the_truth(lognormal_fit):
 
 
 def test_lognormal_icc_r2_and_predictions(lognormal_fit, tmp_path):
-    from bayesmixed.report.params import parameter_dataset
-    from bayesmixed.report.residuals import quantile_residuals
+    from bayesmixed.report.checks.residuals import quantile_residuals
+    from bayesmixed.report.core.params import parameter_dataset
 
     fit, _ = lognormal_fit
     par = parameter_dataset(fit.idata, fit.meta)
@@ -181,7 +182,7 @@ def test_lognormal_icc_r2_and_predictions(lognormal_fit, tmp_path):
     assert none == pytest.approx(np.mean(np.exp(eta + s2[:, None] / 2), axis=0), rel=1e-6)
     assert 0 < fit.r2().loc["bayes", "mean"] < 1
     assert np.isfinite(float(fit.loo(warn=False).elpd))
-    q = quantile_residuals(fit)
+    q = quantile_residuals(*parts(fit))
     assert abs(q.mean()) < 0.3 and 0.7 < q.std() < 1.3
     fit.plot_ppc()
     fit.report(tmp_path / "report.html")

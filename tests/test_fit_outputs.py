@@ -12,7 +12,7 @@ import pytest
 from scipy import special
 
 import bayesmixed as bm
-from bayesmixed.report.draws import internal
+from bayesmixed.report.core.draws import internal
 
 from .conftest import QUICK
 

@@ -16,7 +16,7 @@ import bayesmixed as bm
 from bayesmixed.design.checks import SeparationWarning, SingularWarning, separation_messages
 from bayesmixed.design.matrices import build_design
 from bayesmixed.formula.parse import parse_formula
-from bayesmixed.report.draws import internal
+from bayesmixed.report.core.draws import internal
 
 QUICK = {"chains": 2, "draws": 1000, "tune": 500, "progress": False}
 Z = 4.0
@@ -346,8 +346,8 @@ def synthetic_funnel(centered: bool):
 
 
 def test_triage_names_the_funnel_sd_and_the_remedy():
-    from bayesmixed.report.diagnostics import diagnose
-    from bayesmixed.report.triage import triage
+    from bayesmixed.report.tables.diagnostics import diagnose
+    from bayesmixed.report.tables.triage import triage
 
     idata, meta = synthetic_funnel(centered=True)
     found = triage(idata, meta)
@@ -395,7 +395,7 @@ def synthetic_dominant_level(centered: bool, tradeoff: bool = True):
 def test_triage_names_the_factor_whose_dominant_level_trades_off_with_the_intercept():
     """Divergences that move only the Intercept, in a non-centered factor with a level that
     holds most of the data, point at that factor and level (not at collinearity)."""
-    from bayesmixed.report.triage import triage
+    from bayesmixed.report.tables.triage import triage
 
     idata, meta = synthetic_dominant_level(centered=False)
     found = triage(idata, meta)

@@ -18,7 +18,7 @@ import bayesmixed as bm
 from bayesmixed import fitfiles
 from bayesmixed import io as bmio
 from bayesmixed.errors import RunFolderError
-from bayesmixed.report.draws import internal
+from bayesmixed.report.core.draws import internal
 from bayesmixed.runfolder import InterruptGuard, atomic_folder, file_sha256, jsonable
 
 FORMULA = "y ~ x + treatment + (1 + x | g)"

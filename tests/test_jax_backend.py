@@ -13,7 +13,7 @@ import pytest
 
 import bayesmixed as bm
 from bayesmixed.errors import SamplerError
-from bayesmixed.report.draws import internal
+from bayesmixed.report.core.draws import internal
 from bayesmixed.sample.backends import SamplerConfig, run
 
 FORMULA = "Reaction ~ Days + (1 | Subject)"

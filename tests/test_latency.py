@@ -11,7 +11,7 @@ import pytest
 from scipy import special
 
 import bayesmixed as bm
-from bayesmixed.report.draws import internal
+from bayesmixed.report.core.draws import internal
 
 QUICK = {"chains": 2, "draws": 100, "tune": 100, "progress": False, "log_likelihood": False}
 

@@ -132,7 +132,7 @@ def test_small_latent_fit_runs_end_to_end(latent_fit):
     assert summ.loc["ar[1]", "kind"] == "aux"
     assert -1 < summ.loc["ar[1]", "mean"] < 1 and summ.loc["sigma_ar", "mean"] > 0
     # pointwise log-likelihood: conditional on the sampled process of each row
-    from bayesmixed.report.linpred import fitted_process, linpred
+    from bayesmixed.report.core.linpred import fitted_process, linpred
 
     d = fit.design
     proc = fitted_process(fit.idata, fit.meta, d.ar_codes)
@@ -187,8 +187,8 @@ def _flat(fit, name):
 def test_icc_and_r2_count_the_stationary_variance_of_the_process(grouped_fit):
     """Logit: ICC = sd^2 / (sd^2 + sigma_ar^2 / (1 - ar^2) + pi^2 / 3), draw by draw."""
     fit = grouped_fit
-    from bayesmixed.report.r2 import nakagawa_r2_draws
-    from bayesmixed.report.variance import icc_draws, variance_components
+    from bayesmixed.report.tables.r2 import nakagawa_r2_draws
+    from bayesmixed.report.tables.variance import icc_draws, variance_components
 
     v_g = _flat(fit, "sd(Intercept|g)") ** 2
     v_ar = _flat(fit, "sigma_ar") ** 2 / (1.0 - _flat(fit, "ar[1]") ** 2)
@@ -211,7 +211,7 @@ def test_kfold_integrates_the_held_out_process_out(grouped_fit):
     Carlo standard errors; setting ``e = 0`` (the former behaviour) is far off."""
     from scipy.special import logsumexp
 
-    from bayesmixed.report.kfold import fold_task
+    from bayesmixed.report.compare.kfold import fold_task
 
     fit = grouped_fit
     data = fit.data.reset_index(drop=True)

@@ -17,7 +17,7 @@ import pytest
 from scipy import stats
 
 import bayesmixed as bm
-from bayesmixed.report.native import pending_log_likelihood
+from bayesmixed.report.core.native import pending_log_likelihood
 
 FORMULA = "y ~ x + (1 + x | g)"
 CALL = dict(chains=2, draws=100, tune=100, seed=3, progress=False)

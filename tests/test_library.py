@@ -14,7 +14,7 @@ from bayesmixed.datasets import DATASETS
 from bayesmixed.design.matrices import build_design
 from bayesmixed.errors import SpecError
 from bayesmixed.formula.yaml_spec import spec_from_dict, spec_to_dict
-from bayesmixed.report.params import parameter_kinds
+from bayesmixed.report.core.params import parameter_kinds
 
 NAMES = library.names()
 LME4 = json.loads((Path(__file__).parent / "data" / "lme4_reference.json").read_text())

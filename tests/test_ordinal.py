@@ -28,7 +28,8 @@ from bayesmixed.design.default_priors import resolve_priors
 from bayesmixed.errors import DataError, SpecError
 from bayesmixed.families import get_family
 from bayesmixed.families.ordinal import category_probs
-from bayesmixed.report.draws import internal
+from bayesmixed.report.core.draws import internal
+from tests.fixtures_report import parts
 
 FAM = get_family("cumulative")
 SOUP = json.loads((Path(__file__).parent / "data" / "ordinal_reference.json").read_text())[
@@ -181,9 +182,9 @@ def test_summary_rows_and_loo(wine_fit):
                              "Intercept[1]", "Intercept[2]", "Intercept[3]", "Intercept[4]"]
     assert (s.loc[[f"Intercept[{k}]" for k in range(1, 5)], "kind"] == "threshold").all()
     assert np.all(np.diff(s.loc[[f"Intercept[{k}]" for k in range(1, 5)], "mean"]) > 0)
-    from bayesmixed.report.text import format_fit
+    from bayesmixed.report.render.text import format_fit
 
-    assert "Intercept[4]" in format_fit(wine_fit) and "temp[warm]" in format_fit(wine_fit)
+    assert "Intercept[4]" in format_fit(*parts(wine_fit)) and "temp[warm]" in format_fit(*parts(wine_fit))
     loo = wine_fit.loo(warn=False)
     assert np.isfinite(float(loo.elpd)) if hasattr(loo, "elpd") else True
 
@@ -213,9 +214,9 @@ def test_icc_on_the_latent_logistic_scale(wine_fit):
 
 
 def test_checks_and_plots(wine_fit, tmp_path):
-    from bayesmixed.report.checks import check
+    from bayesmixed.report.checks.checks import check
 
-    c = check(wine_fit, influence=False)
+    c = check(*parts(wine_fit), influence=False)
     table = c["categories"]
     assert table["category"].tolist() == ["1", "2", "3", "4", "5"]
     assert table["observed"].tolist() == [5, 22, 26, 12, 7]

@@ -16,7 +16,7 @@ from bayesmixed.graph.parameterization import (
     partial_weights,
 )
 from bayesmixed.graph.variance_guess import guess_variances
-from bayesmixed.report.draws import internal
+from bayesmixed.report.core.draws import internal
 
 F = "y ~ x + (1 | g)"
 

@@ -10,7 +10,7 @@ from scipy import special
 import bayesmixed as bm
 from bayesmixed.formula.priors import prior
 from bayesmixed.graph.qr import max_vif, needs_qr
-from bayesmixed.report.draws import internal
+from bayesmixed.report.core.draws import internal
 
 
 def collinear(seed: int = 3, groups: int = 12, per: int = 15, family: str = "gaussian") -> pd.DataFrame:

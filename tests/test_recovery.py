@@ -85,7 +85,7 @@ def priors_for(family):
 
 
 def parameter_draws(fit, name):
-    from bayesmixed.report.params import parameter_dataset
+    from bayesmixed.report.core.params import parameter_dataset
 
     return parameter_dataset(fit.idata, fit.meta)[name].values.ravel()
 

@@ -3,19 +3,17 @@ computations."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
 import bayesmixed as bm
-from bayesmixed.report import checks as C
-from bayesmixed.report import residuals as R
-from bayesmixed.report.checks_binary import _auc
-from bayesmixed.report.draws import internal
-from tests.fixtures_report import fit_fixture
+from bayesmixed.report.checks import checks as C
+from bayesmixed.report.checks import residuals as R
+from bayesmixed.report.checks.binary import _auc
+from bayesmixed.report.core.draws import internal
+from tests.fixtures_report import fit_fixture, parts
 
 bern_fit = fit_fixture("bern")
 binom_fit = fit_fixture("binom")
@@ -40,36 +38,36 @@ def test_posterior_predictive_draws(bern_fit, binom_fit):
 
 def test_pearson_and_quantile_residuals(gauss_fit, pois_fit):
     fit = gauss_fit
-    mu = R.fitted_mean(fit)
+    mu = R.fitted_mean(*parts(fit))
     y = fit.design.y
     np.testing.assert_allclose(
-        R.pearson_residuals(fit), (y - mu.mean(0)) / flat(fit, "sigma").mean()
+        R.pearson_residuals(*parts(fit)), (y - mu.mean(0)) / flat(fit, "sigma").mean()
     )
     sig = flat(fit, "sigma")[:, None]
     u = stats.norm.cdf((y[None, :] - mu) / sig).mean(axis=0)
-    np.testing.assert_allclose(R.quantile_residuals(fit), stats.norm.ppf(u), rtol=1e-8)
+    np.testing.assert_allclose(R.quantile_residuals(*parts(fit)), stats.norm.ppf(u), rtol=1e-8)
     # discrete: the randomized value lies between the transformed CDF at y-1 and at y
     fit = pois_fit
-    mu = R.fitted_mean(fit)
+    mu = R.fitted_mean(*parts(fit))
     y = fit.design.y.astype(float)
     lo = stats.norm.ppf(stats.poisson.cdf(y - 1, mu).mean(0))
     hi = stats.norm.ppf(stats.poisson.cdf(y, mu).mean(0))
-    q = R.quantile_residuals(fit, seed=3)
+    q = R.quantile_residuals(*parts(fit), seed=3)
     assert np.all(q >= lo - 1e-9) and np.all(q <= hi + 1e-9)
-    np.testing.assert_allclose(R.pearson_residuals(fit), (y - mu.mean(0)) / np.sqrt(mu.mean(0)))
+    np.testing.assert_allclose(R.pearson_residuals(*parts(fit)), (y - mu.mean(0)) / np.sqrt(mu.mean(0)))
 
 
 def test_quantile_residuals_are_normal_under_the_true_model(bern_fit):
-    q = R.quantile_residuals(bern_fit, seed=0)
+    q = R.quantile_residuals(*parts(bern_fit), seed=0)
     assert stats.kstest(q, "norm").pvalue > 0.001
     assert abs(q.mean()) < 4 / np.sqrt(q.size)
 
 
 def test_binary_metrics_by_hand(bern_fit):
     fit = bern_fit
-    p = R.fitted_mean(fit)
+    p = R.fitted_mean(*parts(fit))
     y = fit.design.y
-    m = C.classification_metrics(fit)
+    m = C.classification_metrics(*parts(fit))
     acc = np.mean((p > 0.5) == (y == 1), axis=1)
     brier = np.mean((y - p) ** 2, axis=1)
     assert m.loc["accuracy", "mean"] == pytest.approx(acc.mean())
@@ -83,8 +81,8 @@ def test_binary_metrics_by_hand(bern_fit):
 
 
 def test_binned_residuals_and_calibration(bern_fit, binom_fit):
-    br = C.binned_residuals(bern_fit, n_bins=10)
-    p = R.fitted_mean(bern_fit).mean(0)
+    br = C.binned_residuals(*parts(bern_fit), n_bins=10)
+    p = R.fitted_mean(*parts(bern_fit)).mean(0)
     y = bern_fit.design.y
     order = np.argsort(p, kind="stable")
     first = order[:60]  # 600 rows in 10 equal bins
@@ -93,14 +91,14 @@ def test_binned_residuals_and_calibration(bern_fit, binom_fit):
     assert br.loc[0, "observed"] == pytest.approx(y[first].mean())
     assert br.loc[0, "se"] == pytest.approx(np.sqrt(p[first].mean() * (1 - p[first].mean()) / 60))
     assert br["inside"].mean() >= 0.8  # true model
-    cal = C.calibration_table(binom_fit, binom_fit.ppc())
+    cal = C.calibration_table(*parts(binom_fit), binom_fit.ppc())
     assert cal["n"].sum() == binom_fit.design.trials.sum()  # trials-weighted bins
     assert (cal["lo"] <= cal["hi"]).all()
     assert np.mean((cal["observed"] >= cal["lo"]) & (cal["observed"] <= cal["hi"])) >= 0.7
 
 
 def test_group_proportions(bern_fit):
-    g = C.group_proportions(bern_fit, bern_fit.ppc())
+    g = C.group_proportions(*parts(bern_fit), bern_fit.ppc())
     d = bern_fit.data
     obs = d.groupby("school")["y"].mean()
     np.testing.assert_allclose(g.set_index("level")["observed"].loc[obs.index], obs.to_numpy())
@@ -112,7 +110,7 @@ def test_count_checks_and_warnings(zi_fit, pois_fit):
     cc = out["counts"]
     y = zi_fit.design.y
     assert cc["zeros_observed"] == pytest.approx(np.mean(y == 0))
-    mu = R.fitted_mean(zi_fit)
+    mu = R.fitted_mean(*parts(zi_fit))
     assert cc["zeros_predicted"] == pytest.approx(np.exp(-mu).mean())
     assert cc["zeros_observed"] > cc["zeros_predicted"]
     text = " ".join(out["warnings"])
@@ -127,15 +125,15 @@ def test_count_checks_and_warnings(zi_fit, pois_fit):
 
 def test_influential_clusters(bern_fit):
     fit = bern_fit
-    ll = R.pointwise_log_likelihood(fit)
+    ll = R.pointwise_log_likelihood(*parts(fit))
     idx = fit.design.blocks[0].index
-    cond = R.influential_clusters(fit, method="conditional")
+    cond = R.influential_clusters(*parts(fit), method="conditional")
     sums = R.cluster_log_likelihood(ll, idx, 30)
     np.testing.assert_allclose(sums[:, 3], ll[:, idx == 3].sum(axis=1))
     assert len(cond) == 30 and np.isfinite(cond["pareto_k"]).sum() >= 20
     assert cond["pareto_k"].is_monotonic_decreasing or cond["pareto_k"].isna().any()
     # integrated likelihood of one cluster vs brute-force Monte Carlo over its effects
-    integ = R.integrated_cluster_log_likelihood(fit, 0)
+    integ = R.integrated_cluster_log_likelihood(*parts(fit), 0)
     blk = fit.design.blocks[0]
     sd, cor = flat(fit, "sd__school"), flat(fit, "cor__school")
     beta = np.column_stack(
@@ -176,8 +174,7 @@ def test_vif_warns_above_five():
         }
     )
     built = bm.prepare("y ~ a + b + c + (1 | g)", df)
-    fake = SimpleNamespace(design=built.design, meta=built.meta())
-    vif = C.vif_table(fake)
+    vif = C.vif_table(None, built.meta(), built.design)  # no posterior needed
     X = df[["a", "b", "c"]].to_numpy()
     for j, name in enumerate(["a", "b", "c"]):  # 1 / (1 - R2) from the regression on the others
         others = np.column_stack([np.ones(200), np.delete(X, j, axis=1)])
@@ -212,8 +209,8 @@ def _integrated_by_node_loop(fit, block):
     from scipy.special import logsumexp
 
     from bayesmixed.names import r_var
-    from bayesmixed.report.draws import block_cholesky
-    from bayesmixed.report.linpred import fitted_process, linpred, log_likelihood
+    from bayesmixed.report.core.draws import block_cholesky
+    from bayesmixed.report.core.linpred import fitted_process, linpred, log_likelihood
 
     idata, meta, design = fit.idata, fit.meta, fit.design
     dblk, mblk = design.blocks[block], meta["blocks"][block]

@@ -7,9 +7,9 @@ import pytest
 from scipy import special
 
 from bayesmixed.errors import PredictionError
-from bayesmixed.report.draws import internal
-from bayesmixed.report.effects import effect_curve, effects_table
-from tests.fixtures_report import fit_fixture
+from bayesmixed.report.core.draws import internal
+from bayesmixed.report.predict.effects import effect_curve, effects_table
+from tests.fixtures_report import fit_fixture, parts
 
 bern_fit = fit_fixture("bern")
 pois_fit = fit_fixture("pois")
@@ -49,7 +49,7 @@ def test_treatment_contrasts_conditional_and_population_averaged(bern_fit):
     fit = bern_fit
     a, bx, bt = coefs(fit)
     x = fit.data["x"].to_numpy()
-    table = effects_table(fit, "trt")
+    table = effects_table(*parts(fit), "trt")
     # conditional: random effects at zero, averaged over the rows
     p0 = special.expit(a[:, None] + bx[:, None] * x).mean(axis=1)
     p1 = special.expit(a[:, None] + bx[:, None] * x + bt[:, None]).mean(axis=1)
@@ -86,14 +86,14 @@ def test_average_marginal_effect_of_numeric_variable(bern_fit):
     x, trt = fit.data["x"].to_numpy(), (fit.data["trt"] == "B").to_numpy()
     p = special.expit(a[:, None] + bx[:, None] * x + bt[:, None] * trt)
     ame = (bx[:, None] * p * (1 - p)).mean(axis=1)
-    got = row(effects_table(fit, "x", types=["conditional"]), "ame", "conditional")
+    got = row(effects_table(*parts(fit), "x", types=["conditional"]), "ame", "conditional")
     assert got["mean"] == pytest.approx(ame.mean(), rel=1e-5)
     assert got["2.5%"] == pytest.approx(np.quantile(ame, 0.025), rel=1e-4)
 
 
 def test_log_link_rate_ratio_is_exp_coefficient(pois_fit):
     # log link, random effects at zero: the ratio of average rates is exp(b) exactly
-    t = effects_table(pois_fit, "year", types=["conditional"])
+    t = effects_table(*parts(pois_fit), "year", types=["conditional"])
     b = internal(pois_fit.idata)["b"]
     ratio = row(t[t["contrast"] == "b / a"], "ratio", "conditional")
     assert ratio["mean"] == pytest.approx(np.exp(b.sel(coef="year[b]").values).mean(), rel=1e-8)
@@ -101,29 +101,29 @@ def test_log_link_rate_ratio_is_exp_coefficient(pois_fit):
 
 
 def test_at_grid_and_curve(bern_fit):
-    t = effects_table(bern_fit, "x", values=(0, 1), at={"trt": ["A", "B"]}, types=["conditional"])
+    t = effects_table(*parts(bern_fit), "x", values=(0, 1), at={"trt": ["A", "B"]}, types=["conditional"])
     assert list(t["trt"].unique()) == ["A", "B"]
     bx = coefs(bern_fit)[1]
     # every row at x=1 vs x=0 with trt fixed and u = 0: the odds ratio is exp(b_x) exactly
     ors = t[t["measure"] == "odds_ratio"]
     for r in ors.itertuples():
         assert r.mean == pytest.approx(np.exp(bx).mean(), rel=1e-8)
-    c = effect_curve(bern_fit, "x", n_points=7, draws=200)
+    c = effect_curve(*parts(bern_fit), "x", n_points=7, draws=200)
     assert len(c) == 14 and set(c["type"]) == {"conditional", "population-averaged"}
     cond = c[c["type"] == "conditional"]["mean"].to_numpy()
     assert np.all(np.diff(cond) > 0)  # b_x > 0 in the truth and the posterior
     with pytest.raises(PredictionError):
-        effects_table(bern_fit, "nope")
+        effects_table(*parts(bern_fit), "nope")
     with pytest.raises(PredictionError):
-        effects_table(bern_fit, "x", values=(0, 1, 2))
+        effects_table(*parts(bern_fit), "x", values=(0, 1, 2))
 
 
 def test_at_a_grouping_column_takes_levels_of_any_type(int_fit):
     """Fitted integer sites held at 2, "2", 2.0 (one level) or a new text level."""
     at = {"site": [2, "2", np.float64(2.0), "new-person"]}
-    t = effects_table(int_fit, "x", at=at, types=["observed"], draws=100)
+    t = effects_table(*parts(int_fit), "x", at=at, types=["observed"], draws=100)
     assert t["site"].tolist() == at["site"] and t["measure"].eq("ame").all()
     assert t["mean"].iloc[0] == t["mean"].iloc[1] == t["mean"].iloc[2]
     assert np.isfinite(t["mean"]).all()
-    c = effect_curve(int_fit, "x", values=[0.0, 1.0], at={"site": "new-person"}, draws=100)
+    c = effect_curve(*parts(int_fit), "x", values=[0.0, 1.0], at={"site": "new-person"}, draws=100)
     assert len(c) == 4 and np.isfinite(c["mean"]).all()

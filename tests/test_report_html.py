@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from bayesmixed.report.html_report import SECTIONS
+from bayesmixed.report.render.html_report import SECTIONS
 from tests.fixtures_report import fit_fixture
 
 bern_fit = fit_fixture("bern")

@@ -14,7 +14,7 @@ from scipy import stats
 
 import bayesmixed as bm
 from bayesmixed.cli import main
-from bayesmixed.report.hypothesis import (
+from bayesmixed.report.compare.hypothesis import (
     HypothesisError,
     density_at,
     hypothesis_table,

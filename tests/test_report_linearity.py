@@ -14,7 +14,7 @@ import pytest
 import bayesmixed as bm
 from bayesmixed.design.matrices import build_design
 from bayesmixed.formula.parse import parse_formula
-from bayesmixed.report.checks_linearity import (
+from bayesmixed.report.checks.linearity import (
     binned_by_predictor,
     continuous_predictors,
     curvature_test,

@@ -9,8 +9,8 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from bayesmixed.report import plots
-from tests.fixtures_report import fit_fixture
+from bayesmixed.report.render import plots
+from tests.fixtures_report import fit_fixture, parts
 
 bern_fit = fit_fixture("bern")
 pois_fit = fit_fixture("pois")
@@ -64,4 +64,4 @@ def test_family_specific_plots(pois_fit, gauss_fit):
     assert len(fig.axes[0].lines) > 10
     assert_drawn(gauss_fit.plot_calibration())
     assert_drawn(gauss_fit.plot_icc())
-    assert_drawn(plots.plot_shrinkage(gauss_fit, "sample"))
+    assert_drawn(plots.plot_shrinkage(*parts(gauss_fit), "sample"))

@@ -12,9 +12,14 @@ from scipy import integrate, special
 
 from bayesmixed.design.levels import level_strings, match_levels
 from bayesmixed.errors import PredictionError
-from bayesmixed.report.draws import internal
-from bayesmixed.report.predict import NewLevelsWarning, predict, predict_draws, prediction_inputs
-from tests.fixtures_report import fit_fixture, known_posterior_fit
+from bayesmixed.report.core.draws import internal
+from bayesmixed.report.predict.predict import (
+    NewLevelsWarning,
+    predict,
+    predict_draws,
+    prediction_inputs,
+)
+from tests.fixtures_report import fit_fixture, known_posterior_fit, parts
 
 bern_fit = fit_fixture("bern")
 binom_fit = fit_fixture("binom")
@@ -38,7 +43,7 @@ def fixed_eta(fit, rows: pd.DataFrame) -> np.ndarray:
 
 def test_population_averaged_equals_brute_force_monte_carlo(bern_fit):
     fit = bern_fit
-    got, _ = predict_draws(fit, NEW, groups="marginal")
+    got, _ = predict_draws(*parts(fit), NEW, groups="marginal")
     eta = fixed_eta(fit, NEW)
     sd, cor = flat(fit, "sd__school"), flat(fit, "cor__school")
     rng = np.random.default_rng(0)
@@ -50,7 +55,7 @@ def test_population_averaged_equals_brute_force_monte_carlo(bern_fit):
             p = special.expit(eta[s, i] + u[:, 0] + u[:, 1] * x)
             se = p.std() / np.sqrt(M)
             assert abs(got[s, i] - p.mean()) < 5 * se + 1e-9
-    mc, _ = predict_draws(fit, NEW, groups="marginal", integration="monte_carlo", n_mc=2000, seed=1)
+    mc, _ = predict_draws(*parts(fit), NEW, groups="marginal", integration="monte_carlo", n_mc=2000, seed=1)
     # Monte Carlo integration agrees with quadrature within its error (sd of expit <= 0.5)
     assert np.max(np.abs(mc - got)) < 5 * 0.5 / np.sqrt(2000)
 
@@ -58,8 +63,8 @@ def test_population_averaged_equals_brute_force_monte_carlo(bern_fit):
 def test_population_averaged_rows_of_one_pattern_share_one_quadrature(bern_fit):
     """Repeated rows (the data with ``x`` set to one value, as effect averages do) are
     integrated once per distinct pattern: the same values as the quadrature row by row."""
-    from bayesmixed.report.draws import block_covariance
-    from bayesmixed.report.predict_inputs import distinct_rows
+    from bayesmixed.report.core.draws import block_covariance
+    from bayesmixed.report.predict.inputs import distinct_rows
 
     fit = bern_fit
     rows = pd.concat([NEW, NEW.iloc[[2, 0, 2]], NEW.assign(x=0.25)], ignore_index=True)
@@ -81,14 +86,14 @@ def test_population_averaged_rows_of_one_pattern_share_one_quadrature(bern_fit):
 
 
 def test_population_averaged_differs_from_conditional_under_logit(bern_fit, gauss_fit):
-    pa, _ = predict_draws(bern_fit, NEW, groups="marginal")
-    cond, _ = predict_draws(bern_fit, NEW, groups="none")
+    pa, _ = predict_draws(*parts(bern_fit), NEW, groups="marginal")
+    cond, _ = predict_draws(*parts(bern_fit), NEW, groups="none")
     np.testing.assert_allclose(cond, special.expit(fixed_eta(bern_fit, NEW)), rtol=1e-12)
     # attenuation toward 1/2 for a probability away from 1/2
     assert abs(pa[:, 2].mean() - 0.5) < abs(cond[:, 2].mean() - 0.5) - 0.01
     nd = pd.DataFrame({"plate": ["a"], "sample": ["A"]})
-    g_pa, _ = predict_draws(gauss_fit, nd, groups="marginal")
-    g_none, _ = predict_draws(gauss_fit, nd, groups="none")
+    g_pa, _ = predict_draws(*parts(gauss_fit), nd, groups="marginal")
+    g_none, _ = predict_draws(*parts(gauss_fit), nd, groups="none")
     np.testing.assert_allclose(g_pa, g_none)
 
 
@@ -105,7 +110,7 @@ def test_new_groups_match_simulation_from_known_parameters(bern_fit):
     n = 40_000
     fit = known_posterior_fit(bern_fit, KNOWN, n)
     rows = pd.DataFrame({"x": [0.0, 1.0, 0.0], "trt": ["A"] * 3, "school": ["n1", "n1", "n2"]})
-    eta, _ = predict_draws(fit, rows, kind="linpred", groups="new", seed=3)
+    eta, _ = predict_draws(*parts(fit), rows, kind="linpred", groups="new", seed=3)
     Sigma = np.array([[1.0, 0.25], [0.25, 0.25]])
     z = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 0.0]])
     mean = -0.3 + 0.8 * rows["x"].to_numpy()
@@ -118,7 +123,7 @@ def test_new_groups_match_simulation_from_known_parameters(bern_fit):
     se_cov = np.sqrt((np.outer(np.diag(cov), np.diag(cov)) + cov**2) / n)
     assert np.all(np.abs(emp_cov - cov) < 4 * se_cov)
     # response draws: share of ones = E[expit(-0.3 + u0)], u0 ~ N(0, 1)
-    y, _ = predict_draws(fit, rows.iloc[[0]], kind="response", groups="new", seed=4)
+    y, _ = predict_draws(*parts(fit), rows.iloc[[0]], kind="response", groups="new", seed=4)
     p = integrate.quad(
         lambda u: special.expit(-0.3 + u) * np.exp(-u * u / 2) / np.sqrt(2 * np.pi), -12, 12
     )[0]
@@ -134,13 +139,13 @@ def test_unseen_levels_are_new_groups_and_reported(bern_fit):
     assert "yy" in str(rec[0].message)
     assert out.attrs["new_levels"] == {"school": ["yy", "zz"]}
     with pytest.warns(NewLevelsWarning):
-        eta, _ = predict_draws(bern_fit, rows, kind="linpred", seed=2)
+        eta, _ = predict_draws(*parts(bern_fit), rows, kind="linpred", seed=2)
     np.testing.assert_array_equal(eta[:, 1], eta[:, 2])  # one effect per new level
     assert np.max(np.abs(eta[:, 1] - eta[:, 3])) > 0.1  # another new level, another effect
     # never mapped to a fitted level: differs from every fitted school's prediction
     levels = list(bern_fit.design.blocks[0].levels)
     seen = pd.DataFrame({"x": 0.5, "trt": "A", "school": levels})
-    eta_seen, _ = predict_draws(bern_fit, seen, kind="linpred")
+    eta_seen, _ = predict_draws(*parts(bern_fit), seen, kind="linpred")
     assert np.min(np.max(np.abs(eta_seen - eta[:, [1]]), axis=0)) > 0.1
     # a new level carries the between-school variance on top of the fixed-effect uncertainty
     assert eta[:, 1].var() > eta_seen.var(axis=0).max()
@@ -148,7 +153,7 @@ def test_unseen_levels_are_new_groups_and_reported(bern_fit):
 
 def test_observed_groups_by_hand(bern_fit):
     fit = bern_fit
-    eta, _ = predict_draws(fit, NEW, kind="linpred", groups="observed")
+    eta, _ = predict_draws(*parts(fit), NEW, kind="linpred", groups="observed")
     r = flat(fit, "r__school")
     j = list(fit.design.blocks[0].levels).index("s01")
     expected = fixed_eta(fit, NEW) + r[:, j, 0][:, None] + r[:, j, 1][:, None] * NEW["x"].to_numpy()
@@ -215,7 +220,7 @@ def test_match_levels_by_text_whatever_the_type():
 def _eta(fit, rows: pd.DataFrame, groups: str = "observed") -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("error", NewLevelsWarning)  # every level here is a fitted one
-        return predict_draws(fit, rows, kind="linpred", groups=groups, seed=1)[0]
+        return predict_draws(*parts(fit), rows, kind="linpred", groups=groups, seed=1)[0]
 
 
 @pytest.mark.parametrize(
@@ -227,7 +232,7 @@ def test_int_fitted_levels_given_as_text_numpy_scalars_or_categories(int_fit, si
     ref = pd.DataFrame({"x": [0.5], "site": [2], "brood": [3]})
     rows = pd.DataFrame({"x": [0.5], "site": site, "brood": ["3"]})
     np.testing.assert_array_equal(_eta(int_fit, rows), _eta(int_fit, ref))
-    inputs = prediction_inputs(int_fit, rows)
+    inputs = prediction_inputs(*parts(int_fit), rows)
     assert [idx.tolist() for idx, _ in inputs.groups] == [[1], [5]]  # site 2; site:brood 2:3
 
 
@@ -248,19 +253,19 @@ def test_new_levels_of_any_type_are_named_new_groups(int_fit):
         }
     )
     with pytest.warns(NewLevelsWarning, match="site: 99, new-person") as rec:
-        out = predict(int_fit, rows, kind="linpred", seed=2)
+        out = predict(*parts(int_fit), rows, kind="linpred", seed=2)
     assert "site:brood: 2:7, 99:1, new-person:1" in str(rec[0].message)
     assert out.attrs["new_levels"] == {
         "site": ["99", "new-person"],
         "site:brood": ["2:7", "99:1", "new-person:1"],
     }
     with pytest.warns(NewLevelsWarning):
-        eta, _ = predict_draws(int_fit, rows, kind="linpred", seed=2)
+        eta, _ = predict_draws(*parts(int_fit), rows, kind="linpred", seed=2)
     np.testing.assert_array_equal(eta[:, 1], eta[:, 2])  # 99, "99" and 99.0: one new group
     np.testing.assert_array_equal(eta[:, 1], eta[:, 3])
     assert np.max(np.abs(eta[:, 0] - eta[:, 1])) > 0.1  # "new-person" is another one
     for groups in ("new", "none", "marginal"):  # the issue: groups="new" with a text level
-        table = predict(int_fit, rows, groups=groups, seed=3)
+        table = predict(*parts(int_fit), rows, groups=groups, seed=3)
         assert np.isfinite(table["mean"]).all() and table.attrs["new_levels"] == {}
-    eta_new, _ = predict_draws(int_fit, rows, kind="linpred", groups="new", seed=3)
+    eta_new, _ = predict_draws(*parts(int_fit), rows, kind="linpred", groups="new", seed=3)
     np.testing.assert_array_equal(eta_new[:, 1], eta_new[:, 3])  # one new group, shared

@@ -7,9 +7,9 @@ import pytest
 from scipy import optimize, special
 
 from bayesmixed.errors import PredictionError
-from bayesmixed.report.draws import internal
-from bayesmixed.report.ranef import no_pooling_fit, shrinkage_table
-from tests.fixtures_report import fit_fixture
+from bayesmixed.report.core.draws import internal
+from bayesmixed.report.tables.ranef import no_pooling_fit, shrinkage_table
+from tests.fixtures_report import fit_fixture, parts
 
 bern_fit = fit_fixture("bern")
 gauss_fit = fit_fixture("gauss")
@@ -51,7 +51,7 @@ def test_coef_is_fixed_plus_random(bern_fit):
 
 
 def test_shrinkage_gaussian_no_pooling_is_the_group_mean(gauss_fit):
-    t = shrinkage_table(gauss_fit, "plate")
+    t = shrinkage_table(*parts(gauss_fit), "plate")
     d = gauss_fit.design
     blk = next(b for b in d.blocks if b.factor == "plate")
     other = next(b for b in d.blocks if b.factor == "sample")
@@ -84,7 +84,7 @@ def test_no_pooling_logit_matches_penalized_likelihood():
 
 
 def test_shrinkage_of_a_slope(bern_fit):
-    t = shrinkage_table(bern_fit, term="x")
+    t = shrinkage_table(*parts(bern_fit), term="x")
     assert t.attrs == {"factor": "school", "term": "x"}
     assert len(t) == 30 and np.isfinite(t["no_pooling"]).all()
     # the spread of the pooled slopes is smaller than that of the per-school fits

@@ -7,8 +7,8 @@ import pytest
 from scipy import stats
 
 from bayesmixed.errors import FamilyError, PredictionError
-from bayesmixed.report import variance as V
-from bayesmixed.report.draws import internal
+from bayesmixed.report.core.draws import internal
+from bayesmixed.report.tables import variance as V
 from tests.fixtures_report import fit_fixture
 
 bern_fit = fit_fixture("bern")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import bayesmixed as bm
-from bayesmixed.report.draws import internal
+from bayesmixed.report.core.draws import internal
 from bayesmixed.sample.backends import clear_cache
 
 FORMULA = "Reaction ~ Days + (Days | Subject)"
@@ -143,7 +143,7 @@ def _assert_same_run_draws(run_a, run_b, what: str) -> None:
 _REUSED = """
 import sys, numpy as np, pandas as pd, bayesmixed as bm
 from bayesmixed.sample.backends import reuse_compiled
-from bayesmixed.report.draws import internal
+from bayesmixed.report.core.draws import internal
 df = pd.read_csv(sys.argv[1])
 with reuse_compiled():  # the swappable-data form used by K-fold, SBC and simulation loops
     fit = bm.fit("y ~ x + (1 + x | g)", df, "bernoulli", chains=2, draws=150, tune=150,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from bayesmixed.report.summary import COLUMNS, summarize
+from bayesmixed.report.tables.summary import COLUMNS, summarize
 
 CHAINS, DRAWS = 4, 2000
 N = CHAINS * DRAWS
@@ -63,7 +63,7 @@ def test_a_vector_variable_shows_its_largest_mcse(table):
 def test_ebfmi_is_arviz_stats_bfmi():
     import arviz_stats as azs
 
-    from bayesmixed.report.diagnostics import _ebfmi
+    from bayesmixed.report.tables.diagnostics import _ebfmi
 
     rng = np.random.default_rng(3)
     energy = rng.gamma(3.0, size=(CHAINS, DRAWS)).cumsum(axis=1) * 0.01 + rng.normal(

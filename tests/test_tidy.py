@@ -9,9 +9,9 @@ import pytest
 
 import bayesmixed as bm
 from bayesmixed.errors import PredictionError
-from bayesmixed.report.effects import effects_table
-from bayesmixed.report.tidy import TIDY_COLUMNS
-from tests.fixtures_report import fit_fixture
+from bayesmixed.report.predict.effects import effects_table
+from bayesmixed.report.tables.tidy import TIDY_COLUMNS
+from tests.fixtures_report import fit_fixture, parts
 
 bern_fit = fit_fixture("bern")
 gauss_fit = fit_fixture("gauss")
@@ -88,7 +88,7 @@ def test_effects_by_subgroup_average_over_each_subgroup(bern_fit):
     assert by["trt"].tolist() == ["A", "B"]
     for level in ("A", "B"):
         rows = fit.data[fit.data["trt"] == level]
-        alone = effects_table(fit, "x", data=rows, types=("conditional",), draws=200)
+        alone = effects_table(*parts(fit), "x", data=rows, types=("conditional",), draws=200)
         got = by[by["trt"] == level].drop(columns="trt").reset_index(drop=True)
         pd.testing.assert_frame_equal(got, alone)
     with pytest.raises(PredictionError, match="by='nope'"):

@@ -17,7 +17,7 @@ from scipy import optimize, special, stats
 import bayesmixed as bm
 from bayesmixed.errors import FormulaError
 from bayesmixed.formula.yaml_spec import spec_from_dict, spec_to_dict
-from bayesmixed.report.draws import internal
+from bayesmixed.report.core.draws import internal
 
 SAMPLER = {"chains": 2, "draws": 300, "tune": 300, "progress": False}
 

@@ -237,7 +237,7 @@ def singular_messages(idata, meta: dict, priors: dict[str, Prior]) -> list[str]:
     >>> singular_messages(fit.idata, fit.meta, {})  # no priors given: only the levels rule
     []
     """
-    # the sampler's names: ``sampler_posterior`` of a fit's tree (see bayesmixed.report.native)
+    # the sampler's names: ``sampler_posterior`` of a fit's tree (see bayesmixed.report.core.native)
     post = idata["sampler_posterior" if "sampler_posterior" in idata.children else "posterior"]
     out: list[str] = []
     few_done: set[str] = set()

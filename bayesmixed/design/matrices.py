@@ -21,7 +21,8 @@ from bayesmixed.design.centering import NAMESPACE as CENTERING
 from bayesmixed.design.evaluate import evaluate
 from bayesmixed.design.frames import as_pandas
 from bayesmixed.design.levels import level_strings
-from bayesmixed.design.validate import check_columns, clean_rows, response_data
+from bayesmixed.design.response import response_data
+from bayesmixed.design.validate import check_columns, clean_rows
 from bayesmixed.errors import DataError, FormulaError
 from bayesmixed.families import Family, get_family, resolve_link
 from bayesmixed.formula.terms import ModelSpec

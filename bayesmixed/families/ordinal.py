@@ -1,6 +1,6 @@
 """The ``cumulative`` ordinal family: ``P(y <= k) = F(threshold_k - eta)``, links logit and probit.
 
-The response is a category code ``0..K-1`` (:func:`bayesmixed.design.validate.response_data`
+The response is a category code ``0..K-1`` (:func:`bayesmixed.design.response.response_data`
 turns ordered categoricals and integers into codes and remembers the labels). The thresholds are
 one vector auxiliary parameter named ``Intercept`` (summary rows ``Intercept[1]`` ..
 ``Intercept[K-1]``, as in brms), ordered through PyMC's ordered transform; the population-level

@@ -15,7 +15,7 @@ which differs from the full log-density by a constant, so the posterior is exact
 The observed variable keeps its distribution for forward sampling (prior and posterior
 predictive draws), through :class:`pymc.CustomDist` with ``dist=``. The pointwise
 log-likelihood stored with a fit (for LOO) is computed in numpy from the full densities
-(:mod:`bayesmixed.report.linpred`), constants included.
+(:mod:`bayesmixed.report.core.linpred`), constants included.
 
 The lean densities are rows of the family table (``Family.lean``, one per link). Other
 family/link pairs return ``None`` and the builder uses

@@ -31,8 +31,8 @@ def named_values(ds, meta: dict, include_effects: bool) -> dict[str, np.ndarray]
     >>> sorted(named_values(fit.idata, fit.meta, include_effects=True))[:2]
     ['Days', 'Intercept']
     """
-    from bayesmixed.report.draws import internal
-    from bayesmixed.report.params import parameter_dataset
+    from bayesmixed.report.core.draws import internal
+    from bayesmixed.report.core.params import parameter_dataset
 
     params = parameter_dataset(ds, meta)
     out = {name: np.asarray(params[name].values) for name in params.data_vars}
@@ -81,8 +81,8 @@ def sbc_task(task: Mapping[str, Any]) -> tuple[dict[str, int] | None, dict[str, 
     (True, True)
     """
     from bayesmixed.api import fit as fit_model
-    from bayesmixed.report.params import parameter_dataset
-    from bayesmixed.report.summary import convergence
+    from bayesmixed.report.core.params import parameter_dataset
+    from bayesmixed.report.tables.summary import convergence
     from bayesmixed.sample.backends import reuse_compiled
 
     t0 = time.perf_counter()

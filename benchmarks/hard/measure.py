@@ -16,7 +16,7 @@ ESS_MIN = 400
 
 def all_parameters(fit) -> xr.Dataset:
     """Summary parameters and every random effect, as one Dataset of (chain, draw, ...)."""
-    from bayesmixed.report.params import parameter_dataset
+    from bayesmixed.report.core.params import parameter_dataset
 
     ds = parameter_dataset(fit.idata, fit.meta)
     post = fit.idata["posterior"]
