@@ -36,7 +36,9 @@ import numpy as np
 
 from bayesmixed.names import prior_data
 
-__all__ = ["clear", "compiled_for", "data_of", "graph_digest", "identical", "shape_key", "swap_data"]
+#: public: the cache key and clearing; compiled_for / data_of / swap_data / identical serve
+#: bayesmixed.sample.backends only
+__all__ = ["clear", "graph_digest", "shape_key"]
 
 #: meta entries that are data (held in pm.Data, swapped) or not part of the graph
 DATA_META = ("n_obs", "x_means", "offset_mean", "n_rows_original", "n_cells")

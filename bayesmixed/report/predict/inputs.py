@@ -219,7 +219,8 @@ def distinct_rows(inputs: PredictionInputs) -> tuple[np.ndarray, np.ndarray] | N
 
     Examples
     --------
-    >>> first, back = distinct_rows(prediction_inputs(fit, fit.data.assign(Days=3)))
+    >>> first, back = distinct_rows(prediction_inputs(fit.idata, fit.meta, fit.design,
+    ...                                               fit.data.assign(Days=3)))
     >>> len(first), back.shape  # one pattern: every row has Days = 3 and the same z
     (1, (180,))
     """
