@@ -226,7 +226,8 @@ def _integrated_by_node_loop(fit, block):
     prec = np.linalg.solve(chol.transpose(0, 2, 1), np.linalg.solve(chol, np.eye(k)))
     order = np.argsort(dblk.index, kind="stable")
     starts = np.searchsorted(dblk.index[order], np.arange(L))
-    mode, H = R._cluster_modes(fit, eta0, y, trials, dblk, prec, order, starts, r.copy())
+    mode, H = R._cluster_modes(idata, meta, design, eta0, y, trials, dblk, prec, order, starts,
+                               r.copy())
     A = np.linalg.cholesky(np.linalg.inv(H))
     logdet_A = np.log(np.diagonal(A, axis1=-2, axis2=-1)).sum(axis=-1)
     x, lw = R._gauss_hermite_grid(k)
@@ -248,7 +249,7 @@ def test_integrated_quadrature_equals_the_node_loop(name, request, monkeypatch):
     are exercised), the vectorized quadrature gives the node-by-node values to rounding."""
     fit = request.getfixturevalue(f"{name}_fit")
     monkeypatch.setattr(R, "_CHUNK_ELEMENTS", 7 * fit.meta["n_obs"])  # 7 draws per chunk
-    fast = R.integrated_cluster_log_likelihood(fit, 0)
+    fast = R.integrated_cluster_log_likelihood(*parts(fit), 0)
     ref = _integrated_by_node_loop(fit, 0)
     assert fast.shape == ref.shape and np.all(np.isfinite(fast))
     np.testing.assert_allclose(fast, ref, rtol=1e-10, atol=1e-9)
@@ -258,8 +259,8 @@ def test_influence_on_thinned_draws_says_how_many(bern_fit):
     """The integrated quadrature runs on at most ``draws`` posterior draws (thinned within
     chains): the table says how many, good_k follows that number, and elpd_loco stays within
     Monte Carlo error of the all-draws values."""
-    thin = R.influential_clusters(bern_fit, draws=300)
-    full = R.influential_clusters(bern_fit, draws=None)
+    thin = R.influential_clusters(*parts(bern_fit), draws=300)
+    full = R.influential_clusters(*parts(bern_fit), draws=None)
     assert (thin.attrs["draws"], thin.attrs["total_draws"]) == (300, 600)
     assert (full.attrs["draws"], full.attrs["total_draws"]) == (600, 600)
     assert thin["good_k"].iloc[0] == pytest.approx(min(1 - 1 / np.log10(300), 0.7))

@@ -68,10 +68,10 @@ def test_population_averaged_rows_of_one_pattern_share_one_quadrature(bern_fit):
 
     fit = bern_fit
     rows = pd.concat([NEW, NEW.iloc[[2, 0, 2]], NEW.assign(x=0.25)], ignore_index=True)
-    first, back = distinct_rows(prediction_inputs(fit, rows))
+    first, back = distinct_rows(prediction_inputs(fit.idata, fit.meta, fit.design, rows))
     assert len(first) == 5 and np.array_equal(rows.iloc[first].iloc[back].to_numpy(),
                                               rows.to_numpy())
-    got, _ = predict_draws(fit, rows, groups="marginal")
+    got, _ = predict_draws(fit.idata, fit.meta, fit.design, rows, groups="marginal")
     eta = fixed_eta(fit, rows)
     Z = np.column_stack([np.ones(len(rows)), rows["x"].to_numpy()])
     v = np.einsum("ik,skl,il->si", Z, block_covariance(fit.idata, fit.meta["blocks"][0]), Z)
@@ -80,7 +80,7 @@ def test_population_averaged_rows_of_one_pattern_share_one_quadrature(bern_fit):
     ref /= np.sqrt(np.pi)
     np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-15)
     assert np.array_equal(got[:, 3], got[:, 2]) and np.array_equal(got[:, 4], got[:, 0])
-    mc, _ = predict_draws(fit, rows, groups="marginal", integration="monte_carlo", n_mc=50,
+    mc, _ = predict_draws(*parts(fit), rows, groups="marginal", integration="monte_carlo", n_mc=50,
                           seed=1)
     assert not np.array_equal(mc[:, 3], mc[:, 2])  # Monte Carlo: each row its own draws
 

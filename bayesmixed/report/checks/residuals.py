@@ -303,9 +303,8 @@ def _thinned(idata, draws: int | None):
     if draws is None or total <= draws:
         return idata
     step = int(np.ceil(total / draws))
-    return xr.DataTree.from_dict(
-        {INTERNAL_GROUP: post.to_dataset().isel(draw=slice(None, None, step))}
-    )
+    return xr.DataTree.from_dict({INTERNAL_GROUP: post.isel(draw=slice(None, None, step))
+                                  .to_dataset()})
 
 
 def influential_clusters(
