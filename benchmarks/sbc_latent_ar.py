@@ -18,16 +18,14 @@ against a direct loop and against the graph.
 from __future__ import annotations
 
 import argparse
-import platform
 import shlex
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from bayesmixed.validate.run_all import ALPHA, _family_section
+from bayesmixed.validate.run_all import ALPHA, command_block, family_section, provenance
 from bayesmixed.validate.sbc import SBCResult, sbc
 
 __all__ = ["FORMULA", "PRIORS", "render", "run", "template"]
@@ -80,12 +78,7 @@ def render(res: SBCResult, n_requested: int, command: str, args) -> str:
     --------
     >>> text = render(res, 120, "python -m benchmarks.sbc_latent_ar", args)  # doctest: +SKIP
     """
-    import nutpie
-    import pymc
-
-    import bayesmixed
-
-    lines, summary = _family_section("poisson", res, n_requested, None)
+    lines, summary = family_section("poisson", res, n_requested, None)
 
     return "\n".join([
         "# Validation: SBC of the latent AR(1) process (poisson)",
@@ -100,15 +93,8 @@ def render(res: SBCResult, n_requested: int, command: str, args) -> str:
         "sampler. A parameter fails when a p-value is below "
         f"{ALPHA} / (2 x parameters) (Bonferroni).",
         "",
-        "Command that made this page:",
-        "",
-        "```bash",
-        command,
-        "```",
-        "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with bayesmixed {bayesmixed.__version__}, "
-        f"PyMC {pymc.__version__}, nutpie {nutpie.__version__}, Python "
-        f"{platform.python_version()}. Design: {args.n_groups} series x {args.n_times} "
+        *command_block(command),
+        f"{provenance()} Design: {args.n_groups} series x {args.n_times} "
         f"consecutive times, x ~ Normal(0, 1) fixed; {args.chains} chains x {args.draws} draws "
         f"after {args.draws} warm-up, thinned to L = {res.n_rank_draws}; parameterization of "
         f"`g` per data set by the automatic rule; seed {args.seed}. Verdict: "

@@ -27,7 +27,7 @@ import numpy as np
 from bayesmixed.parallel import open_client
 from bayesmixed.validate.sbc import SBCResult, sbc
 
-__all__ = ["CASES", "main", "render_markdown"]
+__all__ = ["CASES", "command_block", "family_section", "main", "provenance", "render_markdown"]
 
 _RE = {"sd": "half_normal(0.7)", "cor": "lkj(2)"}
 #: family -> (formula, priors). Priors are fixed (not data-dependent defaults) so every
@@ -81,9 +81,28 @@ def _spark(counts: np.ndarray) -> str:
     return "".join(_BARS[round(8 * float(c) / top)] for c in counts)
 
 
-def _family_section(
+def family_section(
     family: str, res: SBCResult, n_requested: int, bins: int | None
 ) -> tuple[list[str], dict]:
+    """The markdown lines of one SBC run (table of p-values and rank histograms) and its
+    summary row, as the validation pages show them.
+
+    Parameters
+    ----------
+    family : str
+        Heading of the section.
+    res : SBCResult
+        The run.
+    n_requested : int
+        Simulations asked for; fewer done marks the section as partial.
+    bins : int or None
+        Histogram bins (None: the run's default).
+
+    Returns
+    -------
+    tuple[list[str], dict]
+        The lines and the summary row (its last value is the verdict).
+    """
     table = res.uniformity(bins)
     hist = res.histogram(bins)
     m = 2 * len(table)
@@ -161,6 +180,37 @@ def _git_commit() -> str:
     return f" (git commit {head}{', with uncommitted changes' if dirty else ''})"
 
 
+def command_block(command: str) -> list[str]:
+    """The "Command that made this page" lines of a generated page.
+
+    Examples
+    --------
+    >>> command_block("python -m x")[2:4]
+    ['```bash', 'python -m x']
+    """
+    return ["Command that made this page:", "", "```bash", command, "```", ""]
+
+
+def provenance() -> str:
+    """``Run <UTC time> with bayesmixed, PyMC, nutpie and Python versions (git commit)``.
+
+    Examples
+    --------
+    >>> provenance().startswith("Run ")
+    True
+    """
+    import nutpie
+    import pymc
+
+    from bayesmixed._version import __version__
+
+    return (
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with bayesmixed {__version__}, "
+        f"PyMC {pymc.__version__}, nutpie {nutpie.__version__}, Python "
+        f"{platform.python_version()}{_git_commit()}."
+    )
+
+
 def render_markdown(results: dict[str, SBCResult], n_requested: int, command: str, args) -> str:
     """The validation page: how it was made, a summary table and one section per family.
 
@@ -176,18 +226,12 @@ def render_markdown(results: dict[str, SBCResult], n_requested: int, command: st
     >>> page.startswith("# ")
     True
     """
-    import nutpie
-    import pymc
-
-    from bayesmixed._version import __version__
-
     sections, summaries = [], []
     for family, res in results.items():
-        lines, summary = _family_section(family, res, n_requested, None)
+        lines, summary = family_section(family, res, n_requested, None)
         sections += lines
         summaries.append(summary)
     first = next(iter(results.values()))
-    commit = _git_commit()
     head = [
         "# Validation: simulation-based calibration",
         "",
@@ -206,16 +250,8 @@ def render_markdown(results: dict[str, SBCResult], n_requested: int, command: st
         "a bias). Besides the summary parameters, the random effects of the first group level "
         "are ranked.",
         "",
-        "Command that made this page:",
-        "",
-        "```bash",
-        command,
-        "```",
-        "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with bayesmixed {__version__}, "
-        f"PyMC {pymc.__version__}, nutpie {nutpie.__version__}, Python "
-        f"{platform.python_version()}{commit}. Design: {args.n_groups} groups x "
-        f"{args.n_per_group} rows "
+        *command_block(command),
+        f"{provenance()} Design: {args.n_groups} groups x {args.n_per_group} rows "
         f"(binomial: {args.trials} trials per row), x ~ Normal(0, 1) fixed across simulations; "
         f"{first.settings['chains']} chains x {first.settings['draws']} draws after "
         f"{first.settings['tune']} warm-up, thinned to L = {first.settings['n_rank_draws']}; "
