@@ -71,10 +71,12 @@ def test_example_is_a_percent_notebook(path):
     assert ENV_VAR in path.read_text(), f"{path.name} must read {ENV_VAR}"
 
 
-#: the three longest smoke runs (about 1-2.5 min each on 2 cores: CLI subprocesses, K-fold,
-#: power simulations) run in the slow suite; what they call is covered by the fast tests of
-#: test_cli, test_report_compare, test_parallel and test_power
-SLOW_SMOKE = {"01_logistic_mixed_model", "05_command_line_run", "06_power_analysis"}
+#: the smoke runs of 1-2.5 min each on 2 cores (CLI subprocesses, K-fold, power simulations,
+#: growth curves, overdispersed counts) run in the slow suite; what they call is covered by the
+#: fast tests of test_cli, test_report_compare, test_parallel, test_power, test_families and
+#: test_report_checks. 04_partial_pooling (about 45 s) stays in the fast suite.
+SLOW_SMOKE = {"01_logistic_mixed_model", "02_growth_curve", "03_overdispersed_counts",
+              "05_command_line_run", "06_power_analysis"}
 SMOKE = [pytest.param(p, marks=pytest.mark.slow) if p.stem in SLOW_SMOKE else p for p in EXAMPLES]
 
 

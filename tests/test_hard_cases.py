@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import bayesmixed as bm
 from bayesmixed.design.checks import SeparationWarning, SingularWarning, separation_messages
@@ -261,6 +262,8 @@ def test_large_counts():
     assert_recovers(fit, {"Intercept": np.log(2e5), "x": 0.2, "sd(Intercept|g)": 0.3})
 
 
+@pytest.mark.slow  # about 75 s on 2 cores (several attempts); the fast suite checks auto_retry
+# through the CLI (tests/test_cli.py::test_auto_retry_records_every_attempt)
 def test_large_counts_negative_binomial_with_auto_retry():
     """Every level is data-rich, so the non-centered parameterization (forced here) mixes
     badly and the first fit fails on R-hat; auto_retry switches the factor the triage names to

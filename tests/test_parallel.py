@@ -103,6 +103,7 @@ def test_fit_many_models_by_data_and_whole_fits(datasets):
         bm.fit_many(FORMULA, datasets[0], keep="all")
 
 
+@pytest.mark.slow  # 60-90 s on 2 cores; fit_many and K-fold on the cluster stay in the fast suite
 def test_power_is_identical_on_two_workers(client):
     kw = dict(n_groups=[6], n_per_group=[4], sims=4, seed=5, **SAMPLER)
     serial = bm.power(FORMULA, {"x": 1.0}, **kw)
@@ -137,6 +138,7 @@ def test_kfold_is_identical_on_two_workers(client, datasets):
     assert serial.elpd == pytest.approx(serial.elpd_fold.sum())
 
 
+@pytest.mark.slow  # 40 s on 2 cores; fit_many and K-fold on the cluster stay in the fast suite
 def test_sbc_ranks_are_identical_on_two_workers(client):
     """SBC on two workers: the same ranks, truths and per-simulation rows as a serial run,
     and the checkpoint callback sees every simulation."""
