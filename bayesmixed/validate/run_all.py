@@ -102,6 +102,19 @@ def family_section(
     -------
     tuple[list[str], dict]
         The lines and the summary row (its last value is the verdict).
+
+    Examples
+    --------
+    >>> n = 20
+    >>> res = SBCResult(
+    ...     ranks=pd.DataFrame({"Intercept": np.arange(n) % 10}),
+    ...     truths=pd.DataFrame({"Intercept": np.zeros(n)}),
+    ...     sims=pd.DataFrame({"error": [""] * n, "divergences": 0, "min_ess_bulk": 500.0,
+    ...                        "centered": "g: NC", "seconds": 1.0}),
+    ...     n_rank_draws=9, settings={"formula": "y ~ 1 + (1 | g)", "priors": {}, "link": "logit"})
+    >>> lines, summary = family_section("bernoulli", res, n, bins=5)
+    >>> lines[0], summary["sims"], list(summary.values())[-1]
+    ('### bernoulli', '20/20', 'pass')
     """
     table = res.uniformity(bins)
     hist = res.histogram(bins)
