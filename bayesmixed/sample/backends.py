@@ -34,7 +34,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from bayesmixed.names import is_prior_data
-from bayesmixed.sample import staticshape
+from bayesmixed.sample import extraction, staticshape
 from bayesmixed.sample.config import (
     ADAPTATIONS,
     BACKENDS,
@@ -158,6 +158,7 @@ def _compile(model, key: str | None = None):
         if hit is not None:
             return hit, "hit"
     nutpie = import_nutpie()
+    extraction.install()  # straight-line reading of the shared data: faster numba typing
     with _strict_math():
         compiled = nutpie.compile_pymc_model(model, jitter_rvs=jitter_rvs(model))
     if status != "off":
