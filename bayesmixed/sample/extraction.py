@@ -9,9 +9,11 @@ form* that K-fold, simulation studies, power analysis and SBC reuse: a dozen arr
 about 20 of its 40 s of compilation there (cProfile: ``LiteralUnroll.run_pass``).
 
 :func:`make_extraction_fn` builds the same function as straight-line source, one statement per
-array: the same pointer, size and shape reads, the same ``carray(...).reshape(...)`` views of
-the same types, then the same call of the inner function. The arithmetic of the log density
-and its gradient is untouched, so the draws of a seed are the same as with nutpie's version.
+array: the same pointer, size and shape reads and ``carray(...).reshape(...)`` views, put into
+a tuple of the type nutpie's version builds (read-only arrays: the inner function is compiled
+for the same signature, so PyTensor's kernel cache holds the same entries), then the same call
+of the inner function. The arithmetic of the log density and its gradient is untouched, so the
+draws of a seed are the same as with nutpie's version.
 :func:`install` puts it in place of nutpie's (for the nutpie versions whose function it
 replaces, checked by signature).
 """
@@ -31,35 +33,70 @@ _SIGNATURE = ["inner", "shared_data", "shared_var_keys", "record_dtype"]
 def extraction_source(keys: list[str], ranks: list[int]) -> str:
     """The source of the extraction function for arrays ``keys`` of ranks ``ranks``.
 
+    ``shared`` is a tuple of the arrays at compilation, a global: its type (read-only arrays,
+    as numba types global arrays) is the type of the tuple handed to ``inner``, as in nutpie's
+    version, so ``inner`` is compiled for the same signature; each array read from the record
+    takes its place (:func:`_tuple_setitem`).
+
     Examples
     --------
     >>> print(extraction_source(["shared_X", "shared_y"], [2, 0]))
     def extract_shared(x, user_data_):
-        shared = numba.carray(user_data_, (), record_dtype)['shared']
-        ptr0 = address_as_void_pointer(shared['data']['shared_X'][()])
-        flat0 = numba.carray(ptr0, int(shared['size']['shared_X'][()]), dtype0)
-        shape0 = shared['shape']['shared_X']
-        arr0 = flat0.reshape((int(shape0[0]), int(shape0[1]),))
-        ptr1 = address_as_void_pointer(shared['data']['shared_y'][()])
-        flat1 = numba.carray(ptr1, int(shared['size']['shared_y'][()]), dtype1)
-        arr1 = flat1.reshape(())
-        return inner(x, arr0, arr1)
+        record = numba.carray(user_data_, (), record_dtype)['shared']
+        arrays = shared
+        ptr0 = address_as_void_pointer(record['data']['shared_X'][()])
+        flat0 = numba.carray(ptr0, int(record['size']['shared_X'][()]), dtype0)
+        shape0 = record['shape']['shared_X']
+        arrays = tuple_setitem(arrays, 0, flat0.reshape((int(shape0[0]), int(shape0[1]),)))
+        ptr1 = address_as_void_pointer(record['data']['shared_y'][()])
+        flat1 = numba.carray(ptr1, int(record['size']['shared_y'][()]), dtype1)
+        arrays = tuple_setitem(arrays, 1, flat1.reshape(()))
+        return inner(x, *arrays)
     """
     lines = ["def extract_shared(x, user_data_):",
-             "    shared = numba.carray(user_data_, (), record_dtype)['shared']"]
+             "    record = numba.carray(user_data_, (), record_dtype)['shared']",
+             "    arrays = shared"]
     for i, (key, ndim) in enumerate(zip(keys, ranks, strict=True)):
         lines += [
-            f"    ptr{i} = address_as_void_pointer(shared['data'][{key!r}][()])",
-            f"    flat{i} = numba.carray(ptr{i}, int(shared['size'][{key!r}][()]), dtype{i})",
+            f"    ptr{i} = address_as_void_pointer(record['data'][{key!r}][()])",
+            f"    flat{i} = numba.carray(ptr{i}, int(record['size'][{key!r}][()]), dtype{i})",
         ]
         if ndim:
             shape = ", ".join(f"int(shape{i}[{j}])" for j in range(ndim))
-            lines += [f"    shape{i} = shared['shape'][{key!r}]",
-                      f"    arr{i} = flat{i}.reshape(({shape},))"]
+            lines += [f"    shape{i} = record['shape'][{key!r}]",
+                      f"    arrays = tuple_setitem(arrays, {i}, flat{i}.reshape(({shape},)))"]
         else:
-            lines.append(f"    arr{i} = flat{i}.reshape(())")
-    lines.append(f"    return inner(x, {', '.join(f'arr{i}' for i in range(len(keys)))})")
+            lines.append(f"    arrays = tuple_setitem(arrays, {i}, flat{i}.reshape(()))")
+    lines.append("    return inner(x, *arrays)")
     return "\n".join(lines)
+
+
+def _tuple_setitem():
+    """nutpie's intrinsic: the tuple with item ``idx`` (a literal) replaced by ``val``, the
+    tuple keeping its type (the item is stored bit for bit: an array's struct)."""
+    import llvmlite
+    import numba
+    from numba.core.extending import intrinsic
+    from numba.cpython.unsafe.tuple import alloca_once
+
+    @intrinsic
+    def tuple_setitem(typingctx, tup, idx, val):
+        if not isinstance(idx, numba.types.IntegerLiteral):
+            return None
+        idx_val = idx.literal_value
+
+        def codegen(context, builder, signature, args):
+            tup_, idx_, val_ = args
+            stack = alloca_once(builder, tup_.type)
+            builder.store(tup_, stack)
+            offptr = builder.gep(stack, [idx_.type(0), llvmlite.ir.IntType(32)(idx_val)],
+                                 inbounds=True)
+            builder.store(val_, offptr)
+            return builder.load(stack)
+
+        return tup(tup, idx, tup[idx_val]), codegen
+
+    return tuple_setitem
 
 
 def make_extraction_fn(inner, shared_data: dict, shared_var_keys, record_dtype: np.dtype):
@@ -104,8 +141,10 @@ def make_extraction_fn(inner, shared_data: dict, shared_var_keys, record_dtype: 
 
         return extract_shared
 
-    namespace = {"numba": numba, "inner": inner, "record_dtype": record_dtype,
-                 "address_as_void_pointer": address_as_void_pointer}
+    namespace = {"__name__": __name__, "numba": numba, "inner": inner,
+                 "record_dtype": record_dtype, "address_as_void_pointer": address_as_void_pointer,
+                 "tuple_setitem": _tuple_setitem(),
+                 "shared": tuple(shared_data[k] for k in keys)}
     namespace.update({f"dtype{i}": np.dtype(shared_data[k].dtype) for i, k in enumerate(keys)})
     source = extraction_source(keys, [len(shared_data[k].shape) for k in keys])
     exec(compile(source, f"<bayesmixed extraction of {len(keys)} arrays>", "exec"), namespace)
